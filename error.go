@@ -1,0 +1,99 @@
+// Package communique holds the types shared by every part of the service:
+// the application error that carries a code from storage to the HTTP edge.
+package communique
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes: a small set, mapped to HTTP statuses in exactly one place (web).
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EFORBIDDEN    = "forbidden"
+	EUNAUTHORIZED = "unauthorized"
+	EINTERNAL     = "internal"
+)
+
+// Error is an error a user can act on: its Message and Details are safe to
+// show; anything else stays in the log.
+type Error struct {
+	Code    string
+	Message string
+	// Details lists individual problems, each naming the field, row or line.
+	Details []string
+}
+
+func (e *Error) Error() string {
+	if len(e.Details) == 0 {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s", e.Message, joinDetails(e.Details))
+}
+
+func joinDetails(d []string) string {
+	const max = 5
+	s := ""
+	for i, x := range d {
+		if i == max {
+			s += fmt.Sprintf("; and %d more", len(d)-max)
+			break
+		}
+		if i > 0 {
+			s += "; "
+		}
+		s += x
+	}
+	return s
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error with details, or nil when there are none.
+func Invalid(message string, details []string) error {
+	if len(details) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: message, Details: details}
+}
+
+// ErrorCode returns the code of err's *Error, EINTERNAL for any other error
+// and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the user-facing message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	default:
+		return "internal error"
+	}
+}
+
+// ErrorDetails returns the details of err's *Error, if any.
+func ErrorDetails(err error) []string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
+}
