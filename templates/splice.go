@@ -1,0 +1,199 @@
+package templates
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"strings"
+	"unicode"
+)
+
+// Personal fields are rendered into the templates as markers, and the output
+// is cut at the markers once, in Prepare. Personalize then only joins the
+// cut pieces with each recipient's values.
+//
+// A marker is a random prefix, fixed per process, and one field letter. It
+// is made of ASCII letters and digits only, so html/template passes it
+// through unchanged in text, attributes and URLs alike; and release text
+// cannot contain it by chance or by design, the prefix being unknowable.
+var markerPrefix = func() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return "cqslot" + hex.EncodeToString(b[:])
+}()
+
+// field is a per-recipient value a template may show.
+type field byte
+
+const (
+	fieldName  field = 'N'
+	fieldEmail field = 'E'
+	fieldURL   field = 'U'
+)
+
+// optional lists the fields whose absence changes the layout (a template
+// tests them with {{if}}); Prepare renders one form per combination.
+var optional = [...]field{fieldName, fieldEmail, fieldURL}
+
+const forms = 1 << len(optional)
+
+func marker(f field) string { return markerPrefix + string(f) }
+
+// formOf returns which form fits a recipient: bit i is set when optional[i]
+// has a value.
+func formOf(v *values) int {
+	f := 0
+	for i, fd := range optional {
+		if v.get(fd) != "" {
+			f |= 1 << i
+		}
+	}
+	return f
+}
+
+// placeholders returns the recipient a template sees when rendering form f.
+func placeholders(f int) Recipient {
+	var rc Recipient
+	for i, fd := range optional {
+		if f&(1<<i) == 0 {
+			continue
+		}
+		switch fd {
+		case fieldName:
+			rc.Name = marker(fieldName)
+		case fieldEmail:
+			rc.Email = marker(fieldEmail)
+		case fieldURL:
+			rc.UnsubscribeURL = marker(fieldURL)
+		}
+	}
+	return rc
+}
+
+// values are one recipient's fields, ready for one kind of part.
+type values struct{ name, email, url string }
+
+func (v *values) get(f field) string {
+	switch f {
+	case fieldName:
+		return v.name
+	case fieldEmail:
+		return v.email
+	default:
+		return v.url
+	}
+}
+
+// layout is a rendered part cut at its markers: lits[i] comes before
+// slots[i], and the last literal closes the part.
+type layout struct {
+	lits  []string
+	slots []field
+	size  int // bytes of literal text, to size the builder in one go
+}
+
+// cut splits rendered output at its markers. intern makes equal literals
+// share memory: the forms differ only around personal fields, so the body,
+// by far the largest literal, is kept once instead of once per form.
+func cut(s string, intern map[string]string) (layout, error) {
+	var l layout
+	for {
+		i := strings.Index(s, markerPrefix)
+		if i < 0 {
+			break
+		}
+		end := i + len(markerPrefix)
+		if end >= len(s) {
+			return layout{}, fmt.Errorf("truncated marker at byte %d", i)
+		}
+		f := field(s[end])
+		if f != fieldName && f != fieldEmail && f != fieldURL {
+			return layout{}, fmt.Errorf("unknown marker field %q", s[end])
+		}
+		l.lits = append(l.lits, internString(s[:i], intern))
+		l.slots = append(l.slots, f)
+		s = s[end+1:]
+	}
+	l.lits = append(l.lits, internString(s, intern))
+	for _, x := range l.lits {
+		l.size += len(x)
+	}
+	return l, nil
+}
+
+func internString(s string, m map[string]string) string {
+	if x, ok := m[s]; ok {
+		return x
+	}
+	s = strings.Clone(s) // so the whole rendered form can be collected
+	m[s] = s
+	return s
+}
+
+// join writes the part for one recipient.
+func (l *layout) join(v *values) string {
+	n := l.size
+	for _, f := range l.slots {
+		n += len(v.get(f))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, f := range l.slots {
+		b.WriteString(l.lits[i])
+		b.WriteString(v.get(f))
+	}
+	b.WriteString(l.lits[len(l.lits)-1])
+	return b.String()
+}
+
+// textValues cleans a recipient's fields for the plain-text part: one line
+// each, no control characters.
+func textValues(rc Recipient) values {
+	return values{name: oneLine(rc.Name), email: oneLine(rc.Email), url: oneLine(rc.UnsubscribeURL)}
+}
+
+// htmlValues escapes the text values for HTML text and quoted attributes,
+// which is where the templates place them. An unsubscribe URL with a
+// scheme other than http(s) or mailto is replaced the way html/template
+// replaces unsafe URLs, so a bad value can never become a script link.
+func htmlValues(v values) values {
+	if v.url != "" && !safeURL(v.url) {
+		v.url = "#ZgotmplZ"
+	}
+	return values{name: html.EscapeString(v.name), email: html.EscapeString(v.email), url: html.EscapeString(v.url)}
+}
+
+func safeURL(u string) bool {
+	for _, scheme := range [...]string{"https://", "http://", "mailto:"} {
+		if len(u) >= len(scheme) && strings.EqualFold(u[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine turns control characters (CR, LF, tab, …) and Unicode line and
+// paragraph separators into spaces, collapses runs of spaces and trims. A
+// clean string is returned as is, without allocating, since Personalize
+// calls this for every recipient.
+func oneLine(s string) string {
+	clean := true
+	prevSpace := true // so a leading space counts as dirty
+	for _, r := range s {
+		sp := r == ' '
+		if isBreak(r) || (sp && prevSpace) {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean && !strings.HasSuffix(s, " ") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || isBreak(r) }), " ")
+}
+
+func isBreak(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
