@@ -1,0 +1,168 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+	"golang.org/x/time/rate"
+)
+
+// Outcome statuses, as recorded on deliveries.
+const (
+	Sent     = "sent"
+	Deferred = "deferred"
+	Failed   = "failed"
+	// Unsent marks a message that was not attempted (connection lost
+	// before it, or shutting down): it goes back to the queue as it was.
+	Unsent = "unsent"
+)
+
+// Result is the outcome of one message.
+type Result struct {
+	Status string
+	Code   int    // SMTP reply code, 0 when the server never answered
+	Reply  string // the server's reply or the error
+}
+
+// Pool hands out connections to one target and enforces its rate limit
+// across them.
+type Pool struct {
+	Target  Target
+	HELO    string
+	limiter *rate.Limiter
+}
+
+// NewPool returns a pool for t.
+func NewPool(t Target, helo string) *Pool {
+	p := &Pool{Target: t, HELO: helo}
+	if t.Rate > 0 {
+		p.limiter = rate.NewLimiter(rate.Limit(t.Rate), 1)
+	}
+	return p
+}
+
+// Conn is one SMTP connection, opened on first use and kept open across
+// sends; it is not safe for concurrent use.
+type Conn struct {
+	pool   *Pool
+	client *mail.Client
+	open   bool
+}
+
+// Conn returns a new, not yet connected, connection of the pool.
+func (p *Pool) Conn() *Conn { return &Conn{pool: p} }
+
+func (c *Conn) dial(ctx context.Context) error {
+	t := c.pool.Target
+	opts := []mail.Option{
+		mail.WithPort(t.Port),
+		mail.WithTimeout(30 * time.Second),
+		// One NOOP per Send only proves the connection is alive; a failed
+		// send shows that as well, at no round trip.
+		mail.WithoutNoop(),
+	}
+	if c.pool.HELO != "" {
+		opts = append(opts, mail.WithHELO(c.pool.HELO))
+	}
+	switch t.TLS {
+	case "none":
+		opts = append(opts, mail.WithTLSPortPolicy(mail.NoTLS))
+	case "tls":
+		opts = append(opts, mail.WithSSLPort(false))
+	default:
+		opts = append(opts, mail.WithTLSPortPolicy(mail.TLSMandatory))
+	}
+	if t.TLS != "none" {
+		opts = append(opts, mail.WithTLSConfig(&tls.Config{ServerName: t.Host, MinVersion: tls.VersionTLS12}))
+	}
+	if t.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(t.Username), mail.WithPassword(t.Password))
+	}
+	client, err := mail.NewClient(t.Host, opts...)
+	if err != nil {
+		return fmt.Errorf("SMTP client for %s: %w", t, err)
+	}
+	if err := client.DialWithContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", t, err)
+	}
+	c.client, c.open = client, true
+	return nil
+}
+
+// Send sends msgs in order over the connection, dialling first if needed,
+// and returns one Result per message. A connection that fails is closed and
+// re-dialled on the next Send; its unsent messages are deferred, never lost.
+func (c *Conn) Send(ctx context.Context, msgs []*mail.Msg) []Result {
+	results := make([]Result, len(msgs))
+	if !c.open {
+		if err := c.dial(ctx); err != nil {
+			for i := range results {
+				results[i] = Result{Status: Deferred, Reply: err.Error()}
+			}
+			return results
+		}
+	}
+	broken := false
+	for i, m := range msgs {
+		if broken || ctx.Err() != nil {
+			results[i] = Result{Status: Unsent, Reply: "not attempted: connection lost or shutting down"}
+			continue
+		}
+		if c.pool.limiter != nil {
+			if err := c.pool.limiter.Wait(ctx); err != nil {
+				results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
+				continue
+			}
+		}
+		err := c.client.Send(m)
+		results[i] = outcome(m, err)
+		if results[i].Code == 0 && results[i].Status != Sent {
+			broken = true
+		}
+	}
+	if broken {
+		c.Close()
+	}
+	return results
+}
+
+func outcome(m *mail.Msg, err error) Result {
+	if m.IsDelivered() {
+		return Result{Status: Sent, Code: 250, Reply: strings.TrimSpace(m.ServerResponse())}
+	}
+	if err == nil {
+		err = m.SendError()
+	}
+	var se *mail.SendError
+	if errors.As(err, &se) && se.ErrorCode() > 0 {
+		code := se.ErrorCode()
+		status := Failed
+		if code < 500 {
+			status = Deferred
+		}
+		return Result{Status: status, Code: code, Reply: replyText(se)}
+	}
+	// No SMTP code: the connection broke or timed out.
+	return Result{Status: Deferred, Reply: fmt.Sprint(err)}
+}
+
+func replyText(se *mail.SendError) string {
+	s := se.Error()
+	if len(s) > 500 {
+		s = s[:500]
+	}
+	return s
+}
+
+// Close closes the connection; safe to call more than once.
+func (c *Conn) Close() {
+	if c.client != nil && c.open {
+		c.client.Close()
+	}
+	c.open = false
+}
