@@ -118,11 +118,16 @@ CREATE TABLE deliveries (
     smtp_code   int,
     smtp_reply  text NOT NULL DEFAULT '',
     queued_at   timestamptz NOT NULL DEFAULT now(),
+    -- A dispatcher holds a delivery while sending it; an expired lease
+    -- means that dispatcher died and another may take the delivery over.
+    lease_until     timestamptz,
     last_attempt_at timestamptz,
+    next_attempt_at timestamptz,
     sent_at     timestamptz,
     UNIQUE (dispatch_id, contact_id)
 );
 CREATE INDEX deliveries_dispatch_status_idx ON deliveries (dispatch_id, status);
+CREATE INDEX deliveries_retry_idx ON deliveries (next_attempt_at) WHERE status = 'deferred';
 
 -- Events committed with the state they describe; a relay publishes them.
 CREATE TABLE outbox (

@@ -1,0 +1,116 @@
+// Package events names the product's NATS subjects, defines the JSON events
+// other systems may subscribe to, and sets up the JetStream streams.
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subjects of the integration surface (SPEC section 5). Their payloads
+// change only by adding fields.
+const (
+	SubjectPublished = "communique.release.published"
+	SubjectEmbargoed = "communique.release.embargoed"
+	SubjectLifted    = "communique.release.lifted"
+	SubjectRecalled  = "communique.release.recalled"
+	SubjectCorrected = "communique.release.corrected"
+	SubjectProgress  = "communique.delivery.progress"
+
+	// SubjectBatch carries work for dispatchers: a range of deliveries to send.
+	SubjectBatch = "communique.work.batch"
+)
+
+// Stream names.
+const (
+	// EventStream keeps the release and delivery events.
+	EventStream = "COMMUNIQUE_EVENTS"
+	// WorkStream is a work queue of delivery batches shared by dispatchers.
+	WorkStream = "COMMUNIQUE_WORK"
+)
+
+// Version of the event payloads.
+const Version = 1
+
+// Event is the payload of every release event.
+type Event struct {
+	Type       string    `json:"type"`
+	Version    int       `json:"version"`
+	ReleaseID  int64     `json:"release_id"`
+	Slug       string    `json:"slug"`
+	Timestamp  time.Time `json:"timestamp"`
+	DispatchID int64     `json:"dispatch_id,omitempty"`
+	Variant    string    `json:"variant,omitempty"`
+}
+
+// Batch is the payload of a work item: the queued deliveries of one dispatch
+// whose ids lie in [FirstID, LastID].
+type Batch struct {
+	DispatchID int64 `json:"dispatch_id" db:"dispatch_id"`
+	FirstID    int64 `json:"first_id" db:"first_id"`
+	LastID     int64 `json:"last_id" db:"last_id"`
+}
+
+// MsgID is the JetStream de-duplication id of a batch.
+func (b Batch) MsgID() string {
+	return fmt.Sprintf("batch.%d.%d.%d", b.DispatchID, b.FirstID, b.LastID)
+}
+
+// Connect dials the comma-separated NATS URLs with reconnects that never
+// give up, so a restarted server is picked up again.
+func Connect(urls, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(urls,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", urls, err)
+	}
+	return nc, nil
+}
+
+// EnsureStreams creates or updates the streams. It uses only features of
+// JetStream 2.9, so it works with older servers too.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream) error {
+	streams := []jetstream.StreamConfig{{
+		Name:        EventStream,
+		Description: "Communiqué release and delivery events",
+		Subjects:    []string{"communique.release.>", "communique.delivery.>"},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      7 * 24 * time.Hour,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  10 * time.Minute,
+	}, {
+		Name:        WorkStream,
+		Description: "Communiqué delivery batches awaiting a dispatcher",
+		Subjects:    []string{"communique.work.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  10 * time.Minute,
+	}}
+	for _, cfg := range streams {
+		if err := ensureStream(ctx, js, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	_, err := js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || (err != nil && strings.Contains(err.Error(), "already in use")) {
+		_, err = js.UpdateStream(ctx, cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("set up stream %s: %w", cfg.Name, err)
+	}
+	return nil
+}
