@@ -1,0 +1,184 @@
+// Package dispatcher turns published releases into delivered e-mail. A
+// planner consumes release events, records one delivery per recipient with
+// set-based SQL and queues batches of them on a JetStream work queue;
+// workers in any number of processes take batches, render once per
+// (release, variant, language), send through the SMTP pools and record
+// every outcome. Deliveries are leased while being sent, so a worker that
+// dies hands its batch to another and nobody is sent a release twice except
+// the messages that were in flight at the moment of death.
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/links"
+	"github.com/communique/communique/mailer"
+)
+
+// Config holds what a Dispatcher needs; zero durations take defaults.
+type Config struct {
+	DB     *sqlx.DB
+	JS     jetstream.JetStream
+	Logger *slog.Logger
+	Pools  []*mailer.Pool
+	Signer *links.Signer
+
+	FromName, FromEmail string
+	BounceDomain        string
+	BaseURL             string
+
+	BatchSize int           // deliveries per work item (default 500)
+	Lease     time.Duration // how long a worker holds a delivery (default 2m)
+	// MaxAge is how long a deferred delivery keeps being retried before it
+	// fails (default 24h).
+	MaxAge time.Duration
+	// RetryBase is the first retry delay; it doubles each attempt (default 30s).
+	RetryBase time.Duration
+}
+
+// Consumer names, shared by every dispatcher process.
+const (
+	plannerConsumer = "dispatch-planner"
+	workerConsumer  = "dispatch-worker"
+)
+
+// Dispatcher runs a planner, the retry scheduler and one worker per SMTP
+// connection.
+type Dispatcher struct {
+	cfg     Config
+	log     *slog.Logger
+	renders *renderCache
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Dispatcher for cfg.
+func New(cfg Config) *Dispatcher {
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.BounceDomain == "" {
+		cfg.BounceDomain = domainOf(cfg.FromEmail)
+	}
+	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB)}
+}
+
+// Start creates the consumers and starts the background work.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cancel != nil {
+		return errors.New("dispatcher already started")
+	}
+	planner, err := d.cfg.JS.CreateOrUpdateConsumer(ctx, events.EventStream, jetstream.ConsumerConfig{
+		Durable:       plannerConsumer,
+		FilterSubject: events.SubjectPublished,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 64,
+	})
+	if err != nil {
+		return fmt.Errorf("planner consumer: %w", err)
+	}
+	workQueue, err := d.cfg.JS.CreateOrUpdateConsumer(ctx, events.WorkStream, jetstream.ConsumerConfig{
+		Durable:       workerConsumer,
+		FilterSubject: events.SubjectBatch,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		// Workers report progress well within this; a silent worker is dead.
+		AckWait:       30 * time.Second,
+		MaxAckPending: 10_000,
+	})
+	if err != nil {
+		return fmt.Errorf("worker consumer: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.loop(runCtx, "planner", planner, d.plan)
+	for _, p := range d.cfg.Pools {
+		for i := 0; i < p.Target.Concurrency; i++ {
+			w := &worker{d: d, conn: p.Conn()}
+			d.loop(runCtx, "worker", workQueue, w.handle)
+		}
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.retryLoop(runCtx)
+	}()
+	return nil
+}
+
+// Stop stops taking work, lets each worker finish the batch it holds (a
+// batch it cannot finish goes back to the queue) and returns when all have
+// stopped; idempotent.
+func (d *Dispatcher) Stop() {
+	d.mu.Lock()
+	cancel := d.cancel
+	d.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	d.wg.Wait()
+}
+
+// loop fetches messages one at a time and hands them to handle until ctx ends.
+func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer, handle func(context.Context, jetstream.Msg)) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		for ctx.Err() == nil {
+			fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			msg, err := c.Next(jetstream.FetchContext(fctx))
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+					d.log.Warn("fetch failed", "consumer", name, "error", err)
+					sleep(ctx, time.Second)
+				}
+				continue
+			}
+			handle(ctx, msg)
+		}
+	}()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func domainOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == '@' {
+			return addr[i+1:]
+		}
+	}
+	return addr
+}

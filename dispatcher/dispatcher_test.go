@@ -1,0 +1,230 @@
+package dispatcher_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/communique/communique/contacts"
+	"github.com/communique/communique/dispatcher"
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/events/natstest"
+	"github.com/communique/communique/links"
+	"github.com/communique/communique/mailbox"
+	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/outbox"
+	"github.com/communique/communique/postgres/pgtest"
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/taxonomy"
+)
+
+type bundle struct {
+	db   *sqlx.DB
+	js   jetstream.JetStream
+	smtp *mailbox.Server
+	disp *dispatcher.Dispatcher
+}
+
+func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	if err := taxonomy.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("email,name,kind,organisation,country,languages,timezone,verified,regions,countries,topics,phone,title\n")
+	csv.WriteString("press@example.org,Press,press_officer,Office,CH,en,UTC,true,,,,,\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&csv, "r%d@example.net,Reader %d,journalist,Outlet,FR,%s,UTC,false,,MR,,,\n", i, i, []string{"en", "fr"}[i%2])
+	}
+	if _, err := contacts.Import(ctx, db, strings.NewReader(csv.String()), contacts.ImportOptions{Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := events.Connect(natstest.Embedded(t), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStreams(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	srv := mailbox.New(mailbox.Options{Reject: reject})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	targets, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none&concurrency=3")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := dispatcher.New(dispatcher.Config{
+		DB: db, JS: js, Logger: log, Pools: []*mailer.Pool{mailer.NewPool(targets[0], "example.org")},
+		Signer: links.NewSigner("s"), FromName: "Media", FromEmail: "media@example.org", BaseURL: "https://news.example.org",
+		BatchSize: 40, RetryBase: 200 * time.Millisecond,
+	})
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	relay := &outbox.Relay{DB: db, JS: js, Logger: log, Poll: 20 * time.Millisecond}
+	relay.Start(ctx)
+	t.Cleanup(relay.Stop)
+	return &bundle{db: db, js: js, smtp: srv, disp: d}
+}
+
+func (b *bundle) publish(t *testing.T) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := releases.Create(ctx, b.db, &releases.Release{
+		Slug: "r", OriginalLanguage: "en",
+		Translations:  map[string]releases.Translation{"en": {Title: "Title"}, "fr": {Title: "Titre"}},
+		Countries:     []string{"MR"},
+		PressContacts: []string{"press@example.org"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.Publish(ctx, b.db, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (b *bundle) statuses(t *testing.T) map[string]int {
+	t.Helper()
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := b.db.Select(&rows, `SELECT status, count(*) AS n FROM deliveries GROUP BY status`); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int{}
+	for _, r := range rows {
+		m[r.Status] = r.N
+	}
+	return m
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A 550 fails one delivery, a 451 defers another until it is retried with
+// backoff, and neither holds back the rest of the release.
+func TestRejectionsDeferAndFail(t *testing.T) {
+	var tempFailures atomic.Int32
+	reject := func(from, to string) *smtp.SMTPError {
+		switch to {
+		case "r3@example.net":
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		case "r7@example.net":
+			if tempFailures.Add(1) <= 2 {
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+			}
+		}
+		return nil
+	}
+	const n = 100
+	b := setup(t, n, reject)
+	b.publish(t)
+	waitFor(t, "every delivery to settle", func() bool {
+		s := b.statuses(t)
+		return s["sent"] == n-1 && s["failed"] == 1
+	})
+	var d struct {
+		Attempts int    `db:"attempts"`
+		Code     int    `db:"smtp_code"`
+		Reply    string `db:"smtp_reply"`
+	}
+	if err := b.db.Get(&d, `SELECT attempts, smtp_code, smtp_reply FROM deliveries WHERE email = 'r3@example.net'`); err != nil {
+		t.Fatal(err)
+	}
+	if d.Code != 550 || d.Attempts != 1 || !strings.Contains(d.Reply, "no such user") {
+		t.Fatalf("failed delivery: %+v", d)
+	}
+	if err := b.db.Get(&d, `SELECT attempts, smtp_code, smtp_reply FROM deliveries WHERE email = 'r7@example.net'`); err != nil {
+		t.Fatal(err)
+	}
+	if d.Code != 250 || d.Attempts != 3 {
+		t.Fatalf("deferred then sent delivery: %+v (want 3 attempts)", d)
+	}
+	if got := b.smtp.Count(); got != n-1 {
+		t.Fatalf("server received %d messages, want %d", got, n-1)
+	}
+	waitFor(t, "the dispatch to be done", func() bool {
+		var status string
+		b.db.Get(&status, `SELECT status FROM dispatches`)
+		return status == "done"
+	})
+}
+
+// Stopping hands unfinished work back; a new dispatcher finishes it and
+// nobody gets the release twice.
+func TestStopHandsBackWork(t *testing.T) {
+	const n = 600
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(2 * time.Millisecond); return nil }
+	b := setup(t, n, slow)
+	b.publish(t)
+	waitFor(t, "the first messages", func() bool { return b.smtp.Count() > 20 })
+	done := make(chan struct{})
+	go func() { b.disp.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	b.disp.Stop() // idempotent
+	sentAtStop := b.smtp.Count()
+	if sentAtStop >= n {
+		t.Fatalf("all %d were sent before the stop took effect: the test no longer exercises a hand-back", n)
+	}
+	var leased int
+	b.db.Get(&leased, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND lease_until > now()`)
+	if leased != 0 {
+		t.Fatalf("%d deliveries still leased after Stop", leased)
+	}
+
+	// A second dispatcher on the same queue finishes the release.
+	targets, _ := mailer.ParseTargets("smtp://" + b.smtp.Addr() + "?tls=none&concurrency=2")
+	d2 := dispatcher.New(dispatcher.Config{
+		DB: b.db, JS: b.js, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Pools:  []*mailer.Pool{mailer.NewPool(targets[0], "example.org")},
+		Signer: links.NewSigner("s"), FromName: "Media", FromEmail: "media@example.org", BaseURL: "https://news.example.org",
+	})
+	if err := d2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Stop()
+	waitFor(t, "the rest", func() bool { return b.statuses(t)["sent"] == n })
+	seen := map[string]int{}
+	for _, m := range b.smtp.Messages() {
+		seen[m.To[0]]++
+	}
+	for to, c := range seen {
+		if c > 1 {
+			t.Errorf("%s received %d copies", to, c)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct recipients, want %d", len(seen), n)
+	}
+	t.Logf("stopped after %d of %d messages; the second dispatcher sent the rest", sentAtStop, n)
+}

@@ -1,0 +1,119 @@
+package dispatcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/templates"
+)
+
+// rendered is one release rendered for one variant in every language it
+// has, plus what every message of it shares.
+type rendered struct {
+	releaseID int64
+	slug      string
+	replyTo   string
+	byLang    map[string]*templates.Prepared
+	original  string
+}
+
+// prepared returns the rendering for lang, falling back to the original.
+func (r *rendered) prepared(lang string) *templates.Prepared {
+	if p, ok := r.byLang[lang]; ok {
+		return p
+	}
+	return r.byLang[r.original]
+}
+
+type renderKey struct {
+	dispatchID int64
+	updatedAt  time.Time
+}
+
+// renderCache renders each (dispatch, release version) once per process,
+// so per-recipient work is only the personal fields.
+type renderCache struct {
+	db *sqlx.DB
+	mu sync.Mutex
+	m  map[renderKey]*renderEntry
+}
+
+type renderEntry struct {
+	once sync.Once
+	r    *rendered
+	err  error
+}
+
+func newRenderCache(db *sqlx.DB) *renderCache {
+	return &renderCache{db: db, m: map[renderKey]*renderEntry{}}
+}
+
+func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
+	var meta struct {
+		ReleaseID int64     `db:"release_id"`
+		Variant   string    `db:"variant"`
+		UpdatedAt time.Time `db:"updated_at"`
+	}
+	if err := c.db.GetContext(ctx, &meta, `
+		SELECT s.release_id, s.variant, r.updated_at
+		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
+		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
+	}
+	key := renderKey{dispatchID, meta.UpdatedAt}
+	c.mu.Lock()
+	e, ok := c.m[key]
+	if !ok {
+		if len(c.m) > 256 { // releases change rarely; a bound keeps a long-lived process flat
+			c.m = map[renderKey]*renderEntry{}
+		}
+		e = &renderEntry{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.r, e.err = c.render(ctx, meta.ReleaseID, meta.Variant) })
+	if e.err != nil {
+		c.mu.Lock()
+		delete(c.m, key) // let the next batch try again
+		c.mu.Unlock()
+	}
+	return e.r, e.err
+}
+
+func (c *renderCache) render(ctx context.Context, releaseID int64, variant string) (*rendered, error) {
+	rel, err := releases.Get(ctx, c.db, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	var pcs []templates.PressContact
+	if err := c.db.SelectContext(ctx, &pcs, `
+		SELECT c.name AS name, c.title AS title, c.organisation AS organisation, c.phone AS phone, c.email AS email
+		FROM release_press_contacts p JOIN contacts c ON c.id = p.contact_id
+		WHERE p.release_id = $1 ORDER BY p.position`, releaseID); err != nil {
+		return nil, fmt.Errorf("load press contacts of release %d: %w", releaseID, err)
+	}
+	out := &rendered{releaseID: releaseID, slug: rel.Slug, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
+	if len(rel.PressContacts) > 0 {
+		out.replyTo = rel.PressContacts[0]
+	}
+	published := time.Now()
+	if rel.PublishedAt != nil {
+		published = *rel.PublishedAt
+	}
+	for lang, tr := range rel.Translations {
+		p, err := templates.Prepare(variant, templates.Release{
+			ID: rel.ID, Slug: rel.Slug, Language: lang,
+			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
+			PublishedAt: published, PressContacts: pcs,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)
+		}
+		out.byLang[lang] = p
+	}
+	return out, nil
+}

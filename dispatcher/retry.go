@@ -1,0 +1,82 @@
+package dispatcher
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/communique/communique/events"
+)
+
+// retryLoop puts deferred deliveries whose time has come back on the queue,
+// and re-queues deliveries left queued with no live lease for a while (their
+// batch message was lost with a process that died between two steps).
+func (d *Dispatcher) retryLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for tick := 0; ; tick++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := d.requeueDue(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("retry scheduler", "error", err)
+		}
+		if tick%60 == 0 {
+			if err := d.requeueOrphans(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("orphan sweep", "error", err)
+			}
+		}
+	}
+}
+
+// orphanAge is how long a queued delivery of a planned dispatch may sit
+// untouched before its batch is presumed lost. Re-queuing one that was not
+// lost costs a message and nothing more: leases prevent a second send.
+const orphanAge = 5 * time.Minute
+
+func (d *Dispatcher) requeueOrphans(ctx context.Context) error {
+	var ranges []events.Batch
+	err := d.cfg.DB.SelectContext(ctx, &ranges, `
+		SELECT dispatch_id, min(id) AS first_id, max(id) AS last_id
+		FROM (SELECT d.id, d.dispatch_id, (row_number() OVER (PARTITION BY d.dispatch_id ORDER BY d.id) - 1) / $1 AS g
+		      FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id AND s.status = 'planned'
+		      WHERE d.status = 'queued' AND (d.lease_until IS NULL OR d.lease_until < now())
+		        AND coalesce(d.last_attempt_at, d.queued_at) < now() - $2 * interval '1 millisecond') o
+		GROUP BY dispatch_id, g`, d.cfg.BatchSize, orphanAge.Milliseconds())
+	if err != nil {
+		return fmt.Errorf("find orphaned deliveries: %w", err)
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	d.log.Info("re-queuing deliveries whose batch was lost", "batches", len(ranges))
+	return d.publishBatches(ctx, ranges, fmt.Sprintf(".sweep.%d", time.Now().UnixNano()))
+}
+
+func (d *Dispatcher) requeueDue(ctx context.Context) error {
+	var ranges []events.Batch
+	// One statement moves due rows back to queued and returns their ranges;
+	// SKIP LOCKED lets several dispatchers share the work.
+	err := d.cfg.DB.SelectContext(ctx, &ranges, `
+		WITH due AS (
+			SELECT id FROM deliveries
+			WHERE status = 'deferred' AND next_attempt_at <= now()
+			ORDER BY id LIMIT 10000 FOR UPDATE SKIP LOCKED),
+		moved AS (
+			UPDATE deliveries d SET status = 'queued', next_attempt_at = NULL
+			FROM due WHERE d.id = due.id
+			RETURNING d.id, d.dispatch_id)
+		SELECT dispatch_id, min(id) AS first_id, max(id) AS last_id
+		FROM (SELECT id, dispatch_id, (row_number() OVER (PARTITION BY dispatch_id ORDER BY id) - 1) / $1 AS g FROM moved) m
+		GROUP BY dispatch_id, g`, d.cfg.BatchSize)
+	if err != nil {
+		return fmt.Errorf("requeue deferred deliveries: %w", err)
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	d.log.Info("retrying deferred deliveries", "batches", len(ranges))
+	return d.publishBatches(ctx, ranges, fmt.Sprintf(".retry.%d", time.Now().UnixNano()))
+}

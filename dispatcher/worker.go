@@ -1,0 +1,231 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/nats-io/nats.go/jetstream"
+	mail "github.com/wneessen/go-mail"
+
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/templates"
+)
+
+// worker sends batches over one SMTP connection, kept open between them.
+type worker struct {
+	d    *Dispatcher
+	conn *mailer.Conn
+}
+
+// chunk is how many messages go out between two bookkeeping writes: it
+// bounds what a killed worker may have sent without recording it.
+const chunk = 50
+
+type claimed struct {
+	ID        int64  `db:"id"`
+	Email     string `db:"email"`
+	Language  string `db:"language"`
+	Name      string `db:"name"`
+	Kind      string `db:"kind"`
+	ContactID int64  `db:"contact_id"`
+	Attempts  int    `db:"attempts"`
+}
+
+func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
+	d := w.d
+	var b events.Batch
+	if err := json.Unmarshal(msg.Data(), &b); err != nil || b.DispatchID == 0 {
+		d.log.Error("dropping malformed batch", "error", err)
+		msg.Term()
+		return
+	}
+	log := d.log.With("dispatch_id", b.DispatchID, "first_id", b.FirstID, "last_id", b.LastID)
+	if err := w.send(ctx, log, msg, b); err != nil {
+		if ctx.Err() == nil {
+			log.Error("batch failed, will retry", "error", err)
+		}
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	// Deliveries of the range still queued belong to a worker whose lease
+	// has not run out (or was stopped): look again when it does.
+	var pending struct {
+		N     int        `db:"n"`
+		Until *time.Time `db:"until"`
+	}
+	if err := d.cfg.DB.GetContext(context.WithoutCancel(ctx), &pending, `
+		SELECT count(*) AS n, max(lease_until) AS until FROM deliveries
+		WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'`,
+		b.DispatchID, b.FirstID, b.LastID); err != nil {
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	if pending.N > 0 {
+		delay := 100 * time.Millisecond
+		if pending.Until != nil {
+			delay = max(delay, time.Until(*pending.Until)+100*time.Millisecond)
+		}
+		msg.NakWithDelay(delay)
+		return
+	}
+	msg.Ack()
+	d.markDoneIfFinished(context.WithoutCancel(ctx), b.DispatchID)
+}
+
+// send claims the range's queued deliveries and sends them chunk by chunk.
+func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, b events.Batch) error {
+	d := w.d
+	var rows []claimed
+	if err := d.cfg.DB.SelectContext(ctx, &rows, `
+		WITH c AS (
+			UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
+				attempts = attempts + 1, last_attempt_at = now()
+			WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+			  AND (lease_until IS NULL OR lease_until < now())
+			RETURNING id, contact_id, email, language, attempts)
+		SELECT c.id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind
+		FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
+		b.DispatchID, b.FirstID, b.LastID, d.cfg.Lease.Milliseconds()); err != nil {
+		return fmt.Errorf("claim deliveries: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	r, err := d.renders.get(ctx, b.DispatchID)
+	if err != nil {
+		w.release(rows)
+		return err
+	}
+	log = log.With("release_id", r.releaseID)
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		if ctx.Err() != nil {
+			w.release(part)
+			continue
+		}
+		msgs := make([]*mail.Msg, len(part))
+		results := make([]mailer.Result, len(part))
+		var toSend []*mail.Msg
+		var idx []int
+		for i, row := range part {
+			m, err := w.compose(r, row)
+			if err != nil {
+				results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
+				continue
+			}
+			msgs[i] = m
+			toSend = append(toSend, m)
+			idx = append(idx, i)
+		}
+		for j, res := range w.conn.Send(ctx, toSend) {
+			results[idx[j]] = res
+			if res.Status != mailer.Sent {
+				log.Warn("delivery not sent", "delivery_id", part[idx[j]].ID, "status", res.Status, "smtp_code", res.Code, "reply", res.Reply)
+			}
+		}
+		if err := w.record(context.WithoutCancel(ctx), part, results); err != nil {
+			return err
+		}
+		msg.InProgress()
+	}
+	log.Debug("batch sent", "deliveries", len(rows))
+	return nil
+}
+
+func (w *worker) compose(r *rendered, row claimed) (*mail.Msg, error) {
+	d := w.d
+	p := r.prepared(row.Language)
+	rc := templates.Recipient{Name: row.Name, Email: row.Email}
+	m := &mailer.Message{
+		FromName: d.cfg.FromName, FromEmail: d.cfg.FromEmail,
+		ToName: row.Name, ToEmail: row.Email,
+		ReplyTo:    r.replyTo,
+		ReturnPath: fmt.Sprintf("bounce+%d-%s@%s", row.ID, d.cfg.Signer.Token("bounce", row.ID, time.Time{}), d.cfg.BounceDomain),
+		MessageID:  fmt.Sprintf("delivery-%d.release-%d@%s", row.ID, r.releaseID, domainOf(d.cfg.FromEmail)),
+		ListID:     fmt.Sprintf("%s <releases.%s>", d.cfg.FromName, domainOf(d.cfg.FromEmail)),
+		Language:   p.Language(),
+		Subject:    p.Subject(),
+		Date:       time.Now(),
+	}
+	if row.Kind == "journalist" {
+		tok := d.cfg.Signer.Token("unsubscribe", row.ContactID, time.Time{})
+		rc.UnsubscribeURL = d.cfg.BaseURL + "/unsubscribe/" + tok
+		m.UnsubscribeHTTPS = rc.UnsubscribeURL
+		m.UnsubscribeMailto = fmt.Sprintf("mailto:unsubscribe+%s@%s", tok, d.cfg.BounceDomain)
+	}
+	m.Text, m.HTML = p.Personalize(rc)
+	return mailer.Build(m)
+}
+
+// record writes a chunk's outcomes in one statement. A deferred delivery
+// waits with exponential backoff and jitter; one that has been retried
+// past MaxAge fails.
+func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Result) error {
+	n := len(rows)
+	ids := make([]int64, 0, n)
+	statuses := make([]string, 0, n)
+	codes := make([]int64, 0, n)
+	replies := make([]string, 0, n)
+	delays := make([]int64, 0, n)
+	var unsent []claimed
+	for i, row := range rows {
+		res := results[i]
+		if res.Status == mailer.Unsent {
+			unsent = append(unsent, row)
+			continue
+		}
+		ids = append(ids, row.ID)
+		statuses = append(statuses, res.Status)
+		codes = append(codes, int64(res.Code))
+		replies = append(replies, res.Reply)
+		delays = append(delays, w.backoff(row.Attempts).Milliseconds())
+	}
+	if len(ids) > 0 {
+		if _, err := w.d.cfg.DB.ExecContext(ctx, `
+			UPDATE deliveries d SET
+				status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
+				              THEN 'failed' ELSE v.status END,
+				smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL,
+				sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+				next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
+			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[]) AS v(id, status, code, reply, delay)
+			WHERE d.id = v.id`,
+			pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays), w.d.cfg.MaxAge.Milliseconds()); err != nil {
+			return fmt.Errorf("record outcomes: %w", err)
+		}
+	}
+	w.release(unsent)
+	return nil
+}
+
+// release hands claimed but unsent deliveries back to the queue.
+func (w *worker) release(rows []claimed) {
+	if len(rows) == 0 {
+		return
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	if _, err := w.d.cfg.DB.Exec(`
+		UPDATE deliveries SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
+		WHERE id = ANY($1) AND status = 'queued'`, pq.Array(ids)); err != nil {
+		// The leases run out by themselves; another worker takes over then.
+		w.d.log.Warn("release deliveries", "error", err)
+	}
+}
+
+// backoff is the delay before retry number attempts: RetryBase doubling
+// each time, capped at an hour, with ±20% jitter so retries spread out.
+func (w *worker) backoff(attempts int) time.Duration {
+	base := float64(w.d.cfg.RetryBase) * math.Pow(2, float64(max(attempts-1, 0)))
+	base = min(base, float64(time.Hour))
+	return time.Duration(base * (0.8 + 0.4*rand.Float64()))
+}
