@@ -1,0 +1,282 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/communique/communique/dispatcher"
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/links"
+	"github.com/communique/communique/mailbox"
+	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/outbox"
+	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/taxonomy"
+	"github.com/communique/communique/web"
+)
+
+// App is the running service. Start it, then Close it; Close undoes
+// whatever Start managed to do, in reverse order.
+type App struct {
+	cfg Config
+	log *slog.Logger
+
+	DB      *sqlx.DB
+	ns      *server.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	Mailbox *mailbox.Server // dev only
+	relay   *outbox.Relay
+	disp    *dispatcher.Dispatcher
+	httpSrv *http.Server
+	httpLn  net.Listener
+	httpErr chan error
+}
+
+// New returns an App for cfg; nothing runs until Start.
+func New(cfg Config, log *slog.Logger) *App {
+	return &App{cfg: cfg, log: log}
+}
+
+// Config returns the configuration after Start filled in the defaults.
+func (a *App) Config() Config { return a.cfg }
+
+// URL is the base URL of the HTTP server once started.
+func (a *App) URL() string { return a.cfg.BaseURL }
+
+// NATSURL is the URL of the NATS server in use, embedded or not.
+func (a *App) NATSURL() string { return a.cfg.NATSURL }
+
+// Start brings the service up: database and migrations, NATS and streams,
+// then the roles the configuration enables.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.cfg.Validate(); err != nil {
+		return err
+	}
+	if a.cfg.Dev {
+		if err := a.devDefaults(); err != nil {
+			return err
+		}
+	}
+	db, err := postgres.Open(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	a.DB = db
+	if a.cfg.Migrate {
+		n, err := postgres.Migrate(ctx, db)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.log.Info("migrations applied", "count", n, "schema_version", postgres.SchemaVersion())
+		}
+		if err := taxonomy.Seed(ctx, db); err != nil {
+			return err
+		}
+	} else if err := postgres.CheckVersion(ctx, db); err != nil {
+		return err
+	}
+	if err := a.startNATS(ctx); err != nil {
+		return err
+	}
+	signer := links.NewSigner(a.cfg.Secret)
+	if a.cfg.API {
+		// Listen first: links in mail need the bound address when the
+		// configuration asks for port 0.
+		ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+		}
+		a.httpLn = ln
+		if a.cfg.BaseURL == "" {
+			a.cfg.BaseURL = "http://" + ln.Addr().String()
+		}
+	}
+	if a.cfg.Dispatcher {
+		if err := a.startDispatcher(ctx, signer); err != nil {
+			return err
+		}
+	}
+	if a.cfg.API {
+		a.relay = &outbox.Relay{DB: db, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log}
+		a.relay.Start(ctx)
+		a.startHTTP(signer)
+	}
+	return nil
+}
+
+// devDefaults fills in what `communique dev` needs for a first look.
+func (a *App) devDefaults() error {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	var err error
+	if a.cfg.Secret == "" {
+		if a.cfg.Secret, err = keptSecret(filepath.Join(a.cfg.DataDir, "secret")); err != nil {
+			return err
+		}
+	}
+	if a.cfg.AdminToken == "" {
+		if a.cfg.AdminToken, err = keptSecret(filepath.Join(a.cfg.DataDir, "admin-token")); err != nil {
+			return err
+		}
+	}
+	if a.cfg.From == "" {
+		a.cfg.From = "Media Office <media@example.org>"
+	}
+	if a.cfg.SMTPURL == "" {
+		a.Mailbox = mailbox.New(mailbox.Options{Limit: 5000, Logger: a.log})
+		addr, err := a.Mailbox.Start("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("capture mailbox: %w", err)
+		}
+		a.cfg.SMTPURL = "smtp://" + addr + "?tls=none&concurrency=4"
+	}
+	return nil
+}
+
+// keptSecret reads a random secret from path, creating it on first use so
+// links and tokens stay valid across restarts.
+func keptSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	rand.Read(b)
+	s := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep secret: %w", err)
+	}
+	return s, nil
+}
+
+func (a *App) startNATS(ctx context.Context) error {
+	if a.cfg.NATSURL == "" {
+		ns, err := events.StartEmbedded(filepath.Join(a.cfg.DataDir, "nats"), -1)
+		if err != nil {
+			return err
+		}
+		a.ns = ns
+		a.cfg.NATSURL = ns.ClientURL()
+		a.log.Info("embedded NATS started", "url", a.cfg.NATSURL)
+	}
+	nc, err := events.Connect(a.cfg.NATSURL, "communique")
+	if err != nil {
+		return err
+	}
+	a.nc = nc
+	if a.js, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	return events.EnsureStreams(ctx, a.js)
+}
+
+func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
+	targets, err := mailer.ParseTargets(a.cfg.SMTPURL)
+	if err != nil {
+		return fmt.Errorf("COMMUNIQUE_SMTP_URL: %w", err)
+	}
+	from, err := mail.ParseAddress(a.cfg.From)
+	if err != nil {
+		return fmt.Errorf("COMMUNIQUE_FROM: %w", err)
+	}
+	helo := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	pools := make([]*mailer.Pool, len(targets))
+	for i, t := range targets {
+		pools[i] = mailer.NewPool(t, helo)
+	}
+	a.disp = dispatcher.New(dispatcher.Config{
+		DB: a.DB, JS: a.js, Logger: a.log, Pools: pools, Signer: signer,
+		FromName: from.Name, FromEmail: from.Address,
+		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
+	})
+	return a.disp.Start(ctx)
+}
+
+func (a *App) baseURL() string {
+	if a.cfg.BaseURL != "" {
+		return strings.TrimRight(a.cfg.BaseURL, "/")
+	}
+	// A dispatcher without the HTTP server links to where it would listen.
+	return "http://" + a.cfg.HTTPAddr
+}
+
+func (a *App) startHTTP(signer *links.Signer) {
+	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready}
+	if a.Mailbox != nil {
+		h.Dev = a.Mailbox.Handler()
+	}
+	a.httpSrv = &http.Server{
+		Handler:           h.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // CSV imports can be large
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.httpErr = make(chan error, 1)
+	go func() { a.httpErr <- a.httpSrv.Serve(a.httpLn) }()
+	a.log.Info("HTTP server listening", "url", a.cfg.BaseURL)
+}
+
+func (a *App) ready(ctx context.Context) error {
+	if err := a.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if a.nc == nil || !a.nc.IsConnected() {
+		return errors.New("NATS: not connected")
+	}
+	return nil
+}
+
+// Close shuts down in order: stop accepting HTTP, let the dispatcher finish
+// or hand back its batches, stop the relay, then close NATS, the capture
+// mailbox and the database. Safe to call after a failed Start.
+func (a *App) Close() error {
+	var errs []error
+	if a.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, a.httpSrv.Shutdown(ctx))
+		cancel()
+	} else if a.httpLn != nil {
+		a.httpLn.Close()
+	}
+	if a.disp != nil {
+		a.disp.Stop()
+	}
+	if a.relay != nil {
+		a.relay.Stop()
+	}
+	if a.nc != nil {
+		a.nc.Drain()
+		a.nc.Close()
+	}
+	if a.ns != nil {
+		a.ns.Shutdown()
+		a.ns.WaitForShutdown()
+	}
+	if a.Mailbox != nil {
+		errs = append(errs, a.Mailbox.Close())
+	}
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/communique/communique/postgres/pgtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the writer and a polling reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDev runs `communique dev` as a user would, publishes the demo release
+// with the command the banner prints, and watches the capture mailbox fill.
+func TestDev(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "-database-url", dbURL, "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
+	}()
+	re := regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer (\S+)' (\S+)/publish`)
+	var m []string
+	for deadline := time.Now().Add(60 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s", stdout.String())
+		}
+		m = re.FindStringSubmatch(stdout.String())
+	}
+	token, publishURL := m[1], m[2]+"/publish"
+	base := publishURL[:strings.Index(publishURL, "/api/")]
+
+	start := time.Now()
+	req, _ := http.NewRequest("POST", publishURL, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("publish demo release: %d", resp.StatusCode)
+	}
+
+	// The demo audience: journalists following Western Africa, Africa,
+	// Sub-Saharan Africa, Mauritania or migration governance, and the
+	// mission of Mauritania (it follows its own country).
+	var want int
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var msgs []struct {
+			To      []string `json:"to"`
+			Subject string   `json:"subject"`
+		}
+		r, err := http.Get(base + "/dev/mailbox.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(r.Body).Decode(&msgs)
+		r.Body.Close()
+		rep := report(t, m[2]+"/report", token)
+		want = rep.Total
+		if want > 0 && len(msgs) == want && rep.ByStatus["sent"] == want {
+			t.Logf("demo release: %d recipients, publish to last message %v", want, time.Since(start))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mailbox has %d messages, report %+v", len(msgs), rep)
+		}
+	}
+	if want < 20 {
+		t.Fatalf("demo release reached only %d recipients", want)
+	}
+	// The mailbox page renders.
+	r, err := http.Get(base + "/dev/mailbox")
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("mailbox page: %v %v", err, r)
+	}
+	r.Body.Close()
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("dev did not shut down")
+	}
+}
+
+type reportBody struct {
+	Total    int            `json:"total"`
+	ByStatus map[string]int `json:"by_status"`
+}
+
+func report(t *testing.T, url, token string) reportBody {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep reportBody
+	json.NewDecoder(resp.Body).Decode(&rep)
+	return rep
+}
+
+func TestCommandErrors(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.URL(t)
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"migrate", "-database-url", dbURL}, &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if !strings.Contains(out.String(), "schema version") {
+		t.Fatalf("migrate said %q", out.String())
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("email,name,kind,organisation,country,languages,timezone,verified,regions,countries,topics,phone,title\nx@example.org,X,journalist,O,ZZ,en,UTC,false,,,,,\n"), 0o600)
+	err := run(ctx, []string{"contacts", "import", "-database-url", dbURL, bad}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("bad import: %v", err)
+	}
+	badJSON := filepath.Join(dir, "bad.json")
+	os.WriteFile(badJSON, []byte(`{"slug": "x", "original_language": "en", "translations": {"en": {"title": ""}}}`), 0o600)
+	err = run(ctx, []string{"releases", "create", "-database-url", dbURL, badJSON}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "translations.en.title") {
+		t.Fatalf("bad release: %v", err)
+	}
+	for _, args := range [][]string{{"nope"}, {"releases", "publish", "-database-url", dbURL, "abc"}, {"releases", "status", "-database-url", dbURL, "999"}} {
+		if err := run(ctx, args, &out, &errOut); err == nil {
+			t.Errorf("%v: no error", args)
+		} else {
+			fmt.Fprintln(io.Discard, err)
+		}
+	}
+}

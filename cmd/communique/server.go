@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/communique/communique/app"
+	"github.com/communique/communique/demo"
+)
+
+// runServer runs dev, serve or dispatch until a signal arrives.
+func runServer(ctx context.Context, mode string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	noDispatcher := fs.Bool("no-dispatcher", false, "serve: do not run dispatcher workers in this process")
+	noAPI := fs.Bool("no-api", false, "serve: do not run the HTTP server and outbox relay in this process")
+	noDemo := fs.Bool("no-demo", false, "dev: do not load demo data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", mode, fs.Arg(0))
+	}
+	switch mode {
+	case "dev":
+		cfg.Dev, cfg.API, cfg.Dispatcher, cfg.Migrate = true, true, true, true
+	case "serve":
+		cfg.API, cfg.Dispatcher, cfg.Migrate = !*noAPI, !*noDispatcher, true
+	case "dispatch":
+		cfg.Dispatcher = true
+	}
+	log, err := newLogger(stderr, cfg.LogLevel, mode == "dev")
+	if err != nil {
+		return err
+	}
+	a := app.New(cfg, log)
+	defer a.Close()
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	if mode == "dev" {
+		if !*noDemo {
+			if err := demo.Load(ctx, a.DB); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+		}
+		printDevBanner(stdout, a)
+	}
+	log.Info("started", "mode", mode)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return a.Close()
+}
+
+func printDevBanner(w io.Writer, a *app.App) {
+	c := a.Config()
+	fmt.Fprintf(w, `
+Communiqué is running (development mode).
+
+  Web:          %[1]s
+  Mailbox:      %[1]s/dev/mailbox
+  Admin token:  %[2]s
+  NATS:         %[3]s
+
+Publish the demo release and watch the mailbox fill:
+
+  curl -s -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/publish
+  curl -s -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/report
+
+Stop with Ctrl-C.
+`, a.URL(), c.AdminToken, a.NATSURL(), demo.ReleaseID(context.Background(), a.DB))
+}

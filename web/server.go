@@ -1,0 +1,207 @@
+// Package web serves the HTTP API, the public pages and the health and
+// metrics endpoints.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/links"
+)
+
+// Handler holds the dependencies of every route.
+type Handler struct {
+	DB         *sqlx.DB
+	Logger     *slog.Logger
+	Signer     *links.Signer
+	AdminToken string
+	// Ready reports whether the service can do its work (database, NATS).
+	Ready func(context.Context) error
+	// Dev mounts development-only routes (the capture mailbox), if set.
+	Dev http.Handler
+}
+
+// maxBody bounds JSON request bodies; CSV imports get their own limit.
+const (
+	maxBody   = 4 << 20
+	maxImport = 512 << 20
+)
+
+// Routes returns the service's HTTP routes.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+		mux.Handle(pattern, h.authenticated(fn))
+	}
+	api("POST /api/v1/releases", h.createRelease)
+	api("GET /api/v1/releases/{id}", h.getRelease)
+	api("POST /api/v1/releases/{id}/publish", h.publishRelease)
+	api("GET /api/v1/releases/{id}/report", h.releaseReport)
+	api("POST /api/v1/contacts/import", h.importContacts)
+	api("GET /api/v1/contacts/export", h.exportContacts)
+
+	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", h.readyz)
+	if h.Dev != nil {
+		mux.Handle("/dev/", h.Dev)
+		mux.Handle("GET /dev/mailbox.json", h.Dev)
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/dev/mailbox", http.StatusFound)
+		})
+	}
+	return h.logged(mux)
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if h.Ready != nil {
+		if err := h.Ready(ctx); err != nil {
+			h.Logger.Warn("not ready", "error", err)
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// authenticated checks the bearer token in constant time and turns the
+// handler's error into a JSON response.
+func (h *Handler) authenticated(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	want := sha256.Sum256([]byte(h.AdminToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+		if !ok || h.AdminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			h.writeError(w, r, communique.Errorf(communique.EUNAUTHORIZED, "a valid bearer token is required"))
+			return
+		}
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// statusOf maps error codes to HTTP statuses: the only place that does.
+func statusOf(code string) int {
+	switch code {
+	case communique.EINVALID:
+		return http.StatusUnprocessableEntity
+	case communique.ENOTFOUND:
+		return http.StatusNotFound
+	case communique.ECONFLICT:
+		return http.StatusConflict
+	case communique.EFORBIDDEN:
+		return http.StatusForbidden
+	case communique.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+type errorBody struct {
+	Error   string   `json:"error"`
+	Details []string `json:"details"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := communique.ErrorCode(err)
+	if code == communique.EINTERNAL {
+		h.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	details := communique.ErrorDetails(err)
+	if details == nil {
+		details = []string{}
+	}
+	writeJSON(w, statusOf(code), errorBody{Error: communique.ErrorMessage(err), Details: details})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// readJSON decodes a bounded JSON body, rejecting unknown fields so a typo
+// in a field name is an error rather than silently ignored.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return communique.Invalid("invalid JSON body", []string{describeJSONError(err)})
+	}
+	if dec.More() {
+		return communique.Invalid("invalid JSON body", []string{"body: more than one JSON value"})
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("body: syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+	case errors.As(err, &tooBig):
+		return fmt.Sprintf("body: larger than %d bytes", tooBig.Limit)
+	case errors.Is(err, io.EOF):
+		return "body: empty"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.TrimPrefix(err.Error(), "json: ") // names the field
+	default:
+		return "body: " + err.Error()
+	}
+}
+
+func pathID(r *http.Request) (int64, error) {
+	s := r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("id: %q is not a release id", s)})
+	}
+	return id, nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (h *Handler) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		h.Logger.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration_ms", time.Since(start).Milliseconds())
+	})
+}
