@@ -6,6 +6,11 @@ import (
 	"github.com/communique/communique/contacts"
 )
 
+func (h *Handler) contactRoutes(mux *http.ServeMux) {
+	h.api(mux, "POST /api/v1/contacts/import", h.importContacts)
+	h.api(mux, "GET /api/v1/contacts/export", h.exportContacts)
+}
+
 func (h *Handler) importContacts(w http.ResponseWriter, r *http.Request) error {
 	body := http.MaxBytesReader(w, r.Body, maxImport)
 	opts := contacts.ImportOptions{

@@ -6,6 +6,13 @@ import (
 	"github.com/communique/communique/releases"
 )
 
+func (h *Handler) releaseRoutes(mux *http.ServeMux) {
+	h.api(mux, "POST /api/v1/releases", h.createRelease)
+	h.api(mux, "GET /api/v1/releases/{id}", h.getRelease)
+	h.api(mux, "POST /api/v1/releases/{id}/publish", h.publishRelease)
+	h.api(mux, "GET /api/v1/releases/{id}/report", h.releaseReport)
+}
+
 func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
 	var rel releases.Release
 	if err := readJSON(w, r, &rel); err != nil {

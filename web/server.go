@@ -40,21 +40,15 @@ const (
 	maxImport = 512 << 20
 )
 
-// Routes returns the service's HTTP routes.
+// Routes returns the service's HTTP routes; each resource's file registers
+// its own.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	api := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
-		mux.Handle(pattern, h.authenticated(fn))
-	}
-	api("POST /api/v1/releases", h.createRelease)
-	api("GET /api/v1/releases/{id}", h.getRelease)
-	api("POST /api/v1/releases/{id}/publish", h.publishRelease)
-	api("GET /api/v1/releases/{id}/report", h.releaseReport)
-	api("POST /api/v1/contacts/import", h.importContacts)
-	api("GET /api/v1/contacts/export", h.exportContacts)
-
-	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
-	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	h.releaseRoutes(mux)
+	h.contactRoutes(mux)
+	h.taxonomyRoutes(mux)
+	h.templateRoutes(mux)
+	h.publicRoutes(mux)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", h.readyz)
@@ -66,6 +60,11 @@ func (h *Handler) Routes() http.Handler {
 		})
 	}
 	return h.logged(mux)
+}
+
+// api registers an authenticated JSON endpoint.
+func (h *Handler) api(mux *http.ServeMux, pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+	mux.Handle(pattern, h.authenticated(fn))
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {

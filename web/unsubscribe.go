@@ -19,6 +19,11 @@ button{font-size:1.1rem;padding:.6rem 1.2rem}</style></head>
 {{else}}<h1>Unsubscribe</h1><p>Stop receiving press releases at this address?</p>
 <form method="post"><button type="submit">Unsubscribe</button></form>{{end}}</body></html>`))
 
+func (h *Handler) publicRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+}
+
 func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	_, err := h.Signer.Verify("unsubscribe", r.PathValue("token"), time.Now())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
