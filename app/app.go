@@ -47,6 +47,8 @@ type App struct {
 	httpSrv *http.Server
 	httpLn  net.Listener
 	httpErr chan error
+	from    *mail.Address
+	pools   []*mailer.Pool
 }
 
 // New returns an App for cfg; nothing runs until Start.
@@ -97,6 +99,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	signer := links.NewSigner(a.cfg.Secret)
+	if a.cfg.SMTPURL != "" {
+		if err := a.startMail(); err != nil {
+			return err
+		}
+	}
 	if a.cfg.API {
 		// Listen first: links in mail need the bound address when the
 		// configuration asks for port 0.
@@ -188,23 +195,38 @@ func (a *App) startNATS(ctx context.Context) error {
 	return events.EnsureStreams(ctx, a.js)
 }
 
-func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
-	targets, err := mailer.ParseTargets(a.cfg.SMTPURL)
-	if err != nil {
-		return fmt.Errorf("COMMUNIQUE_SMTP_URL: %w", err)
-	}
+// startMail parses the sender and SMTP targets, which the dispatcher and
+// the web's transactional mail share.
+func (a *App) startMail() error {
 	from, err := mail.ParseAddress(a.cfg.From)
 	if err != nil {
 		return fmt.Errorf("COMMUNIQUE_FROM: %w", err)
 	}
-	helo := from.Address[strings.LastIndex(from.Address, "@")+1:]
-	pools := make([]*mailer.Pool, len(targets))
-	for i, t := range targets {
-		pools[i] = mailer.NewPool(t, helo)
+	targets, err := mailer.ParseTargets(a.cfg.SMTPURL)
+	if err != nil {
+		return fmt.Errorf("COMMUNIQUE_SMTP_URL: %w", err)
 	}
+	helo := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	a.from = from
+	a.pools = make([]*mailer.Pool, len(targets))
+	for i, t := range targets {
+		a.pools[i] = mailer.NewPool(t, helo)
+	}
+	return nil
+}
+
+// sendMail sends a transactional message through the first SMTP target.
+func (a *App) sendMail(ctx context.Context, m *mailer.Message) error {
+	if len(a.pools) == 0 {
+		return errors.New("no SMTP target is configured (COMMUNIQUE_SMTP_URL)")
+	}
+	return a.pools[0].SendOne(ctx, m)
+}
+
+func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	a.disp = dispatcher.New(dispatcher.Config{
-		DB: a.DB, JS: a.js, Logger: a.log, Pools: pools, Signer: signer,
-		FromName: from.Name, FromEmail: from.Address,
+		DB: a.DB, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
+		FromName: a.from.Name, FromEmail: a.from.Address,
 		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
 	})
 	return a.disp.Start(ctx)
@@ -219,7 +241,11 @@ func (a *App) baseURL() string {
 }
 
 func (a *App) startHTTP(signer *links.Signer) {
-	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready}
+	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
+		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail}
+	if a.from != nil {
+		h.FromName, h.FromEmail = a.from.Name, a.from.Address
+	}
 	if a.Mailbox != nil {
 		h.Dev = a.Mailbox.Handler()
 	}

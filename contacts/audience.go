@@ -3,6 +3,7 @@ package contacts
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -27,25 +28,24 @@ const matchingRegionsSQL = `
 	                      AND NOT EXISTS (SELECT 1 FROM region_countries xc
 	                                      WHERE xc.region_slug = r.slug AND xc.country = yc.country)))`
 
-// languageSQL picks a contact's language: the first of their ordered
-// preferences the release has (exactly, or by base language), else the
-// release's original language ($3). $2 holds the release's languages.
-const languageSQL = `
-	coalesce((
-		SELECT t.lang FROM unnest(c.languages) WITH ORDINALITY AS p(lang, ord)
-		JOIN unnest($2::text[]) AS t(lang)
-		  ON t.lang = p.lang OR split_part(t.lang, '-', 1) = split_part(p.lang, '-', 1)
-		ORDER BY p.ord, (t.lang = p.lang) DESC
-		LIMIT 1), $3)`
+// LanguageChooser picks the translation for an ordered list of language
+// preferences.
+type LanguageChooser func(prefs []string) string
 
 // InsertPublicAudience records one delivery per active contact whose
 // subscriptions match the release of dispatch dispatchID, in the language
-// each should read, in a single statement. Suppressed addresses get a
-// delivery in status 'suppressed' so reports account for them; contacts
-// that are pending, unsubscribed, bounced or blocked get none. Rows that
-// exist already are left alone, so running it twice adds nothing.
-// It returns the number of deliveries added.
-func InsertPublicAudience(ctx context.Context, tx sqlx.ExecerContext, dispatchID, releaseID int64, languages []string, original string) (int64, error) {
+// choose picks for each, in a single INSERT … SELECT. choose runs once per
+// distinct preference list, not per contact: an audience of millions
+// shares a few hundred lists. Suppressed addresses get a delivery in
+// status 'suppressed' so reports account for them; contacts that are
+// pending, unsubscribed, bounced or blocked get none. Rows that exist
+// already are left alone, so running it twice adds nothing. It returns the
+// number of deliveries added.
+func InsertPublicAudience(ctx context.Context, tx sqlx.ExtContext, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
+	keys, langs, err := languageMap(ctx, tx, choose)
+	if err != nil {
+		return 0, err
+	}
 	res, err := tx.ExecContext(ctx, `
 		WITH rel AS (SELECT regions, countries, topics FROM releases WHERE id = $4),
 		matching_regions AS (`+matchingRegionsSQL+`),
@@ -56,17 +56,32 @@ func InsertPublicAudience(ctx context.Context, tx sqlx.ExecerContext, dispatchID
 			   OR (s.kind = 'topic' AND s.value = ANY (rel.topics))
 		)
 		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
-		SELECT $1, c.id, c.email, `+languageSQL+`,
+		SELECT $1, c.id, c.email, lm.lang,
 			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
 		FROM audience a
 		JOIN contacts c ON c.id = a.contact_id
+		JOIN unnest($2::text[], $3::text[]) AS lm(key, lang) ON lm.key = array_to_string(c.languages, ',')
 		LEFT JOIN suppressions sp ON sp.email = lower(c.email)
 		WHERE c.status = 'active'
 		ORDER BY c.id
 		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`,
-		dispatchID, pq.Array(languages), original, releaseID)
+		dispatchID, pq.Array(keys), pq.Array(langs), releaseID)
 	if err != nil {
 		return 0, fmt.Errorf("resolve audience of release %d: %w", releaseID, err)
 	}
 	return res.RowsAffected()
+}
+
+// languageMap maps each distinct preference list of active contacts (joined
+// with commas, which no language tag contains) to its chosen language.
+func languageMap(ctx context.Context, q sqlx.QueryerContext, choose LanguageChooser) (keys, langs []string, err error) {
+	var lists []pq.StringArray
+	if err := sqlx.SelectContext(ctx, q, &lists, `SELECT DISTINCT languages FROM contacts WHERE status = 'active'`); err != nil {
+		return nil, nil, fmt.Errorf("distinct language preferences: %w", err)
+	}
+	for _, l := range lists {
+		keys = append(keys, strings.Join(l, ","))
+		langs = append(langs, choose(l))
+	}
+	return keys, langs, nil
 }

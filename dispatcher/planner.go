@@ -12,6 +12,7 @@ import (
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/templates"
 )
 
 // plan handles a release event: it records the dispatch's deliveries and
@@ -63,7 +64,9 @@ func (d *Dispatcher) planDispatch(ctx context.Context, dispatchID int64) (added 
 		var err error
 		switch disp.Variant {
 		case "public":
-			added, err = contacts.InsertPublicAudience(ctx, tx, dispatchID, disp.ReleaseID, langs, disp.Original)
+			added, err = contacts.InsertPublicAudience(ctx, tx, dispatchID, disp.ReleaseID, func(prefs []string) string {
+				return templates.MatchLanguage(prefs, langs, disp.Original)
+			})
 		default:
 			err = fmt.Errorf("dispatch %d: variant %q is not supported", dispatchID, disp.Variant)
 		}

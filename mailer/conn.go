@@ -166,3 +166,20 @@ func (c *Conn) Close() {
 	}
 	c.open = false
 }
+
+// SendOne sends a single message over a connection of its own, for the
+// occasional transactional message; it returns an error unless the server
+// accepted it.
+func (p *Pool) SendOne(ctx context.Context, m *Message) error {
+	msg, err := Build(m)
+	if err != nil {
+		return err
+	}
+	c := p.Conn()
+	defer c.Close()
+	r := c.Send(ctx, []*mail.Msg{msg})[0]
+	if r.Status != Sent {
+		return fmt.Errorf("send to %s: %s %s", m.ToEmail, r.Status, r.Reply)
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/links"
+	"github.com/communique/communique/mailer"
 )
 
 // Handler holds the dependencies of every route.
@@ -32,6 +33,13 @@ type Handler struct {
 	Ready func(context.Context) error
 	// Dev mounts development-only routes (the capture mailbox), if set.
 	Dev http.Handler
+	// SendMail sends one transactional message (a subscription
+	// confirmation) at once, outside any release.
+	SendMail func(ctx context.Context, m *mailer.Message) error
+	// From is the sender of transactional messages.
+	FromName, FromEmail string
+	// BaseURL is the public URL links in pages and mail start with.
+	BaseURL string
 }
 
 // maxBody bounds JSON request bodies; CSV imports get their own limit.
