@@ -127,14 +127,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A 550 fails one delivery, a 451 defers another until it is retried with
-// backoff, and neither holds back the rest of the release.
+// A 550 5.1.1 bounces one delivery and suppresses its address, a 554 fails
+// another, a 451 defers a third until it is retried with backoff, and none
+// holds back the rest of the release. Every attempt is recorded.
 func TestRejectionsDeferAndFail(t *testing.T) {
 	var tempFailures atomic.Int32
 	reject := func(from, to string) *smtp.SMTPError {
 		switch to {
 		case "r3@example.net":
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		case "r5@example.net":
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected by policy"}
 		case "r7@example.net":
 			if tempFailures.Add(1) <= 2 {
 				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
@@ -147,7 +150,7 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 	b.publish(t)
 	waitFor(t, "every delivery to settle", func() bool {
 		s := b.statuses(t)
-		return s["sent"] == n-1 && s["failed"] == 1
+		return s["sent"] == n-2 && s["failed"] == 1 && s["bounced"] == 1
 	})
 	var d struct {
 		Attempts int    `db:"attempts"`
@@ -158,7 +161,15 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d.Code != 550 || d.Attempts != 1 || !strings.Contains(d.Reply, "no such user") {
-		t.Fatalf("failed delivery: %+v", d)
+		t.Fatalf("bounced delivery: %+v", d)
+	}
+	var suppressed, contactBounced, policyContactActive int
+	b.db.Get(&suppressed, `SELECT count(*) FROM suppressions WHERE email = 'r3@example.net' AND reason = 'bounced'`)
+	b.db.Get(&contactBounced, `SELECT count(*) FROM contacts WHERE email = 'r3@example.net' AND status = 'bounced'`)
+	b.db.Get(&policyContactActive, `SELECT count(*) FROM contacts WHERE email = 'r5@example.net' AND status = 'active'`)
+	if suppressed != 1 || contactBounced != 1 || policyContactActive != 1 {
+		t.Fatalf("hard bounce: suppressed %d, contact bounced %d; policy refusal left contact active: %d",
+			suppressed, contactBounced, policyContactActive)
 	}
 	if err := b.db.Get(&d, `SELECT attempts, smtp_code, smtp_reply FROM deliveries WHERE email = 'r7@example.net'`); err != nil {
 		t.Fatal(err)
@@ -166,8 +177,22 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 	if d.Code != 250 || d.Attempts != 3 {
 		t.Fatalf("deferred then sent delivery: %+v (want 3 attempts)", d)
 	}
-	if got := b.smtp.Count(); got != n-1 {
-		t.Fatalf("server received %d messages, want %d", got, n-1)
+	var attempts []struct {
+		Status string `db:"status"`
+		Code   int    `db:"smtp_code"`
+	}
+	b.db.Select(&attempts, `SELECT a.status, a.smtp_code FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.email = 'r7@example.net' ORDER BY a.attempt`)
+	if len(attempts) != 3 || attempts[0].Code != 451 || attempts[1].Status != "deferred" || attempts[2].Status != "sent" {
+		t.Fatalf("attempts of the deferred delivery: %+v", attempts)
+	}
+	var attemptRows int
+	b.db.Get(&attemptRows, `SELECT count(*) FROM delivery_attempts`)
+	if attemptRows != n+2 {
+		t.Fatalf("%d attempt rows, want %d", attemptRows, n+2)
+	}
+	if got := b.smtp.Count(); got != n-2 {
+		t.Fatalf("server received %d messages, want %d", got, n-2)
 	}
 	waitFor(t, "the dispatch to be done", func() bool {
 		var status string

@@ -24,8 +24,9 @@ type worker struct {
 	conn *mailer.Conn
 }
 
-// chunk is how many messages go out between two bookkeeping writes: it
-// bounds what a killed worker may have sent without recording it.
+// chunk is how many deliveries a worker claims, sends and records at a
+// time: it bounds what a killed worker can have sent without recording
+// it, and so the duplicates a crash can cause.
 const chunk = 50
 
 type claimed struct {
@@ -55,7 +56,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	// Deliveries of the range still queued belong to a worker whose lease
-	// has not run out (or was stopped): look again when it does.
+	// has not run out (or that stopped): look again when it does.
 	var pending struct {
 		N     int        `db:"n"`
 		Until *time.Time `db:"until"`
@@ -68,9 +69,9 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	if pending.N > 0 {
-		delay := 100 * time.Millisecond
+		delay := 50 * time.Millisecond
 		if pending.Until != nil {
-			delay = max(delay, time.Until(*pending.Until)+100*time.Millisecond)
+			delay = max(delay, time.Until(*pending.Until)+50*time.Millisecond)
 		}
 		msg.NakWithDelay(delay)
 		return
@@ -79,64 +80,83 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	d.markDoneIfFinished(context.WithoutCancel(ctx), b.DispatchID)
 }
 
-// send claims the range's queued deliveries and sends them chunk by chunk.
+// send claims, sends and records the range's queued deliveries a chunk at
+// a time until none is left to claim.
 func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, b events.Batch) error {
 	d := w.d
+	var r *rendered
+	total := 0
+	for ctx.Err() == nil {
+		rows, err := w.claim(ctx, b)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if r == nil {
+			if r, err = d.renders.get(ctx, b.DispatchID); err != nil {
+				w.release(rows)
+				return err
+			}
+			log = log.With("release_id", r.releaseID)
+		}
+		results := w.sendChunk(ctx, log, r, rows)
+		if err := w.record(ctx, rows, results); err != nil {
+			return err
+		}
+		total += len(rows)
+		msg.InProgress()
+	}
+	log.Debug("batch done", "deliveries", total)
+	return nil
+}
+
+// claim leases up to chunk queued deliveries of the range. SKIP LOCKED lets
+// workers that got the same range share it instead of queueing on locks.
+func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 	var rows []claimed
-	if err := d.cfg.DB.SelectContext(ctx, &rows, `
+	err := w.d.cfg.DB.SelectContext(ctx, &rows, `
 		WITH c AS (
 			UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
 				attempts = attempts + 1, last_attempt_at = now()
-			WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
-			  AND (lease_until IS NULL OR lease_until < now())
-			RETURNING id, contact_id, email, language, attempts)
+			WHERE d.id IN (
+				SELECT id FROM deliveries
+				WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+				  AND (lease_until IS NULL OR lease_until < now())
+				ORDER BY id LIMIT $5
+				FOR UPDATE SKIP LOCKED)
+			RETURNING d.id, d.contact_id, d.email, d.language, d.attempts)
 		SELECT c.id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind
 		FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
-		b.DispatchID, b.FirstID, b.LastID, d.cfg.Lease.Milliseconds()); err != nil {
-		return fmt.Errorf("claim deliveries: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	r, err := d.renders.get(ctx, b.DispatchID)
+		b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds(), chunk)
 	if err != nil {
-		w.release(rows)
-		return err
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	log = log.With("release_id", r.releaseID)
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		if ctx.Err() != nil {
-			w.release(part)
+	return rows, nil
+}
+
+func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed) []mailer.Result {
+	results := make([]mailer.Result, len(rows))
+	toSend := make([]*mail.Msg, 0, len(rows))
+	idx := make([]int, 0, len(rows))
+	for i, row := range rows {
+		m, err := w.compose(r, row)
+		if err != nil {
+			results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
 			continue
 		}
-		msgs := make([]*mail.Msg, len(part))
-		results := make([]mailer.Result, len(part))
-		var toSend []*mail.Msg
-		var idx []int
-		for i, row := range part {
-			m, err := w.compose(r, row)
-			if err != nil {
-				results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
-				continue
-			}
-			msgs[i] = m
-			toSend = append(toSend, m)
-			idx = append(idx, i)
-		}
-		for j, res := range w.conn.Send(ctx, toSend) {
-			results[idx[j]] = res
-			if res.Status != mailer.Sent {
-				log.Warn("delivery not sent", "delivery_id", part[idx[j]].ID, "status", res.Status, "smtp_code", res.Code, "reply", res.Reply)
-			}
-		}
-		if err := w.record(context.WithoutCancel(ctx), part, results); err != nil {
-			return err
-		}
-		msg.InProgress()
+		toSend = append(toSend, m)
+		idx = append(idx, i)
 	}
-	log.Debug("batch sent", "deliveries", len(rows))
-	return nil
+	for j, res := range w.conn.Send(ctx, toSend) {
+		results[idx[j]] = res
+		if res.Status != mailer.Sent && res.Status != mailer.Unsent {
+			log.Info("delivery not sent", "delivery_id", rows[idx[j]].ID, "status", res.Status,
+				"smtp_code", res.Code, "reply", res.Reply)
+		}
+	}
+	return results
 }
 
 func (w *worker) compose(r *rendered, row claimed) (*mail.Msg, error) {
@@ -164,9 +184,39 @@ func (w *worker) compose(r *rendered, row claimed) (*mail.Msg, error) {
 	return mailer.Build(m)
 }
 
-// record writes a chunk's outcomes in one statement. A deferred delivery
-// waits with exponential backoff and jitter; one that has been retried
-// past MaxAge fails.
+// recordSQL writes a chunk's outcomes in one statement: the deliveries'
+// new state (a deferred one waits with backoff, and fails once older than
+// MaxAge), one attempt row each, and for hard bounces the suppression and
+// the contact's status. Only deliveries still queued change, so a late
+// writer never overwrites a newer outcome.
+const recordSQL = `
+	WITH v AS (
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[])
+			AS v(id, status, code, reply, delay)),
+	upd AS (
+		UPDATE deliveries d SET
+			status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
+			              THEN 'failed' ELSE v.status END,
+			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL,
+			sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+			next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
+		FROM v WHERE d.id = v.id AND d.status = 'queued'
+		RETURNING d.id, d.attempts, d.status, d.smtp_code, d.smtp_reply, d.contact_id, d.email),
+	att AS (
+		INSERT INTO delivery_attempts (delivery_id, attempt, status, smtp_code, smtp_reply)
+		SELECT id, attempts, status, smtp_code, smtp_reply FROM upd
+		ON CONFLICT (delivery_id, attempt) DO NOTHING),
+	sup AS (
+		INSERT INTO suppressions (email, reason, detail)
+		SELECT lower(email), 'bounced', left(smtp_reply, 500) FROM upd WHERE status = 'bounced'
+		ON CONFLICT (email) DO NOTHING),
+	con AS (
+		UPDATE contacts c SET status = 'bounced', updated_at = now()
+		FROM upd WHERE c.id = upd.contact_id AND upd.status = 'bounced' AND c.status = 'active')
+	SELECT count(*) FROM upd`
+
+// record writes a chunk's outcomes, retrying for a while: the messages are
+// sent, and losing their bookkeeping would send them again later.
 func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Result) error {
 	n := len(rows)
 	ids := make([]int64, 0, n)
@@ -188,16 +238,18 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 		delays = append(delays, w.backoff(row.Attempts).Milliseconds())
 	}
 	if len(ids) > 0 {
-		if _, err := w.d.cfg.DB.ExecContext(ctx, `
-			UPDATE deliveries d SET
-				status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
-				              THEN 'failed' ELSE v.status END,
-				smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL,
-				sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
-				next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
-			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[]) AS v(id, status, code, reply, delay)
-			WHERE d.id = v.id`,
-			pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays), w.d.cfg.MaxAge.Milliseconds()); err != nil {
+		var err error
+		for try, wait := 0, 100*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
+			_, err = w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), recordSQL,
+				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
+				w.d.cfg.MaxAge.Milliseconds())
+			if err == nil {
+				break
+			}
+			w.d.log.Warn("record outcomes, retrying", "error", err, "try", try+1)
+			time.Sleep(wait)
+		}
+		if err != nil {
 			return fmt.Errorf("record outcomes: %w", err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	mail "github.com/wneessen/go-mail"
-	"golang.org/x/time/rate"
 )
 
 // Outcome statuses, as recorded on deliveries.
@@ -17,6 +16,9 @@ const (
 	Sent     = "sent"
 	Deferred = "deferred"
 	Failed   = "failed"
+	// Bounced is a permanent refusal of the address itself (no such
+	// mailbox): the address is suppressed for every later release.
+	Bounced = "bounced"
 	// Unsent marks a message that was not attempted (connection lost
 	// before it, or shutting down): it goes back to the queue as it was.
 	Unsent = "unsent"
@@ -24,9 +26,10 @@ const (
 
 // Result is the outcome of one message.
 type Result struct {
-	Status string
-	Code   int    // SMTP reply code, 0 when the server never answered
-	Reply  string // the server's reply or the error
+	Status   string
+	Code     int    // SMTP reply code, 0 when the server never answered
+	Enhanced string // RFC 3463 enhanced status code, e.g. "5.1.1", if given
+	Reply    string // the server's reply or the error
 }
 
 // Pool hands out connections to one target and enforces its rate limit
@@ -34,16 +37,12 @@ type Result struct {
 type Pool struct {
 	Target  Target
 	HELO    string
-	limiter *rate.Limiter
+	limiter *Limiter
 }
 
 // NewPool returns a pool for t.
 func NewPool(t Target, helo string) *Pool {
-	p := &Pool{Target: t, HELO: helo}
-	if t.Rate > 0 {
-		p.limiter = rate.NewLimiter(rate.Limit(t.Rate), 1)
-	}
-	return p
+	return &Pool{Target: t, HELO: helo, limiter: NewLimiter(t.Rate)}
 }
 
 // Conn is one SMTP connection, opened on first use and kept open across
@@ -62,9 +61,12 @@ func (c *Conn) dial(ctx context.Context) error {
 	opts := []mail.Option{
 		mail.WithPort(t.Port),
 		mail.WithTimeout(30 * time.Second),
-		// One NOOP per Send only proves the connection is alive; a failed
-		// send shows that as well, at no round trip.
+		// A NOOP before each send only proves the connection is alive, and
+		// an RSET after each delivered message resets what DATA has already
+		// ended; a failed send shows a dead connection at no round trip,
+		// and go-mail still resets after a refused MAIL or RCPT.
 		mail.WithoutNoop(),
+		mail.WithoutRset(),
 	}
 	if c.pool.HELO != "" {
 		opts = append(opts, mail.WithHELO(c.pool.HELO))
@@ -113,11 +115,9 @@ func (c *Conn) Send(ctx context.Context, msgs []*mail.Msg) []Result {
 			results[i] = Result{Status: Unsent, Reply: "not attempted: connection lost or shutting down"}
 			continue
 		}
-		if c.pool.limiter != nil {
-			if err := c.pool.limiter.Wait(ctx); err != nil {
-				results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
-				continue
-			}
+		if err := c.pool.limiter.Wait(ctx); err != nil {
+			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
+			continue
 		}
 		err := c.client.Send(m)
 		results[i] = outcome(m, err)
@@ -140,15 +140,28 @@ func outcome(m *mail.Msg, err error) Result {
 	}
 	var se *mail.SendError
 	if errors.As(err, &se) && se.ErrorCode() > 0 {
-		code := se.ErrorCode()
-		status := Failed
-		if code < 500 {
-			status = Deferred
-		}
-		return Result{Status: status, Code: code, Reply: replyText(se)}
+		code, enh := se.ErrorCode(), se.EnhancedStatusCode()
+		return Result{Status: classify(code, enh), Code: code, Enhanced: enh, Reply: replyText(se)}
 	}
 	// No SMTP code: the connection broke or timed out.
 	return Result{Status: Deferred, Reply: fmt.Sprint(err)}
+}
+
+// classify maps an SMTP refusal to a delivery status: 4xx is temporary;
+// a 5xx about the mailbox itself (5.1.x bad address, 5.2.1 disabled, or
+// without enhanced codes 550, 551 and 553) is a hard bounce; any other
+// 5xx fails this message only.
+func classify(code int, enhanced string) string {
+	switch {
+	case code < 500:
+		return Deferred
+	case strings.HasPrefix(enhanced, "5.1.") || enhanced == "5.2.1":
+		return Bounced
+	case enhanced == "" && (code == 550 || code == 551 || code == 553):
+		return Bounced
+	default:
+		return Failed
+	}
 }
 
 func replyText(se *mail.SendError) string {

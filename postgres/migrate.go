@@ -41,21 +41,22 @@ func migrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
 		}
 	}
 	return ms, nil
 }
 
-// SchemaVersion is the schema version this binary expects.
+// SchemaVersion is the schema version this binary expects: its newest
+// migration's number.
 func SchemaVersion() int {
 	ms, err := migrations()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
 // migrationLock serializes concurrent migrators (several processes starting
@@ -76,9 +77,13 @@ func Migrate(ctx context.Context, db *sqlx.DB) (int, error) {
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
 	}
+	known := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		known[m.version] = true
+	}
 	applied := 0
 	for _, m := range ms {
-		did, err := apply(ctx, db, m, len(ms))
+		did, err := apply(ctx, db, m, known)
 		if err != nil {
 			return applied, err
 		}
@@ -89,21 +94,28 @@ func Migrate(ctx context.Context, db *sqlx.DB) (int, error) {
 	return applied, nil
 }
 
-func apply(ctx context.Context, db *sqlx.DB, m migration, latest int) (bool, error) {
+// apply runs m unless the database has it. Each migration is recorded by
+// its number, so one merged with a lower number than the newest applied
+// still runs.
+func apply(ctx context.Context, db *sqlx.DB, m migration, known map[int]bool) (bool, error) {
 	did := false
 	err := Tx(ctx, db, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("lock migrations: %w", err)
 		}
-		var current int
-		if err := tx.GetContext(ctx, &current, `SELECT coalesce(max(version), 0) FROM schema_migrations`); err != nil {
+		var versions []int
+		if err := tx.SelectContext(ctx, &versions, `SELECT version FROM schema_migrations`); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if current > latest {
-			return fmt.Errorf("database schema is version %d, newer than this binary's %d: upgrade the binary", current, latest)
+		for _, v := range versions {
+			if !known[v] {
+				return fmt.Errorf("database has migration %d, which this binary does not know: it is newer, upgrade the binary", v)
+			}
 		}
-		if current >= m.version {
-			return nil
+		for _, v := range versions {
+			if v == m.version {
+				return nil
+			}
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
@@ -117,15 +129,29 @@ func apply(ctx context.Context, db *sqlx.DB, m migration, latest int) (bool, err
 	return did, err
 }
 
-// CheckVersion returns an error unless the database schema is exactly the
-// version this binary expects.
+// CheckVersion returns an error unless the database has exactly the
+// migrations this binary knows.
 func CheckVersion(ctx context.Context, db *sqlx.DB) error {
-	var current int
-	if err := db.GetContext(ctx, &current, `SELECT coalesce(max(version), 0) FROM schema_migrations`); err != nil {
+	var versions []int
+	if err := db.SelectContext(ctx, &versions, `SELECT version FROM schema_migrations ORDER BY version`); err != nil {
 		return fmt.Errorf("read schema version (run 'communique migrate'): %w", err)
 	}
-	if want := SchemaVersion(); current != want {
-		return fmt.Errorf("database schema is version %d, this binary expects %d: run 'communique migrate'", current, want)
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	have := map[int]bool{}
+	for _, v := range versions {
+		have[v] = true
+	}
+	for _, m := range ms {
+		if !have[m.version] {
+			return fmt.Errorf("database lacks migration %s: run 'communique migrate'", m.name)
+		}
+		delete(have, m.version)
+	}
+	for v := range have {
+		return fmt.Errorf("database has migration %d, which this binary does not know: upgrade the binary", v)
 	}
 	return nil
 }

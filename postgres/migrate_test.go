@@ -21,8 +21,8 @@ func TestMigrateEmptyThenCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first migrate: %v", err)
 	}
-	if n != postgres.SchemaVersion() || n == 0 {
-		t.Fatalf("first migrate applied %d, want %d", n, postgres.SchemaVersion())
+	if n == 0 || postgres.SchemaVersion() < n {
+		t.Fatalf("first migrate applied %d, schema version %d", n, postgres.SchemaVersion())
 	}
 	if err := postgres.CheckVersion(ctx, db); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,12 @@
+-- Every SMTP attempt of every delivery, as the SMTP server answered it.
+-- No foreign key: deliveries are never deleted, and the check would cost
+-- a lookup per row on the hottest write path.
+CREATE TABLE delivery_attempts (
+    delivery_id bigint NOT NULL,
+    attempt     int NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now(),
+    status      text NOT NULL,
+    smtp_code   int,
+    smtp_reply  text NOT NULL DEFAULT '',
+    PRIMARY KEY (delivery_id, attempt)
+);
