@@ -37,8 +37,13 @@ type Config struct {
 	BounceDomain        string
 	BaseURL             string
 
-	BatchSize int           // deliveries per work item (default 500)
-	Lease     time.Duration // how long a worker holds a delivery (default 2m)
+	BatchSize int // deliveries per work item (default 250)
+	// Window is how many deliveries of one dispatch may wait in the queue
+	// before its planner pauses (default 40 batches), so that releases
+	// published together progress together.
+	Window   int
+	Planners int           // releases one process plans at once (default 4)
+	Lease    time.Duration // how long a worker holds a delivery (default 2m)
 	// MaxAge is how long a deferred delivery keeps being retried before it
 	// fails (default 24h).
 	MaxAge time.Duration
@@ -67,7 +72,13 @@ type Dispatcher struct {
 // New returns a Dispatcher for cfg.
 func New(cfg Config) *Dispatcher {
 	if cfg.BatchSize == 0 {
-		cfg.BatchSize = 500
+		cfg.BatchSize = 250
+	}
+	if cfg.Window == 0 {
+		cfg.Window = 40 * cfg.BatchSize
+	}
+	if cfg.Planners == 0 {
+		cfg.Planners = 4
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = 2 * time.Minute
@@ -95,7 +106,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		Durable:       plannerConsumer,
 		FilterSubject: events.SubjectPublished,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
+		// Planners report progress at least every 5 s; a silent one is dead
+		// and another resumes its dispatch.
+		AckWait:       30 * time.Second,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 64,
 	})
@@ -115,7 +128,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.loop(runCtx, "planner", planner, d.plan)
+	for i := 0; i < d.cfg.Planners; i++ {
+		d.loop(runCtx, "planner", planner, d.plan)
+	}
 	for _, p := range d.cfg.Pools {
 		for i := 0; i < p.Target.Concurrency; i++ {
 			w := &worker{d: d, conn: p.Conn()}

@@ -1,13 +1,14 @@
 // Command bench measures the whole pipeline — PostgreSQL, NATS JetStream,
-// the dispatcher and go-mail — publishing one release to N generated
-// recipients in three languages, into an SMTP sink it runs itself. It
-// prints one JSON line of figures.
+// the dispatcher and go-mail — publishing one release in three languages
+// to N generated journalists. The dispatcher runs as separate `communique
+// dispatch` processes, so its memory is measured alone; the API, the
+// outbox relay, an embedded NATS server and a lean SMTP sink run in this
+// process. It prints one JSON line of figures.
 //
-//	go run ./cmd/bench -n 10000
+//	go run ./cmd/bench -n 100000
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,131 +19,152 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/communique/communique/app"
-	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/demo"
-	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 )
 
+var cpuProfile string
+
 type result struct {
 	Recipients     int     `json:"recipients"`
-	Concurrency    int     `json:"smtp_concurrency"`
-	ImportSeconds  float64 `json:"import_seconds"`
+	Dispatchers    int     `json:"dispatchers"`
+	Concurrency    int     `json:"smtp_connections_per_dispatcher"`
 	FirstMessageMS float64 `json:"publish_to_first_message_ms"`
 	LastMessageMS  float64 `json:"publish_to_last_message_ms"`
 	MessagesPerSec float64 `json:"messages_per_second"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
-	DeliveriesSent int     `json:"deliveries_recorded_sent"`
+	PeakRSSMiB     float64 `json:"dispatcher_peak_rss_mib"`
+	RowsPerSec     float64 `json:"db_rows_written_per_second"`
+	Sent           int     `json:"deliveries_recorded_sent"`
+	Received       int64   `json:"messages_received"`
 }
 
 func main() {
 	n := flag.Int("n", 10000, "recipients")
-	conc := flag.Int("concurrency", 8, "SMTP connections")
+	conc := flag.Int("concurrency", 16, "SMTP connections per dispatcher process")
+	procs := flag.Int("dispatchers", 1, "dispatcher processes")
 	server := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a scratch database is created and dropped)")
 	natsURL := flag.String("nats-url", "", "NATS server; empty runs an embedded one")
+	flag.StringVar(&cpuProfile, "cpu-profile", "", "write the first dispatcher's CPU profile to this file")
 	flag.Parse()
-	if err := run(*n, *conc, *server, *natsURL); err != nil {
+	if err := run(*n, *conc, *procs, *server, *natsURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, conc int, server, natsURL string) error {
+func run(n, conc, procs int, server, natsURL string) error {
 	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "communique-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "communique")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/communique").CombinedOutput(); err != nil {
+		return fmt.Errorf("build communique (run from the repository root): %v\n%s", err, out)
+	}
 	dsn, drop, err := scratchDB(ctx, server)
 	if err != nil {
 		return err
 	}
 	defer drop()
 
-	sink := mailbox.New(mailbox.Options{Limit: 1})
-	addr, err := sink.Start("127.0.0.1:0")
+	sink, err := startSink()
 	if err != nil {
 		return err
 	}
-	defer sink.Close()
-	dir, _ := os.MkdirTemp("", "communique-bench")
-	defer os.RemoveAll(dir)
+	defer sink.close()
 
+	// This process: migrations, API, relay, embedded NATS; no dispatcher.
 	a := app.New(app.Config{
 		DatabaseURL: dsn, NATSURL: natsURL,
-		SMTPURL:  fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", addr, conc),
 		From:     "Media Office <media@example.org>",
 		HTTPAddr: "127.0.0.1:0", Secret: "bench", AdminToken: "bench", DataDir: dir,
-		API: true, Dispatcher: true, Migrate: true,
+		API: true, Migrate: true,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer a.Close()
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB); err != nil { // topics and press officers
+	if err := generate(ctx, a.DB, n); err != nil {
 		return err
 	}
 
-	start := time.Now()
-	if _, err := contacts.Import(ctx, a.DB, generate(n), contacts.ImportOptions{Source: "bench"}); err != nil {
-		return err
+	var children []*exec.Cmd
+	for i := 0; i < procs; i++ {
+		cmd := exec.Command(bin, "dispatch", "-database-url", dsn, "-nats-url", a.NATSURL(),
+			"-smtp-url", fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", sink.addr, conc),
+			"-from", "Media Office <media@example.org>", "-secret", "bench", "-log-level", "warn")
+		if i == 0 && cpuProfile != "" {
+			abs, _ := filepath.Abs(cpuProfile)
+			cmd.Args = append(cmd.Args, "-cpu-profile", abs)
+		}
+		log, _ := os.Create(filepath.Join(dir, fmt.Sprintf("dispatch-%d.log", i)))
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		children = append(children, cmd)
 	}
-	importTime := time.Since(start)
+	defer func() {
+		for _, c := range children {
+			c.Process.Signal(os.Interrupt)
+			c.Wait()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // let the dispatchers create their consumers
 
 	rel := demo.Release()
 	rel.Slug = "bench-release"
 	es := rel.Translations["en"]
 	es.Title = "Mauritania y la Organización firman un acuerdo"
 	rel.Translations["es"] = es
+	rel.PressContacts = rel.PressContacts[:1]
 	id, err := releases.Create(ctx, a.DB, &rel)
 	if err != nil {
 		return err
 	}
-	before := sink.Count()
 	t0 := time.Now()
+	sink.start(t0)
 	if _, err := releases.Publish(ctx, a.DB, id); err != nil {
 		return err
 	}
-	var first time.Duration
-	for sink.Count() == before {
-		time.Sleep(200 * time.Microsecond)
+	if err := sink.wait(int64(n), 60*time.Minute); err != nil {
+		return err
 	}
-	first = time.Since(t0)
-	// Everyone the demo release reaches, generated or demo.
-	var want int
-	for {
-		if err := a.DB.Get(&want, `SELECT count(*) FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id WHERE s.release_id = $1`, id); err != nil {
-			return err
-		}
-		if want >= n {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	if err := sink.Wait(wctx, before+want); err != nil {
-		return fmt.Errorf("waiting for %d messages: %w", want, err)
-	}
-	last := time.Since(t0)
-	// Outcomes are recorded just after the SMTP reply: wait for the last.
-	var sent int
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if a.DB.Get(&sent, `SELECT count(*) FROM deliveries WHERE status = 'sent'`); sent >= want {
-			break
-		}
-	}
+	first, last := sink.times()
 
+	var sent, attempts int
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if a.DB.Get(&sent, `SELECT count(*) FROM deliveries WHERE status = 'sent'`); sent >= n {
+			break
+		}
+	}
+	a.DB.Get(&attempts, `SELECT count(*) FROM delivery_attempts`)
+	var rss float64
+	for _, c := range children {
+		rss = max(rss, peakRSS(c.Process.Pid))
+	}
+	// Each delivery is inserted, claimed (update) and recorded (update),
+	// with one attempt row.
+	rows := float64(3*n + attempts)
 	out, _ := json.Marshal(result{
-		Recipients: want, Concurrency: conc,
-		ImportSeconds:  importTime.Seconds(),
+		Recipients: n, Dispatchers: procs, Concurrency: conc,
 		FirstMessageMS: ms(first), LastMessageMS: ms(last),
-		MessagesPerSec: float64(want) / last.Seconds(),
-		PeakRSSMiB:     peakRSS(),
-		DeliveriesSent: sent,
+		MessagesPerSec: float64(n) / last.Seconds(),
+		PeakRSSMiB:     rss,
+		RowsPerSec:     rows / last.Seconds(),
+		Sent:           sent, Received: sink.count.Load(),
 	})
 	fmt.Println(string(out))
 	return nil
@@ -150,26 +172,39 @@ func run(n, conc int, server, natsURL string) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// generate writes n journalists who all follow Mauritania, reading French,
-// English or Spanish.
-func generate(n int) io.Reader {
-	var b bytes.Buffer
-	b.WriteString("email,name,kind,organisation,country,languages,timezone,verified,regions,countries,topics,phone,title\n")
-	langs := []string{"fr", "en", "es"}
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "reader%d@example.net,Reader %d,journalist,Outlet %d,FR,%s,Europe/Paris,false,,MR,,,\n", i, i, i%100, langs[i%3])
+// generate creates n active journalists following Mauritania, reading
+// French, English or Spanish, and the press officer the release names.
+func generate(ctx context.Context, db *sqlx.DB, n int) error {
+	for _, q := range []string{
+		`INSERT INTO topics (slug, names) VALUES ('migration-governance', '{}')`,
+		`INSERT INTO contacts (email, name, kind, country, languages, timezone) VALUES
+			('press.officer@example.org', 'Nora Belkacem', 'press_officer', 'CH', '{fr,en}', 'Europe/Zurich')`,
+		`INSERT INTO contacts (email, name, kind, organisation, country, languages, timezone)
+			SELECT 'reader' || g || '@example.net', 'Reader ' || g, 'journalist', 'Outlet ' || (g % 100), 'FR',
+				(ARRAY['{fr}', '{en,fr}', '{es,en}'])[g % 3 + 1]::text[], 'Europe/Paris'
+			FROM generate_series(1, $1) g`,
+		`INSERT INTO subscriptions (contact_id, kind, value)
+			SELECT id, 'country', 'MR' FROM contacts WHERE kind = 'journalist'`,
+		`ANALYZE`,
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, n)
+		}
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("generate contacts: %w", err)
+		}
 	}
-	return &b
+	return nil
 }
 
-// peakRSS is the process's peak resident set (the whole benchmark: the
-// service and the SMTP sink together).
-func peakRSS() float64 {
-	data, _ := os.ReadFile("/proc/self/status")
+// peakRSS is a process's peak resident set in MiB.
+func peakRSS(pid int) float64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
 			return kb / 1024
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/demo"
@@ -19,8 +21,19 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	noDispatcher := fs.Bool("no-dispatcher", false, "serve: do not run dispatcher workers in this process")
 	noAPI := fs.Bool("no-api", false, "serve: do not run the HTTP server and outbox relay in this process")
 	noDemo := fs.Bool("no-demo", false, "dev: do not load demo data")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this file until shutdown")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q", mode, fs.Arg(0))

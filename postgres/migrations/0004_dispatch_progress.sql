@@ -10,3 +10,7 @@ CREATE TABLE delivery_attempts (
     smtp_reply  text NOT NULL DEFAULT '',
     PRIMARY KEY (delivery_id, attempt)
 );
+
+-- Planning records its audience chunk by chunk; a planner that takes over
+-- a dispatch resumes after the last contact id its predecessor finished.
+ALTER TABLE dispatches ADD COLUMN planned_through bigint NOT NULL DEFAULT 0;

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// sink is an SMTP server that accepts and discards everything, counting
+// messages and timing the first and last, so that it costs the machine
+// as little as a receiving server can.
+type sink struct {
+	addr  string
+	srv   *smtp.Server
+	count atomic.Int64
+
+	mu          sync.Mutex
+	t0          time.Time
+	first, last time.Duration
+	done        chan struct{}
+	want        int64
+}
+
+func startSink() (*sink, error) {
+	s := &sink{done: make(chan struct{})}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "localhost"
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout = time.Minute
+	s.srv.WriteTimeout = time.Minute
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.addr = l.Addr().String()
+	go s.srv.Serve(l)
+	return s, nil
+}
+
+func (s *sink) close() { s.srv.Close() }
+
+func (s *sink) start(t0 time.Time) {
+	s.mu.Lock()
+	s.t0 = t0
+	s.mu.Unlock()
+}
+
+func (s *sink) wait(n int64, timeout time.Duration) error {
+	s.mu.Lock()
+	s.want = n
+	reached := s.count.Load() >= n
+	s.mu.Unlock()
+	if reached {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("sink received %d of %d messages in %v", s.count.Load(), n, timeout)
+	}
+}
+
+func (s *sink) times() (first, last time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.last
+}
+
+func (s *sink) received() {
+	n := s.count.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := time.Since(s.t0)
+	if n == 1 {
+		s.first = since
+	}
+	s.last = since
+	if s.want > 0 && n == s.want {
+		close(s.done)
+	}
+}
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s}, nil }
+
+type sinkSession struct{ s *sink }
+
+func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss *sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (ss *sinkSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	ss.s.received()
+	return nil
+}
+func (ss *sinkSession) Reset()        {}
+func (ss *sinkSession) Logout() error { return nil }

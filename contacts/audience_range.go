@@ -1,0 +1,61 @@
+package contacts
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// LanguageMap is the chosen language of each distinct preference list,
+// computed once per dispatch and reused for each of its chunks.
+type LanguageMap struct{ keys, langs []string }
+
+// NewLanguageMap asks choose for every distinct preference list among
+// active contacts.
+func NewLanguageMap(ctx context.Context, q sqlx.QueryerContext, choose LanguageChooser) (LanguageMap, error) {
+	keys, langs, err := languageMap(ctx, q, choose)
+	return LanguageMap{keys, langs}, err
+}
+
+// MaxContactID is the upper bound of contact ids, for chunking an audience.
+func MaxContactID(ctx context.Context, q sqlx.QueryerContext) (int64, error) {
+	var id int64
+	if err := sqlx.GetContext(ctx, q, &id, `SELECT coalesce(max(id), 0) FROM contacts`); err != nil {
+		return 0, fmt.Errorf("max contact id: %w", err)
+	}
+	return id, nil
+}
+
+// InsertPublicAudienceRange is InsertPublicAudience for the contacts whose
+// ids lie in [fromID, toID], so a large audience is recorded, and its
+// sending started, chunk by chunk. A preference list that appeared since
+// lm was made reads the release's original language ($5).
+func InsertPublicAudienceRange(ctx context.Context, tx sqlx.ExecerContext, dispatchID, releaseID int64, lm LanguageMap, original string, fromID, toID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `
+		WITH rel AS (SELECT regions, countries, topics FROM releases WHERE id = $4),
+		matching_regions AS (`+matchingRegionsSQL+`),
+		audience AS (
+			SELECT DISTINCT s.contact_id FROM subscriptions s, rel
+			WHERE s.contact_id BETWEEN $6 AND $7
+			  AND ((s.kind = 'region' AND s.value IN (SELECT slug FROM matching_regions))
+			    OR (s.kind = 'country' AND s.value = ANY (rel.countries))
+			    OR (s.kind = 'topic' AND s.value = ANY (rel.topics)))
+		)
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+		SELECT $1, c.id, c.email, coalesce(lm.lang, $5),
+			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
+		FROM audience a
+		JOIN contacts c ON c.id = a.contact_id
+		LEFT JOIN unnest($2::text[], $3::text[]) AS lm(key, lang) ON lm.key = array_to_string(c.languages, ',')
+		LEFT JOIN suppressions sp ON sp.email = lower(c.email)
+		WHERE c.status = 'active'
+		ORDER BY c.id
+		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`,
+		dispatchID, pq.Array(lm.keys), pq.Array(lm.langs), releaseID, original, fromID, toID)
+	if err != nil {
+		return 0, fmt.Errorf("resolve audience of release %d, contacts %d-%d: %w", releaseID, fromID, toID, err)
+	}
+	return res.RowsAffected()
+}
