@@ -228,6 +228,7 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 		DB: a.DB, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
 		FromName: a.from.Name, FromEmail: a.from.Address,
 		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
+		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge,
 	})
 	return a.disp.Start(ctx)
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config is the service's configuration; every field comes from a flag
@@ -35,6 +36,11 @@ type Config struct {
 	Migrate    bool // apply migrations at start
 
 	LogLevel string
+
+	// Dispatcher tuning, flags only.
+	Lease       time.Duration // how long a worker holds deliveries it is sending
+	RetryBase   time.Duration // first retry delay of a deferred delivery
+	RetryMaxAge time.Duration // after this, a deferred delivery fails
 }
 
 // Setting is one configuration variable with its flag.
@@ -72,6 +78,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		fs.StringVar(s.field(c), s.Flag, def, fmt.Sprintf("%s (%s)", s.Usage, s.Env))
 	}
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.Lease, "lease", 2*time.Minute, "dispatcher: how long a worker holds the deliveries it is sending; a dead worker's are taken over after it")
+	fs.DurationVar(&c.RetryBase, "retry-base", 30*time.Second, "dispatcher: first retry delay of a deferred delivery, doubling each attempt")
+	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", 24*time.Hour, "dispatcher: a delivery still deferred after this long fails")
 }
 
 // Validate checks the configuration for the roles it enables.

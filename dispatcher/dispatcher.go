@@ -119,8 +119,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		Durable:       workerConsumer,
 		FilterSubject: events.SubjectBatch,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Workers report progress well within this; a silent worker is dead.
-		AckWait:       30 * time.Second,
+		// Workers report progress after every chunk; a silent one is dead,
+		// and its batch goes to another as soon as its leases run out.
+		AckWait:       min(30*time.Second, d.cfg.Lease),
 		MaxAckPending: 10_000,
 	})
 	if err != nil {
