@@ -168,6 +168,17 @@ func runPublish(t *testing.T, b *bundle) {
 	if st := b.do("POST", "/api/v1/releases", "application/json", []byte(releaseJSON), &created); st != 201 || created.ID == 0 {
 		t.Fatalf("create: status %d, id %d", st, created.ID)
 	}
+	// Other systems follow progress on NATS.
+	nc, err := nats.Connect(b.nats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	progress := make(chan *nats.Msg, 64)
+	if _, err := nc.ChanSubscribe(events.SubjectProgress, progress); err != nil {
+		t.Fatal(err)
+	}
+
 	start := time.Now()
 	var pub struct{ Status string }
 	if st := b.do("POST", fmt.Sprintf("/api/v1/releases/%d/publish", created.ID), "", nil, &pub); st != 202 || pub.Status != "published" {
@@ -202,6 +213,28 @@ func runPublish(t *testing.T, b *bundle) {
 		}
 		seen[to] = true
 		checkMessage(t, m, want, !strings.HasPrefix(to, "mission."))
+	}
+
+	for done := false; !done; {
+		select {
+		case m := <-progress:
+			var p struct {
+				Type      string         `json:"type"`
+				ReleaseID int64          `json:"release_id"`
+				Slug      string         `json:"slug"`
+				Total     int            `json:"total"`
+				ByStatus  map[string]int `json:"by_status"`
+			}
+			if err := json.Unmarshal(m.Data, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Type != "delivery.progress" || p.ReleaseID != created.ID || p.Slug != "office-agreement" {
+				t.Fatalf("progress event %s", m.Data)
+			}
+			done = p.Total == len(expected) && p.ByStatus["sent"] == len(expected)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no progress event reported every delivery sent")
+		}
 	}
 
 	// Publishing again, and the same event delivered again (as after a

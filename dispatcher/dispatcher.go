@@ -60,9 +60,10 @@ const (
 // Dispatcher runs a planner, the retry scheduler and one worker per SMTP
 // connection.
 type Dispatcher struct {
-	cfg     Config
-	log     *slog.Logger
-	renders *renderCache
+	cfg      Config
+	log      *slog.Logger
+	renders  *renderCache
+	progress progress
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -138,10 +139,14 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 			d.loop(runCtx, "worker", workQueue, w.handle)
 		}
 	}
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go func() {
 		defer d.wg.Done()
 		d.retryLoop(runCtx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.progressLoop(runCtx)
 	}()
 	return nil
 }

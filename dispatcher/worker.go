@@ -106,6 +106,7 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 			return err
 		}
 		total += len(rows)
+		d.progress.touch(r.releaseID, r.slug)
 		msg.InProgress()
 	}
 	log.Debug("batch done", "deliveries", total)
