@@ -26,6 +26,7 @@ Commands:
   releases create FILE.json    create a draft release, print its id
   releases publish ID          publish a release
   releases status ID           print a release's delivery report
+  releases watch ID            show a release's delivery progress until it is done
 
 Run 'communique COMMAND -h' for a command's flags.
 `

@@ -102,7 +102,7 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("releases: want create, publish or status")
+		return fmt.Errorf("releases: want create, publish, status or watch")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("releases "+sub, flag.ContinueOnError)
@@ -132,7 +132,7 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintln(stdout, id)
 		return nil
-	case "publish", "status":
+	case "publish", "status", "watch":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil || id <= 0 {
 			return fmt.Errorf("releases %s: %q is not a release id", sub, arg)
@@ -144,6 +144,9 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 			fmt.Fprintln(stdout, status)
 			return nil
+		}
+		if sub == "watch" {
+			return watch(ctx, db, id, stdout)
 		}
 		rep, err := releases.GetReport(ctx, db, id)
 		if err != nil {
