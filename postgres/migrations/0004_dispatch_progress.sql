@@ -14,3 +14,7 @@ CREATE TABLE delivery_attempts (
 -- Planning records its audience chunk by chunk; a planner that takes over
 -- a dispatch resumes after the last contact id its predecessor finished.
 ALTER TABLE dispatches ADD COLUMN planned_through bigint NOT NULL DEFAULT 0;
+
+-- Workers claim queued deliveries by id range within a dispatch; without
+-- this, each claim would scan every queued row of the dispatch.
+CREATE INDEX deliveries_queued_idx ON deliveries (dispatch_id, id) WHERE status = 'queued';
