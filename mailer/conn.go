@@ -9,6 +9,7 @@ import (
 	"time"
 
 	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // Outcome statuses, as recorded on deliveries.
@@ -50,13 +51,32 @@ func NewPool(t Target, helo string) *Pool {
 type Conn struct {
 	pool   *Pool
 	client *mail.Client
-	open   bool
+	open   bool // client holds a connection (Send)
+
+	// The raw path (SendRaw) drives go-mail's SMTP client itself.
+	sc         *smtp.Client
+	pipelining bool
+	utf8       bool
 }
 
 // Conn returns a new, not yet connected, connection of the pool.
 func (p *Pool) Conn() *Conn { return &Conn{pool: p} }
 
 func (c *Conn) dial(ctx context.Context) error {
+	if c.client == nil {
+		if err := c.newClient(); err != nil {
+			return err
+		}
+	}
+	if err := c.client.DialWithContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", c.pool.Target, err)
+	}
+	c.open = true
+	return nil
+}
+
+// newClient configures the go-mail client for the target.
+func (c *Conn) newClient() error {
 	t := c.pool.Target
 	opts := []mail.Option{
 		mail.WithPort(t.Port),
@@ -89,10 +109,7 @@ func (c *Conn) dial(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("SMTP client for %s: %w", t, err)
 	}
-	if err := client.DialWithContext(ctx); err != nil {
-		return fmt.Errorf("connect to %s: %w", t, err)
-	}
-	c.client, c.open = client, true
+	c.client = client
 	return nil
 }
 
@@ -178,6 +195,10 @@ func (c *Conn) Close() {
 		c.client.Close()
 	}
 	c.open = false
+	if c.sc != nil {
+		c.sc.Close()
+		c.sc = nil
+	}
 }
 
 // SendOne sends a single message over a connection of its own, for the

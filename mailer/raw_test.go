@@ -1,0 +1,77 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/communique/communique/mailbox"
+	"github.com/communique/communique/mailer"
+)
+
+func TestSendRaw(t *testing.T) {
+	srv := mailbox.New(mailbox.Options{Reject: func(from, to string) *smtp.SMTPError {
+		switch to {
+		case "gone@example.com":
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		case "busy@example.com":
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}
+		return nil
+	}})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
+	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	defer conn.Close()
+
+	body := func(i int) []byte {
+		// A line starting with a dot must arrive as written; so must a
+		// message not ending with a line break.
+		return []byte(fmt.Sprintf("Subject: m%d\r\nMessage-ID: <m%d@example.org>\r\n\r\nline\r\n.hidden\r\n..two\r\nend", i, i))
+	}
+	msgs := []mailer.Raw{
+		{From: "bounce+1@example.org", To: "a@example.com", Data: body(1)},
+		{From: "bounce+2@example.org", To: "gone@example.com", Data: body(2)},
+		{From: "bounce+3@example.org", To: "busy@example.com", Data: body(3)},
+		{From: "bounce+4@example.org", To: "b@example.com", Data: body(4)},
+	}
+	want := []struct {
+		status string
+		code   int
+	}{{mailer.Sent, 250}, {mailer.Bounced, 550}, {mailer.Deferred, 451}, {mailer.Sent, 250}}
+	for i, r := range conn.SendRaw(context.Background(), msgs) {
+		if r.Status != want[i].status || r.Code != want[i].code {
+			t.Errorf("message %d: %+v, want %v %d", i+1, r, want[i].status, want[i].code)
+		}
+	}
+	got := srv.Messages()
+	if len(got) != 2 || got[0].To[0] != "a@example.com" || got[1].To[0] != "b@example.com" {
+		t.Fatalf("server kept %+v", got)
+	}
+	if got[0].From != "bounce+1@example.org" {
+		t.Errorf("envelope sender %q", got[0].From)
+	}
+	if data := string(got[1].Data); !strings.Contains(data, "\r\n.hidden\r\n..two\r\nend") {
+		t.Errorf("body arrived as %q", data)
+	}
+	// The connection stays usable after refusals.
+	if r := conn.SendRaw(context.Background(), msgs[:1]); r[0].Status != mailer.Sent {
+		t.Fatalf("after refusals: %+v", r[0])
+	}
+	for _, bad := range []string{"x@example.com>\r\nRCPT TO:<evil@example.net", "a\nb@example.com"} {
+		r := conn.SendRaw(context.Background(), []mailer.Raw{{From: "b@example.org", To: bad, Data: body(9)}})
+		if r[0].Status != mailer.Failed {
+			t.Errorf("envelope %q: %+v", bad, r[0])
+		}
+	}
+	if n := srv.Count(); n != 3 {
+		t.Fatalf("server received %d messages, want 3", n)
+	}
+}
