@@ -21,6 +21,7 @@ const (
 	SubjectLifted    = "communique.release.lifted"
 	SubjectRecalled  = "communique.release.recalled"
 	SubjectCorrected = "communique.release.corrected"
+	SubjectPostponed = "communique.release.postponed"
 	SubjectProgress  = "communique.delivery.progress"
 
 	// SubjectBatch carries work for dispatchers: a range of deliveries to send.
@@ -47,6 +48,8 @@ type Event struct {
 	Timestamp  time.Time `json:"timestamp"`
 	DispatchID int64     `json:"dispatch_id,omitempty"`
 	Variant    string    `json:"variant,omitempty"`
+	// EmbargoUntil is the lift time, on events of embargoed releases.
+	EmbargoUntil *time.Time `json:"embargo_until,omitempty"`
 }
 
 // Batch is the payload of a work item: the queued deliveries of one dispatch

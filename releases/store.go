@@ -9,8 +9,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/communique/communique"
-	"github.com/communique/communique/events"
-	"github.com/communique/communique/outbox"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/taxonomy"
 )
@@ -48,8 +46,21 @@ func Create(ctx context.Context, db *sqlx.DB, r *Release) (int64, error) {
 }
 
 func insertChildren(ctx context.Context, tx *sqlx.Tx, id int64, r *Release, contactIDs []int64) error {
+	if err := insertTranslations(ctx, tx, id, r.Translations); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO release_press_contacts (release_id, position, contact_id)
+		SELECT $1, ord, cid FROM unnest($2::bigint[]) WITH ORDINALITY AS u(cid, ord)`,
+		id, pq.Array(contactIDs)); err != nil {
+		return fmt.Errorf("insert press contacts: %w", err)
+	}
+	return nil
+}
+
+func insertTranslations(ctx context.Context, tx *sqlx.Tx, id int64, translations map[string]Translation) error {
 	var langs, titles, summaries, bodies, datelines []string
-	for lang, t := range r.Translations {
+	for lang, t := range translations {
 		langs = append(langs, lang)
 		titles = append(titles, t.Title)
 		summaries = append(summaries, t.Summary)
@@ -61,12 +72,6 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, id int64, r *Release, cont
 		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
 		id, pq.Array(langs), pq.Array(titles), pq.Array(summaries), pq.Array(bodies), pq.Array(datelines)); err != nil {
 		return fmt.Errorf("insert translations: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO release_press_contacts (release_id, position, contact_id)
-		SELECT $1, ord, cid FROM unnest($2::bigint[]) WITH ORDINALITY AS u(cid, ord)`,
-		id, pq.Array(contactIDs)); err != nil {
-		return fmt.Errorf("insert press contacts: %w", err)
 	}
 	return nil
 }
@@ -158,56 +163,6 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 		return nil, fmt.Errorf("get press contacts of release %d: %w", id, err)
 	}
 	return r, nil
-}
-
-// Publish makes a draft release public: it records the public dispatch and
-// the published event in the same transaction, so the event cannot be lost
-// and is never emitted twice. Publishing an already published release
-// changes nothing and reports its status.
-func Publish(ctx context.Context, db *sqlx.DB, id int64) (string, error) {
-	var status string
-	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
-		var cur struct {
-			Status       string     `db:"status"`
-			Slug         string     `db:"slug"`
-			EmbargoUntil *time.Time `db:"embargo_until"`
-		}
-		err := tx.GetContext(ctx, &cur, `SELECT status, slug, embargo_until FROM releases WHERE id = $1 FOR UPDATE`, id)
-		if postgres.IsNoRows(err) {
-			return communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("lock release %d: %w", id, err)
-		}
-		status = cur.Status
-		switch cur.Status {
-		case StatusPublished, StatusEmbargoed:
-			return nil
-		case StatusRecalled:
-			return communique.Errorf(communique.ECONFLICT, "release %d was recalled and cannot be published", id)
-		}
-		if cur.EmbargoUntil != nil && cur.EmbargoUntil.After(time.Now()) {
-			return communique.Errorf(communique.ECONFLICT,
-				"release %d has an embargo until %s: embargoed publishing is not available yet; remove embargo_until to publish now",
-				id, cur.EmbargoUntil.UTC().Format(time.RFC3339))
-		}
-		var now time.Time
-		if err := tx.GetContext(ctx, &now, `
-			UPDATE releases SET status = 'published', published_at = now(), updated_at = now()
-			WHERE id = $1 RETURNING published_at`, id); err != nil {
-			return fmt.Errorf("publish release %d: %w", id, err)
-		}
-		var dispatchID int64
-		if err := tx.GetContext(ctx, &dispatchID, `
-			INSERT INTO dispatches (release_id, variant) VALUES ($1, 'public') RETURNING id`, id); err != nil {
-			return fmt.Errorf("create dispatch for release %d: %w", id, err)
-		}
-		status = StatusPublished
-		ev := events.Event{Type: "release.published", Version: events.Version, ReleaseID: id, Slug: cur.Slug,
-			Timestamp: now.UTC(), DispatchID: dispatchID, Variant: "public"}
-		return outbox.Add(ctx, tx, events.SubjectPublished, fmt.Sprintf("release.%d.published", id), ev)
-	})
-	return status, err
 }
 
 // Report counts a release's deliveries.

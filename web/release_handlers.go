@@ -1,7 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/communique/communique"
 
 	"github.com/communique/communique/releases"
 )
@@ -11,7 +16,18 @@ func (h *Handler) releaseRoutes(mux *http.ServeMux) {
 	h.api(mux, "GET /api/v1/releases/{id}", h.getRelease)
 	h.api(mux, "POST /api/v1/releases/{id}/publish", h.publishRelease)
 	h.api(mux, "GET /api/v1/releases/{id}/report", h.releaseReport)
+	h.api(mux, "POST /api/v1/releases/{id}/lift", h.liftRelease)
+	h.api(mux, "POST /api/v1/releases/{id}/postpone", h.postponeRelease)
+	h.api(mux, "POST /api/v1/releases/{id}/recall", h.recallRelease)
+	h.api(mux, "POST /api/v1/releases/{id}/correct", h.correctRelease)
+	h.api(mux, "GET /api/v1/audit", h.auditLog)
 }
+
+// actor names who a request acts for in the audit log. There is one
+// administrator token so far.
+func actor(r *http.Request) string { return "admin" }
+
+func (h *Handler) lifecycle() *releases.Lifecycle { return &releases.Lifecycle{DB: h.DB} }
 
 func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
 	var rel releases.Release
@@ -45,7 +61,7 @@ func (h *Handler) publishRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status, err := releases.Publish(r.Context(), h.DB, id)
+	status, err := h.lifecycle().Publish(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}
@@ -64,5 +80,99 @@ func (h *Handler) releaseReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// changed answers a life-cycle change with the release's new status.
+func (h *Handler) changed(w http.ResponseWriter, r *http.Request, id int64, action string) error {
+	rel, err := releases.Get(r.Context(), h.DB, id)
+	if err != nil {
+		return err
+	}
+	h.Logger.Info("release "+action, "release_id", id, "status", rel.Status)
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": rel.Status, "embargo_until": rel.EmbargoUntil})
+	return nil
+}
+
+func (h *Handler) liftRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.lifecycle().Lift(r.Context(), id, actor(r)); err != nil {
+		return err
+	}
+	return h.changed(w, r, id, "lifted")
+}
+
+func (h *Handler) postponeRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		EmbargoUntil *time.Time `json:"embargo_until"`
+	}
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.EmbargoUntil == nil {
+		return communique.Invalid("invalid postponement", []string{"embargo_until: required"})
+	}
+	if err := h.lifecycle().Postpone(r.Context(), id, *body.EmbargoUntil, actor(r)); err != nil {
+		return err
+	}
+	return h.changed(w, r, id, "postponed")
+}
+
+func (h *Handler) recallRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.lifecycle().Recall(r.Context(), id, actor(r)); err != nil {
+		return err
+	}
+	return h.changed(w, r, id, "recalled")
+}
+
+func (h *Handler) correctRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Translations map[string]releases.Translation `json:"translations"`
+	}
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	if err := h.lifecycle().Correct(r.Context(), id, body.Translations, actor(r)); err != nil {
+		return err
+	}
+	return h.changed(w, r, id, "corrected")
+}
+
+func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
+	var f releases.AuditFilter
+	q := r.URL.Query()
+	var bad []string
+	for key, dst := range map[string]*int64{"release_id": &f.ReleaseID, "after": &f.AfterID, "limit": &f.Limit} {
+		if v := q.Get(key); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				bad = append(bad, fmt.Sprintf("%s: %q is not a whole number", key, v))
+			}
+			*dst = n
+		}
+	}
+	if err := communique.Invalid("invalid query", bad); err != nil {
+		return err
+	}
+	entries, err := releases.Audit(r.Context(), h.DB, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
 	return nil
 }

@@ -1,0 +1,327 @@
+package releases
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/outbox"
+	"github.com/communique/communique/postgres"
+)
+
+// Lifecycle moves releases through their states: publish (at once, or
+// under embargo), lift, postpone, recall and correct. Each change, the
+// dispatch it sends, its event and its audit entry commit together.
+type Lifecycle struct {
+	DB *sqlx.DB
+	// Now is the clock every rule reads (time.Now when nil); the embargo
+	// rules are tested by moving it.
+	Now func() time.Time
+}
+
+func (l *Lifecycle) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Publish publishes release id with the default clock, as the system.
+func Publish(ctx context.Context, db *sqlx.DB, id int64) (string, error) {
+	return (&Lifecycle{DB: db}).Publish(ctx, id, "system")
+}
+
+// locked is the part of a release the life cycle reads, locked for update.
+type locked struct {
+	ID           int64      `db:"id"`
+	Status       string     `db:"status"`
+	Slug         string     `db:"slug"`
+	EmbargoUntil *time.Time `db:"embargo_until"`
+	Revision     int        `db:"revision"`
+}
+
+func lock(ctx context.Context, tx *sqlx.Tx, id int64) (*locked, error) {
+	var r locked
+	err := tx.GetContext(ctx, &r, `SELECT id, status, slug, embargo_until, revision FROM releases WHERE id = $1 FOR UPDATE`, id)
+	if postgres.IsNoRows(err) {
+		return nil, communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock release %d: %w", id, err)
+	}
+	return &r, nil
+}
+
+// Publish makes a draft release public, or embargoed when its
+// embargo_until is in the future: the embargoed notice goes to the embargo
+// audience at once and the public version at the lift. Publishing a
+// release that is already out changes nothing and reports its status.
+func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string) (string, error) {
+	var status string
+	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		r, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		status = r.Status
+		switch r.Status {
+		case StatusPublished, StatusEmbargoed:
+			return nil
+		case StatusRecalled:
+			return communique.Errorf(communique.ECONFLICT, "release %d was recalled and cannot be published", id)
+		}
+		now := l.now()
+		if r.EmbargoUntil != nil && r.EmbargoUntil.After(now) {
+			status = StatusEmbargoed
+			if _, err := tx.ExecContext(ctx, `UPDATE releases SET status = 'embargoed', updated_at = $2 WHERE id = $1`, id, now); err != nil {
+				return fmt.Errorf("embargo release %d: %w", id, err)
+			}
+			if err := dispatch(ctx, tx, r, "embargoed", 0, events.SubjectEmbargoed, "release.embargoed", now); err != nil {
+				return err
+			}
+			return audit(ctx, tx, actor, "publish", id, map[string]any{"status": status, "embargo_until": r.EmbargoUntil})
+		}
+		status = StatusPublished
+		if _, err := tx.ExecContext(ctx, `UPDATE releases SET status = 'published', published_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("publish release %d: %w", id, err)
+		}
+		if err := dispatch(ctx, tx, r, "public", 0, events.SubjectPublished, "release.published", now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "publish", id, map[string]any{"status": status})
+	})
+	return status, err
+}
+
+// Lift ends a release's embargo now, ahead of time.
+func (l *Lifecycle) Lift(ctx context.Context, id int64, actor string) error {
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		r, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusEmbargoed {
+			return communique.Errorf(communique.ECONFLICT, "release %d is %s, not embargoed: there is no embargo to lift", id, r.Status)
+		}
+		return lift(ctx, tx, r, l.now(), actor, "lift")
+	})
+}
+
+// LiftDue lifts every embargo whose time has come and returns how many.
+// Several processes may run it at once: each release is lifted by exactly
+// one, under its row lock, and never before its embargo_until.
+func (l *Lifecycle) LiftDue(ctx context.Context) (int, error) {
+	lifted := 0
+	for {
+		did := false
+		err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+			now := l.now()
+			var r locked
+			err := tx.GetContext(ctx, &r, `
+				SELECT id, status, slug, embargo_until, revision FROM releases
+				WHERE status = 'embargoed' AND embargo_until <= $1
+				ORDER BY embargo_until LIMIT 1
+				FOR UPDATE SKIP LOCKED`, now)
+			if postgres.IsNoRows(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("find due embargoes: %w", err)
+			}
+			did = true
+			return lift(ctx, tx, &r, now, "scheduler", "lift")
+		})
+		if err != nil || !did {
+			return lifted, err
+		}
+		lifted++
+	}
+}
+
+// NextLift is the earliest embargo still to lift, if any.
+func (l *Lifecycle) NextLift(ctx context.Context) (time.Time, bool, error) {
+	var t *time.Time
+	if err := l.DB.GetContext(ctx, &t, `SELECT min(embargo_until) FROM releases WHERE status = 'embargoed'`); err != nil {
+		return time.Time{}, false, fmt.Errorf("next embargo: %w", err)
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return *t, true, nil
+}
+
+// lift makes an embargoed release public: embargoed notices not yet on
+// their way are cancelled (their recipients get the public version
+// instead), and the public dispatch starts.
+func lift(ctx context.Context, tx *sqlx.Tx, r *locked, now time.Time, actor, action string) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE releases SET status = 'published', published_at = $2, lifted_at = $2, updated_at = $2,
+			embargo_until = least(embargo_until, $2)
+		WHERE id = $1`, r.ID, now); err != nil {
+		return fmt.Errorf("lift release %d: %w", r.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, smtp_reply = 'embargo lifted before sending'
+		FROM dispatches s
+		WHERE s.id = d.dispatch_id AND s.release_id = $1 AND s.variant = 'embargoed'
+		  AND d.status IN ('queued', 'deferred') AND (d.lease_until IS NULL OR d.lease_until < $2)`,
+		r.ID, now); err != nil {
+		return fmt.Errorf("cancel embargoed notices of release %d: %w", r.ID, err)
+	}
+	if err := dispatch(ctx, tx, r, "public", 0, events.SubjectLifted, "release.lifted", now); err != nil {
+		return err
+	}
+	return audit(ctx, tx, actor, action, r.ID, map[string]any{"embargo_until": r.EmbargoUntil, "lifted_at": now})
+}
+
+// Postpone moves an embargo to until; those who got the embargoed notice
+// are told of the new time.
+func (l *Lifecycle) Postpone(ctx context.Context, id int64, until time.Time, actor string) error {
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		r, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusEmbargoed {
+			return communique.Errorf(communique.ECONFLICT, "release %d is %s, not embargoed: there is no embargo to postpone", id, r.Status)
+		}
+		now := l.now()
+		until = until.UTC().Truncate(time.Second)
+		if !until.After(now) {
+			return communique.Invalid("invalid embargo", []string{fmt.Sprintf("embargo_until: %s is not in the future; lift the embargo instead", until.Format(time.RFC3339))})
+		}
+		previous := r.EmbargoUntil
+		r.Revision++
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE releases SET embargo_until = $2, revision = $3, updated_at = $4 WHERE id = $1`,
+			id, until, r.Revision, now); err != nil {
+			return fmt.Errorf("postpone release %d: %w", id, err)
+		}
+		r.EmbargoUntil = &until
+		if err := dispatch(ctx, tx, r, "embargo_changed", r.Revision, events.SubjectPostponed, "release.postponed", now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "postpone", id, map[string]any{"from": previous, "to": until})
+	})
+}
+
+// Recall withdraws an embargoed or published release: sends not yet made
+// stop, and everyone who received any version gets a "please disregard"
+// notice; nobody else hears of it.
+func (l *Lifecycle) Recall(ctx context.Context, id int64, actor string) error {
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		r, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusEmbargoed && r.Status != StatusPublished {
+			return communique.Errorf(communique.ECONFLICT, "release %d is %s: only an embargoed or published release can be recalled", id, r.Status)
+		}
+		now := l.now()
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE releases SET status = 'recalled', recalled_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("recall release %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, smtp_reply = 'release recalled before sending'
+			FROM dispatches s
+			WHERE s.id = d.dispatch_id AND s.release_id = $1 AND d.status IN ('queued', 'deferred')
+			  AND (d.lease_until IS NULL OR d.lease_until < $2)`, id, now); err != nil {
+			return fmt.Errorf("stop sends of release %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE dispatches SET status = 'done' WHERE release_id = $1 AND status = 'pending'`, id); err != nil {
+			return fmt.Errorf("stop planning of release %d: %w", id, err)
+		}
+		if err := dispatch(ctx, tx, r, "recall", 0, events.SubjectRecalled, "release.recalled", now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "recall", id, map[string]any{"status_before": r.Status})
+	})
+}
+
+// Correct replaces a release's text with corrected translations and sends
+// the corrected text, marked as corrected, to everyone who received it.
+// Recipients not yet reached simply get the corrected text.
+func (l *Lifecycle) Correct(ctx context.Context, id int64, translations map[string]Translation, actor string) error {
+	if len(translations) == 0 {
+		return communique.Invalid("invalid correction", []string{"translations: at least one is required"})
+	}
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		r, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusPublished {
+			// An embargoed release is changed by recalling it, or by
+			// correcting it once lifted: a correction mail must never
+			// carry embargoed text without the embargo marker.
+			return communique.Errorf(communique.ECONFLICT, "release %d is %s: only a published release can be corrected", id, r.Status)
+		}
+		cur, err := Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for lang, t := range translations {
+			cur.Translations[lang] = t
+		}
+		if err := cur.Normalize(); err != nil {
+			return err
+		}
+		now := l.now()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM release_translations WHERE release_id = $1`, id); err != nil {
+			return fmt.Errorf("correct release %d: %w", id, err)
+		}
+		if err := insertTranslations(ctx, tx, id, cur.Translations); err != nil {
+			return err
+		}
+		r.Revision++
+		if _, err := tx.ExecContext(ctx, `UPDATE releases SET revision = $2, updated_at = $3 WHERE id = $1`, id, r.Revision, now); err != nil {
+			return fmt.Errorf("correct release %d: %w", id, err)
+		}
+		if err := dispatch(ctx, tx, r, "correction", r.Revision, events.SubjectCorrected, "release.corrected", now); err != nil {
+			return err
+		}
+		langs := make([]string, 0, len(translations))
+		for lang := range translations {
+			langs = append(langs, lang)
+		}
+		return audit(ctx, tx, actor, "correct", id, map[string]any{"revision": r.Revision, "languages": langs})
+	})
+}
+
+// dispatch records a dispatch of the release and the event that starts it.
+func dispatch(ctx context.Context, tx *sqlx.Tx, r *locked, variant string, revision int, subject, typ string, now time.Time) error {
+	var dispatchID int64
+	if err := tx.GetContext(ctx, &dispatchID, `
+		INSERT INTO dispatches (release_id, variant, revision, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		r.ID, variant, revision, now); err != nil {
+		return fmt.Errorf("create %s dispatch of release %d: %w", variant, r.ID, err)
+	}
+	ev := events.Event{Type: typ, Version: events.Version, ReleaseID: r.ID, Slug: r.Slug,
+		Timestamp: now, DispatchID: dispatchID, Variant: variant}
+	if r.EmbargoUntil != nil {
+		t := r.EmbargoUntil.UTC()
+		ev.EmbargoUntil = &t
+	}
+	return outbox.Add(ctx, tx, subject, fmt.Sprintf("release.%d.%s.%d", r.ID, variant, revision), ev)
+}
+
+// audit records who did what to which release.
+func audit(ctx context.Context, tx *sqlx.Tx, actor, action string, releaseID int64, details map[string]any) error {
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO audit_log (actor, action, release_id, details) VALUES ($1, $2, $3, $4)`,
+		actor, action, releaseID, b); err != nil {
+		return fmt.Errorf("audit %s of release %d: %w", action, releaseID, err)
+	}
+	return nil
+}
