@@ -27,6 +27,7 @@ import (
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/outbox"
 	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/releases"
 	"github.com/communique/communique/taxonomy"
 	"github.com/communique/communique/web"
 )
@@ -43,6 +44,7 @@ type App struct {
 	js      jetstream.JetStream
 	Mailbox *mailbox.Server // dev only
 	relay   *outbox.Relay
+	sched   *releases.Scheduler
 	disp    *dispatcher.Dispatcher
 	httpSrv *http.Server
 	httpLn  net.Listener
@@ -121,6 +123,10 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	// Every serving process runs the embargo scheduler: each lift happens
+	// once whatever their number, and one survivor is enough.
+	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: db}, Logger: a.log}
+	a.sched.Start(ctx)
 	if a.cfg.API {
 		a.relay = &outbox.Relay{DB: db, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log}
 		a.relay.Start(ctx)
@@ -284,6 +290,9 @@ func (a *App) Close() error {
 		cancel()
 	} else if a.httpLn != nil {
 		a.httpLn.Close()
+	}
+	if a.sched != nil {
+		a.sched.Stop()
 	}
 	if a.disp != nil {
 		a.disp.Stop()

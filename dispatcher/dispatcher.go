@@ -104,8 +104,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		return errors.New("dispatcher already started")
 	}
 	planner, err := d.cfg.JS.CreateOrUpdateConsumer(ctx, events.EventStream, jetstream.ConsumerConfig{
-		Durable:       plannerConsumer,
-		FilterSubject: events.SubjectPublished,
+		Durable: plannerConsumer,
+		// Every release event that starts a dispatch: published, lifted,
+		// embargoed, postponed, recalled, corrected.
+		FilterSubject: "communique.release.>",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		// Planners report progress at least every 5 s; a silent one is dead
 		// and another resumes its dispatch.

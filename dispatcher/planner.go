@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/events"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/templates"
 )
 
@@ -19,9 +22,13 @@ import (
 // (or one planned by two processes) adds no delivery and no send.
 func (d *Dispatcher) plan(ctx context.Context, msg jetstream.Msg) {
 	var ev events.Event
-	if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.DispatchID == 0 {
+	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
 		d.log.Error("dropping malformed release event", "subject", msg.Subject(), "error", err)
 		msg.Term()
+		return
+	}
+	if ev.DispatchID == 0 { // an event that sends nothing
+		msg.Ack()
 		return
 	}
 	log := d.log.With("release_id", ev.ReleaseID, "dispatch_id", ev.DispatchID)
@@ -56,30 +63,71 @@ const (
 // work queue instead of queueing behind each other.
 func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jetstream.Msg, dispatchID int64) (int64, error) {
 	var disp struct {
-		ReleaseID int64  `db:"release_id"`
-		Variant   string `db:"variant"`
-		Status    string `db:"status"`
-		Through   int64  `db:"planned_through"`
-		Original  string `db:"original_language"`
+		ReleaseID     int64  `db:"release_id"`
+		Variant       string `db:"variant"`
+		Status        string `db:"status"`
+		Through       int64  `db:"planned_through"`
+		Original      string `db:"original_language"`
+		ReleaseStatus string `db:"release_status"`
 	}
 	if err := d.cfg.DB.GetContext(ctx, &disp, `
-		SELECT s.release_id, s.variant, s.status, s.planned_through, r.original_language
+		SELECT s.release_id, s.variant, s.status, s.planned_through, r.original_language, r.status AS release_status
 		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
 		return 0, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
 	}
 	if disp.Status != "pending" {
 		return 0, nil
 	}
-	if disp.Variant != "public" {
-		return 0, fmt.Errorf("dispatch %d: variant %q is not supported", dispatchID, disp.Variant)
+	if disp.ReleaseStatus == "recalled" && disp.Variant != "recall" {
+		return 0, d.finishPlanning(ctx, dispatchID)
 	}
 	var langs []string
 	if err := d.cfg.DB.SelectContext(ctx, &langs, `SELECT language FROM release_translations WHERE release_id = $1 ORDER BY language`, disp.ReleaseID); err != nil {
 		return 0, fmt.Errorf("load languages: %w", err)
 	}
-	lm, err := contacts.NewLanguageMap(ctx, d.cfg.DB, func(prefs []string) string {
-		return templates.MatchLanguage(prefs, langs, disp.Original)
-	})
+	choose := func(prefs []string) string { return templates.MatchLanguage(prefs, langs, disp.Original) }
+
+	var added int64
+	var err error
+	switch disp.Variant {
+	case "public":
+		added, err = d.planPublic(ctx, msg, dispatchID, disp.ReleaseID, disp.Through, disp.Original, choose)
+	case "embargoed":
+		added, err = contacts.InsertEmbargoAudience(ctx, d.cfg.DB, dispatchID, disp.ReleaseID, choose)
+	case "correction", "recall", "embargo_changed":
+		// Chunks on their way when the change was made count as received.
+		if err = d.settle(ctx, msg, disp.ReleaseID, dispatchID); err == nil {
+			added, err = d.insertReceivers(ctx, dispatchID, disp.ReleaseID, disp.Variant)
+		}
+	default:
+		err = fmt.Errorf("dispatch %d: variant %q is not supported", dispatchID, disp.Variant)
+	}
+	if err != nil {
+		return added, err
+	}
+	if disp.Variant != "public" { // the public planner queues as it goes
+		if err := d.queueBatches(ctx, dispatchID, 0); err != nil {
+			return added, err
+		}
+	}
+	return added, d.finishPlanning(ctx, dispatchID)
+}
+
+func (d *Dispatcher) finishPlanning(ctx context.Context, dispatchID int64) error {
+	if _, err := d.cfg.DB.ExecContext(ctx, `
+		UPDATE dispatches SET status = 'planned', planned_at = now() WHERE id = $1 AND status = 'pending'`, dispatchID); err != nil {
+		return fmt.Errorf("mark dispatch %d planned: %w", dispatchID, err)
+	}
+	d.markDoneIfFinished(ctx, dispatchID)
+	return nil
+}
+
+// planPublic records the public audience chunk by chunk. Each contact gets
+// a release once, as the earliest version they are entitled to: whoever
+// received the embargoed notice is left out, and whoever was owed the
+// notice but did not get it before the lift is added.
+func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatchID, releaseID, through int64, original string, choose contacts.LanguageChooser) (int64, error) {
+	lm, err := contacts.NewLanguageMap(ctx, d.cfg.DB, choose)
 	if err != nil {
 		return 0, err
 	}
@@ -87,21 +135,46 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 	if err != nil {
 		return 0, err
 	}
-	// Deliveries recorded before a takeover may not have been queued.
-	if disp.Through > 0 {
-		if err := d.queueBatches(ctx, dispatchID, 0); err != nil {
-			return 0, err
-		}
+	if err := d.settleEmbargoed(ctx, msg, releaseID); err != nil {
+		return 0, err
 	}
-	var added int64
-	lastQueued := int64(0)
+	added, err := d.insertEmbargoRemainder(ctx, dispatchID, releaseID)
+	if err != nil {
+		return 0, err
+	}
+	// Deliveries recorded before a takeover may not have been queued.
+	lastQueued, err := d.queueNew(ctx, dispatchID, 0)
+	if err != nil {
+		return added, err
+	}
 	span := int64(firstChunk)
-	for from := disp.Through + 1; from <= maxID; from, span = from+span, chunkSpan {
+	for from := through + 1; from <= maxID; from, span = from+span, chunkSpan {
 		to := min(from+span-1, maxID)
 		if err := d.waitForRoom(ctx, msg, dispatchID); err != nil {
 			return added, err
 		}
-		n, err := contacts.InsertPublicAudienceRange(ctx, d.cfg.DB, dispatchID, disp.ReleaseID, lm, disp.Original, from, to)
+		var n int64
+		err := postgres.Tx(ctx, d.cfg.DB, func(tx *sqlx.Tx) error {
+			var err error
+			if n, err = contacts.InsertPublicAudienceRange(ctx, tx, dispatchID, releaseID, lm, original, from, to); err != nil {
+				return err
+			}
+			if n > 0 {
+				res, err := tx.ExecContext(ctx, `
+					DELETE FROM deliveries p USING deliveries e, dispatches es
+					WHERE p.dispatch_id = $1 AND p.contact_id BETWEEN $3 AND $4
+					  AND es.release_id = $2 AND es.variant = 'embargoed'
+					  AND e.dispatch_id = es.id AND e.contact_id = p.contact_id AND e.status = 'sent'`,
+					dispatchID, releaseID, from, to)
+				if err != nil {
+					return fmt.Errorf("leave out who had the embargoed notice: %w", err)
+				}
+				gone, _ := res.RowsAffected()
+				n -= gone
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE dispatches SET planned_through = $2 WHERE id = $1`, dispatchID, to)
+			return err
+		})
 		if err != nil {
 			return added, err
 		}
@@ -111,17 +184,104 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 				return added, err
 			}
 		}
-		if _, err := d.cfg.DB.ExecContext(ctx, `UPDATE dispatches SET planned_through = $2 WHERE id = $1`, dispatchID, to); err != nil {
-			return added, fmt.Errorf("record planning progress: %w", err)
-		}
 		msg.InProgress()
 	}
-	if _, err := d.cfg.DB.ExecContext(ctx, `
-		UPDATE dispatches SET status = 'planned', planned_at = now() WHERE id = $1 AND status = 'pending'`, dispatchID); err != nil {
-		return added, fmt.Errorf("mark dispatch %d planned: %w", dispatchID, err)
-	}
-	d.markDoneIfFinished(ctx, dispatchID)
 	return added, nil
+}
+
+// settleEmbargoed waits until no embargoed notice of the release is being
+// sent, so that who got one is known before the public audience is drawn.
+// Workers stop sending a notice a second before the lift, so this is
+// short; a dead worker's lease bounds it.
+func (d *Dispatcher) settleEmbargoed(ctx context.Context, msg jetstream.Msg, releaseID int64) error {
+	for {
+		var held int
+		if err := d.cfg.DB.GetContext(ctx, &held, `
+			SELECT count(*) FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
+			WHERE es.release_id = $1 AND es.variant = 'embargoed'
+			  AND e.status IN ('queued', 'deferred') AND e.lease_until > now()`, releaseID); err != nil {
+			return fmt.Errorf("embargoed notices in flight: %w", err)
+		}
+		if held == 0 {
+			// Whatever is still waiting will never go out as embargoed.
+			_, err := d.cfg.DB.ExecContext(ctx, `
+				UPDATE deliveries e SET status = 'cancelled', smtp_reply = 'embargo lifted before sending'
+				FROM dispatches es
+				WHERE es.id = e.dispatch_id AND es.release_id = $1 AND es.variant = 'embargoed'
+				  AND e.status IN ('queued', 'deferred')`, releaseID)
+			return err
+		}
+		msg.InProgress()
+		sleep(ctx, 50*time.Millisecond)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// settle waits until no other dispatch of the release has a chunk on its
+// way, so that who received what is known.
+func (d *Dispatcher) settle(ctx context.Context, msg jetstream.Msg, releaseID, except int64) error {
+	for {
+		var held int
+		if err := d.cfg.DB.GetContext(ctx, &held, `
+			SELECT count(*) FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
+			WHERE es.release_id = $1 AND es.id <> $2
+			  AND e.status IN ('queued', 'deferred') AND e.lease_until > now()`, releaseID, except); err != nil {
+			return fmt.Errorf("deliveries in flight: %w", err)
+		}
+		if held == 0 {
+			return nil
+		}
+		msg.InProgress()
+		sleep(ctx, 50*time.Millisecond)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// insertEmbargoRemainder adds to the public dispatch those the embargo
+// audience owed the release who did not get the notice before the lift.
+func (d *Dispatcher) insertEmbargoRemainder(ctx context.Context, dispatchID, releaseID int64) (int64, error) {
+	res, err := d.cfg.DB.ExecContext(ctx, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+		SELECT $1, e.contact_id, e.email, e.language, 'queued'
+		FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
+		JOIN contacts c ON c.id = e.contact_id AND c.status = 'active'
+		WHERE es.release_id = $2 AND es.variant = 'embargoed' AND e.status IN ('cancelled', 'failed')
+		ORDER BY e.contact_id
+		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`, dispatchID, releaseID)
+	if err != nil {
+		return 0, fmt.Errorf("embargo audience left without the notice: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// insertReceivers records the follow-up of a release (correction, recall,
+// embargo change) for those who received it, in the language they read:
+// for an embargo change, those who got the embargoed notice; for a recall,
+// anyone who got any version; for a correction, anyone who got the
+// release itself.
+func (d *Dispatcher) insertReceivers(ctx context.Context, dispatchID, releaseID int64, variant string) (int64, error) {
+	sources := map[string][]string{
+		"embargo_changed": {"embargoed"},
+		"recall":          {"embargoed", "public", "correction", "embargo_changed"},
+		"correction":      {"embargoed", "public", "correction"},
+	}[variant]
+	res, err := d.cfg.DB.ExecContext(ctx, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+		SELECT DISTINCT ON (d.contact_id) $1, d.contact_id, d.email, d.language,
+			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
+		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
+		LEFT JOIN suppressions sp ON sp.email = lower(d.email)
+		WHERE s.release_id = $2 AND s.variant = ANY ($3) AND d.status = 'sent'
+		ORDER BY d.contact_id, d.id DESC
+		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`, dispatchID, releaseID, pq.Array(sources))
+	if err != nil {
+		return 0, fmt.Errorf("receivers of release %d: %w", releaseID, err)
+	}
+	return res.RowsAffected()
 }
 
 // waitForRoom blocks while the dispatch has Window deliveries or more

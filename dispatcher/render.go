@@ -17,9 +17,13 @@ import (
 type rendered struct {
 	releaseID int64
 	slug      string
+	variant   string
 	replyTo   string
 	byLang    map[string]*templates.Prepared
 	original  string
+	// embargoUntil is the lift time of an embargoed notice: past it (less
+	// a margin), the notice must no longer go out.
+	embargoUntil time.Time
 }
 
 // prepared returns the rendering for lang, falling back to the original.
@@ -96,19 +100,27 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 		WHERE p.release_id = $1 ORDER BY p.position`, releaseID); err != nil {
 		return nil, fmt.Errorf("load press contacts of release %d: %w", releaseID, err)
 	}
-	out := &rendered{releaseID: releaseID, slug: rel.Slug, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
+	out := &rendered{releaseID: releaseID, slug: rel.Slug, variant: variant, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
+	if rel.EmbargoUntil != nil {
+		out.embargoUntil = *rel.EmbargoUntil
+	}
 	if len(rel.PressContacts) > 0 {
 		out.replyTo = rel.PressContacts[0]
 	}
+	// An embargoed notice is dated by its lift; anything else by its
+	// publication, or now for a release not yet public.
 	published := time.Now()
 	if rel.PublishedAt != nil {
 		published = *rel.PublishedAt
+	}
+	if variant == templates.VariantEmbargoed || variant == templates.VariantEmbargoChanged {
+		published = time.Time{}
 	}
 	for lang, tr := range rel.Translations {
 		p, err := templates.Prepare(variant, templates.Release{
 			ID: rel.ID, Slug: rel.Slug, Language: lang,
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
-			PublishedAt: published, PressContacts: pcs,
+			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)

@@ -35,6 +35,7 @@ type claimed struct {
 	Language  string `db:"language"`
 	Name      string `db:"name"`
 	Kind      string `db:"kind"`
+	TimeZone  string `db:"timezone"`
 	ContactID int64  `db:"contact_id"`
 	Attempts  int    `db:"attempts"`
 }
@@ -61,9 +62,11 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		N     int        `db:"n"`
 		Until *time.Time `db:"until"`
 	}
+	// A dispatch that may no longer send (lifted embargo, recall) has its
+	// waiting deliveries cancelled by the change itself.
 	if err := d.cfg.DB.GetContext(context.WithoutCancel(ctx), &pending, `
 		SELECT count(*) AS n, max(lease_until) AS until FROM deliveries
-		WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'`,
+		WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued' AND `+sendableSQL,
 		b.DispatchID, b.FirstID, b.LastID); err != nil {
 		msg.NakWithDelay(time.Second)
 		return
@@ -94,11 +97,13 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		if len(rows) == 0 {
 			break
 		}
-		if r == nil {
-			if r, err = d.renders.get(ctx, b.DispatchID); err != nil {
-				w.release(rows)
-				return err
-			}
+		// Looked up per chunk: a correction made meanwhile must reach the
+		// next chunk, or its recipients would miss it twice over.
+		if r, err = d.renders.get(ctx, b.DispatchID); err != nil {
+			w.release(rows)
+			return err
+		}
+		if total == 0 {
 			log = log.With("release_id", r.releaseID)
 		}
 		results := w.sendChunk(ctx, log, r, rows)
@@ -112,6 +117,16 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	log.Debug("batch done", "deliveries", total)
 	return nil
 }
+
+// sendableSQL is true while dispatch $1 may send: not for a recalled
+// release (except the recall itself), and an embargoed notice only while
+// the embargo holds for a little while yet, so that no notice can leave
+// after the lift.
+const sendableSQL = `EXISTS (
+	SELECT 1 FROM dispatches s JOIN releases r ON r.id = s.release_id
+	WHERE s.id = $1
+	  AND (r.status <> 'recalled' OR s.variant = 'recall')
+	  AND (s.variant <> 'embargoed' OR (r.status = 'embargoed' AND r.embargo_until > now() + interval '2 seconds')))`
 
 // claim leases up to chunk queued deliveries of the range. SKIP LOCKED lets
 // workers that got the same range share it instead of queueing on locks.
@@ -127,8 +142,9 @@ func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 				  AND (lease_until IS NULL OR lease_until < now())
 				ORDER BY id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
+			  AND `+sendableSQL+`
 			RETURNING d.id, d.contact_id, d.email, d.language, d.attempts)
-		SELECT c.id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind
+		SELECT c.id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
 		FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
 		b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds(), chunk)
 	if err != nil {
@@ -150,7 +166,16 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 		toSend = append(toSend, m)
 		idx = append(idx, i)
 	}
-	for j, res := range w.conn.Send(ctx, toSend) {
+	sendCtx := ctx
+	if r.variant == templates.VariantEmbargoed {
+		// No embargoed notice starts within a second of the lift: one not
+		// started by then stays unsent, is cancelled by the lift, and its
+		// recipient gets the public version instead.
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, r.embargoUntil.Add(-time.Second))
+		defer cancel()
+	}
+	for j, res := range w.conn.Send(sendCtx, toSend) {
 		results[idx[j]] = res
 		if res.Status != mailer.Sent && res.Status != mailer.Unsent {
 			log.Info("delivery not sent", "delivery_id", rows[idx[j]].ID, "status", res.Status,
@@ -163,7 +188,7 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 func (w *worker) compose(r *rendered, row claimed) (*mail.Msg, error) {
 	d := w.d
 	p := r.prepared(row.Language)
-	rc := templates.Recipient{Name: row.Name, Email: row.Email}
+	rc := templates.Recipient{Name: row.Name, Email: row.Email, TimeZone: row.TimeZone}
 	m := &mailer.Message{
 		FromName: d.cfg.FromName, FromEmail: d.cfg.FromEmail,
 		ToName: row.Name, ToEmail: row.Email,

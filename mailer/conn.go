@@ -118,6 +118,12 @@ func (c *Conn) newClient() error {
 // re-dialled on the next Send; its unsent messages are deferred, never lost.
 func (c *Conn) Send(ctx context.Context, msgs []*mail.Msg) []Result {
 	results := make([]Result, len(msgs))
+	if ctx.Err() != nil {
+		for i := range results {
+			results[i] = Result{Status: Unsent, Reply: "not attempted: " + ctx.Err().Error()}
+		}
+		return results
+	}
 	if !c.open {
 		if err := c.dial(ctx); err != nil {
 			for i := range results {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -112,8 +114,17 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer db.Close()
-	if fs.NArg() != 1 {
-		return fmt.Errorf("releases %s: want exactly one argument", sub)
+	usage, want := "ID", 1
+	switch sub {
+	case "create":
+		usage = "FILE.json"
+	case "postpone":
+		usage, want = "ID TIME (RFC 3339)", 2
+	case "correct":
+		usage, want = "ID FILE.json", 2
+	}
+	if fs.NArg() != want {
+		return fmt.Errorf("releases %s: want %s", sub, usage)
 	}
 	arg := fs.Arg(0)
 	switch sub {
@@ -132,13 +143,15 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintln(stdout, id)
 		return nil
+	case "lift", "postpone", "recall", "correct":
+		return runChange(ctx, db, sub, fs.Args(), stdout)
 	case "publish", "status", "watch":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil || id <= 0 {
 			return fmt.Errorf("releases %s: %q is not a release id", sub, arg)
 		}
 		if sub == "publish" {
-			status, err := releases.Publish(ctx, db, id)
+			status, err := (&releases.Lifecycle{DB: db}).Publish(ctx, id, cliActor())
 			if err != nil {
 				return describe(err)
 			}
@@ -171,4 +184,56 @@ func describe(err error) error {
 		s += "\n  " + x
 	}
 	return fmt.Errorf("%s", s)
+}
+
+// cliActor names the operator in the audit log.
+func cliActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+// runChange runs lift, postpone, recall and correct.
+func runChange(ctx context.Context, db *sqlx.DB, sub string, args []string, stdout io.Writer) error {
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("releases %s: %q is not a release id", sub, args[0])
+	}
+	l := &releases.Lifecycle{DB: db}
+	switch sub {
+	case "lift":
+		err = l.Lift(ctx, id, cliActor())
+	case "recall":
+		err = l.Recall(ctx, id, cliActor())
+	case "postpone":
+		until, perr := time.Parse(time.RFC3339, args[1])
+		if perr != nil {
+			return fmt.Errorf("releases postpone: %q is not an RFC 3339 time such as 2026-12-01T09:00:00Z", args[1])
+		}
+		err = l.Postpone(ctx, id, until, cliActor())
+	case "correct":
+		b, rerr := os.ReadFile(args[1])
+		if rerr != nil {
+			return rerr
+		}
+		var body struct {
+			Translations map[string]releases.Translation `json:"translations"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if derr := dec.Decode(&body); derr != nil {
+			return fmt.Errorf("%s: %w", args[1], derr)
+		}
+		err = l.Correct(ctx, id, body.Translations, cliActor())
+	}
+	if err != nil {
+		return describe(err)
+	}
+	rel, err := releases.Get(ctx, db, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rel.Status)
+	return nil
 }
