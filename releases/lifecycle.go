@@ -24,11 +24,14 @@ type Lifecycle struct {
 	Now func() time.Time
 }
 
+// now is the clock truncated to PostgreSQL's microseconds: sent as is, a
+// time a nanosecond before a lift would round up to the lift itself.
 func (l *Lifecycle) now() time.Time {
+	now := time.Now
 	if l.Now != nil {
-		return l.Now().UTC()
+		now = l.Now
 	}
-	return time.Now().UTC()
+	return now().UTC().Truncate(time.Microsecond)
 }
 
 // Publish publishes release id with the default clock, as the system.
