@@ -63,6 +63,7 @@ type Dispatcher struct {
 	cfg      Config
 	log      *slog.Logger
 	renders  *renderCache
+	listID   string
 	progress progress
 
 	mu     sync.Mutex
@@ -93,7 +94,8 @@ func New(cfg Config) *Dispatcher {
 	if cfg.BounceDomain == "" {
 		cfg.BounceDomain = domainOf(cfg.FromEmail)
 	}
-	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB)}
+	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB),
+		listID: fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail))}
 }
 
 // Start creates the consumers and starts the background work.

@@ -37,6 +37,7 @@ func (r *rendered) prepared(lang string) *templates.Prepared {
 type renderKey struct {
 	dispatchID int64
 	updatedAt  time.Time
+	templates  string // the administrators' overrides, as changed last
 }
 
 // renderCache renders each (dispatch, release version) once per process,
@@ -62,13 +63,15 @@ func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, err
 		ReleaseID int64     `db:"release_id"`
 		Variant   string    `db:"variant"`
 		UpdatedAt time.Time `db:"updated_at"`
+		Templates string    `db:"templates"`
 	}
 	if err := c.db.GetContext(ctx, &meta, `
-		SELECT s.release_id, s.variant, r.updated_at
+		SELECT s.release_id, s.variant, r.updated_at,
+			(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates
 		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
 		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
 	}
-	key := renderKey{dispatchID, meta.UpdatedAt}
+	key := renderKey{dispatchID, meta.UpdatedAt, meta.Templates}
 	c.mu.Lock()
 	e, ok := c.m[key]
 	if !ok {
@@ -100,6 +103,10 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 		WHERE p.release_id = $1 ORDER BY p.position`, releaseID); err != nil {
 		return nil, fmt.Errorf("load press contacts of release %d: %w", releaseID, err)
 	}
+	ov, err := templates.LoadOverrides(ctx, c.db)
+	if err != nil {
+		return nil, err
+	}
 	out := &rendered{releaseID: releaseID, slug: rel.Slug, variant: variant, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
 	if rel.EmbargoUntil != nil {
 		out.embargoUntil = *rel.EmbargoUntil
@@ -117,7 +124,7 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 		published = time.Time{}
 	}
 	for lang, tr := range rel.Translations {
-		p, err := templates.Prepare(variant, templates.Release{
+		p, err := templates.PrepareWith(ov, variant, templates.Release{
 			ID: rel.ID, Slug: rel.Slug, Language: lang,
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
 			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,

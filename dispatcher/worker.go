@@ -11,7 +11,6 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/nats-io/nats.go/jetstream"
-	mail "github.com/wneessen/go-mail"
 
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/mailer"
@@ -22,6 +21,7 @@ import (
 type worker struct {
 	d    *Dispatcher
 	conn *mailer.Conn
+	bufs [][]byte // one message buffer per chunk slot, reused
 }
 
 // chunk is how many deliveries a worker claims, sends and records at a
@@ -155,15 +155,19 @@ func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 
 func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed) []mailer.Result {
 	results := make([]mailer.Result, len(rows))
-	toSend := make([]*mail.Msg, 0, len(rows))
+	raws := make([]mailer.Raw, 0, len(rows))
 	idx := make([]int, 0, len(rows))
+	for len(w.bufs) < len(rows) {
+		w.bufs = append(w.bufs, nil)
+	}
 	for i, row := range rows {
-		m, err := w.compose(r, row)
+		raw, err := w.compose(r, row, w.bufs[i][:0])
 		if err != nil {
 			results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
 			continue
 		}
-		toSend = append(toSend, m)
+		w.bufs[i] = raw.Data
+		raws = append(raws, raw)
 		idx = append(idx, i)
 	}
 	sendCtx := ctx
@@ -175,7 +179,7 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 		sendCtx, cancel = context.WithDeadline(ctx, r.embargoUntil.Add(-time.Second))
 		defer cancel()
 	}
-	for j, res := range w.conn.Send(sendCtx, toSend) {
+	for j, res := range w.conn.SendRaw(sendCtx, raws) {
 		results[idx[j]] = res
 		if res.Status != mailer.Sent && res.Status != mailer.Unsent {
 			log.Info("delivery not sent", "delivery_id", rows[idx[j]].ID, "status", res.Status,
@@ -185,29 +189,35 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 	return results
 }
 
-func (w *worker) compose(r *rendered, row claimed) (*mail.Msg, error) {
+// compose appends the message for row to buf: the release was rendered
+// once for its language; only the recipient's fields are encoded here.
+func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, error) {
 	d := w.d
 	p := r.prepared(row.Language)
 	rc := templates.Recipient{Name: row.Name, Email: row.Email, TimeZone: row.TimeZone}
-	m := &mailer.Message{
+	h := templates.Headers{
 		FromName: d.cfg.FromName, FromEmail: d.cfg.FromEmail,
-		ToName: row.Name, ToEmail: row.Email,
-		ReplyTo:    r.replyTo,
-		ReturnPath: fmt.Sprintf("bounce+%d-%s@%s", row.ID, d.cfg.Signer.Token("bounce", row.ID, time.Time{}), d.cfg.BounceDomain),
-		MessageID:  fmt.Sprintf("delivery-%d.release-%d@%s", row.ID, r.releaseID, domainOf(d.cfg.FromEmail)),
-		ListID:     fmt.Sprintf("%s <releases.%s>", d.cfg.FromName, domainOf(d.cfg.FromEmail)),
-		Language:   p.Language(),
-		Subject:    p.Subject(),
-		Date:       time.Now(),
+		ReplyTo:   r.replyTo,
+		MessageID: fmt.Sprintf("delivery-%d.release-%d@%s", row.ID, r.releaseID, domainOf(d.cfg.FromEmail)),
+		ListID:    d.listID,
+		Date:      time.Now(),
 	}
 	if row.Kind == "journalist" {
 		tok := d.cfg.Signer.Token("unsubscribe", row.ContactID, time.Time{})
 		rc.UnsubscribeURL = d.cfg.BaseURL + "/unsubscribe/" + tok
-		m.UnsubscribeHTTPS = rc.UnsubscribeURL
-		m.UnsubscribeMailto = fmt.Sprintf("mailto:unsubscribe+%s@%s", tok, d.cfg.BounceDomain)
+		h.UnsubscribeHTTPS = rc.UnsubscribeURL
+		h.UnsubscribeMailto = "mailto:unsubscribe+" + tok + "@" + d.cfg.BounceDomain
 	}
-	m.Text, m.HTML = p.Personalize(rc)
-	return mailer.Build(m)
+	data, err := p.AppendMessage(buf, h, rc)
+	if err != nil {
+		return mailer.Raw{}, err
+	}
+	return mailer.Raw{
+		// The return path names the delivery, so a bounce finds it.
+		From: fmt.Sprintf("bounce+%d-%s@%s", row.ID, d.cfg.Signer.Token("bounce", row.ID, time.Time{}), d.cfg.BounceDomain),
+		To:   row.Email,
+		Data: data,
+	}, nil
 }
 
 // recordSQL writes a chunk's outcomes in one statement: the deliveries'
