@@ -51,6 +51,7 @@ type App struct {
 	httpErr chan error
 	from    *mail.Address
 	pools   []*mailer.Pool
+	dkim    *mailer.DKIM
 }
 
 // New returns an App for cfg; nothing runs until Start.
@@ -212,11 +213,18 @@ func (a *App) startMail() error {
 	if err != nil {
 		return fmt.Errorf("COMMUNIQUE_SMTP_URL: %w", err)
 	}
-	helo := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	if a.cfg.DKIMKeyFile != "" {
+		if a.dkim, err = mailer.LoadDKIM(a.cfg.DKIMKeyFile, a.cfg.DKIMSelector, domain); err != nil {
+			return err
+		}
+		a.log.Info("DKIM signing on", "domain", domain, "selector", a.cfg.DKIMSelector)
+	}
 	a.from = from
 	a.pools = make([]*mailer.Pool, len(targets))
 	for i, t := range targets {
-		a.pools[i] = mailer.NewPool(t, helo)
+		a.pools[i] = mailer.NewPool(t, domain)
+		a.pools[i].DKIM = a.dkim
 	}
 	return nil
 }
@@ -234,7 +242,7 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 		DB: a.DB, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
 		FromName: a.from.Name, FromEmail: a.from.Address,
 		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
-		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge,
+		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge, DKIM: a.dkim,
 	})
 	return a.disp.Start(ctx)
 }

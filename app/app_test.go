@@ -33,7 +33,7 @@ type bundle struct {
 	nats string
 }
 
-func setup(t *testing.T, natsURL string) *bundle {
+func setup(t *testing.T, natsURL string, opts ...func(*app.Config)) *bundle {
 	t.Helper()
 	smtp := mailbox.New(mailbox.Options{})
 	addr, err := smtp.Start("127.0.0.1:0")
@@ -51,6 +51,9 @@ func setup(t *testing.T, natsURL string) *bundle {
 		AdminToken:  token,
 		DataDir:     t.TempDir(),
 		API:         true, Dispatcher: true, Migrate: true,
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	level := slog.LevelWarn
 	if os.Getenv("COMMUNIQUE_TEST_LOG") != "" {

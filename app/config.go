@@ -107,10 +107,8 @@ func (c *Config) Validate() error {
 	if !c.Dev && c.Secret == "" && (c.API || c.Dispatcher) {
 		errs = append(errs, "COMMUNIQUE_SECRET (-secret) is required")
 	}
-	if c.DKIMKeyFile != "" || c.DKIMSelector != "" {
-		// Refused rather than ignored: mail the operator believes signed
-		// must not leave unsigned.
-		errs = append(errs, "DKIM signing (COMMUNIQUE_DKIM_KEY_FILE, COMMUNIQUE_DKIM_SELECTOR) is not available in this version")
+	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
+		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

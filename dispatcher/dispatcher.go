@@ -31,6 +31,7 @@ type Config struct {
 	JS     jetstream.JetStream
 	Logger *slog.Logger
 	Pools  []*mailer.Pool
+	DKIM   *mailer.DKIM // signs every message when set
 	Signer *links.Signer
 
 	FromName, FromEmail string

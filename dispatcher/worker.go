@@ -22,6 +22,7 @@ type worker struct {
 	d    *Dispatcher
 	conn *mailer.Conn
 	bufs [][]byte // one message buffer per chunk slot, reused
+	sigs [][]byte // and one for its signed copy
 }
 
 // chunk is how many deliveries a worker claims, sends and records at a
@@ -159,14 +160,21 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 	idx := make([]int, 0, len(rows))
 	for len(w.bufs) < len(rows) {
 		w.bufs = append(w.bufs, nil)
+		w.sigs = append(w.sigs, nil)
 	}
 	for i, row := range rows {
 		raw, err := w.compose(r, row, w.bufs[i][:0])
+		if err == nil {
+			w.bufs[i] = raw.Data
+			if w.d.cfg.DKIM != nil {
+				raw.Data, err = w.d.cfg.DKIM.Sign(w.sigs[i][:0], raw.Data)
+				w.sigs[i] = raw.Data
+			}
+		}
 		if err != nil {
 			results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
 			continue
 		}
-		w.bufs[i] = raw.Data
 		raws = append(raws, raw)
 		idx = append(idx, i)
 	}

@@ -1,9 +1,9 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,8 +36,10 @@ type Result struct {
 // Pool hands out connections to one target and enforces its rate limit
 // across them.
 type Pool struct {
-	Target  Target
-	HELO    string
+	Target Target
+	HELO   string
+	// DKIM signs what SendOne sends, when set.
+	DKIM    *DKIM
 	limiter *Limiter
 }
 
@@ -49,31 +51,15 @@ func NewPool(t Target, helo string) *Pool {
 // Conn is one SMTP connection, opened on first use and kept open across
 // sends; it is not safe for concurrent use.
 type Conn struct {
-	pool   *Pool
-	client *mail.Client
-	open   bool // client holds a connection (Send)
-
-	// The raw path (SendRaw) drives go-mail's SMTP client itself.
-	sc         *smtp.Client
+	pool       *Pool
+	client     *mail.Client // dials, secures and authenticates
+	sc         *smtp.Client // the open connection, nil when closed
 	pipelining bool
 	utf8       bool
 }
 
 // Conn returns a new, not yet connected, connection of the pool.
 func (p *Pool) Conn() *Conn { return &Conn{pool: p} }
-
-func (c *Conn) dial(ctx context.Context) error {
-	if c.client == nil {
-		if err := c.newClient(); err != nil {
-			return err
-		}
-	}
-	if err := c.client.DialWithContext(ctx); err != nil {
-		return fmt.Errorf("connect to %s: %w", c.pool.Target, err)
-	}
-	c.open = true
-	return nil
-}
 
 // newClient configures the go-mail client for the target.
 func (c *Conn) newClient() error {
@@ -113,63 +99,6 @@ func (c *Conn) newClient() error {
 	return nil
 }
 
-// Send sends msgs in order over the connection, dialling first if needed,
-// and returns one Result per message. A connection that fails is closed and
-// re-dialled on the next Send; its unsent messages are deferred, never lost.
-func (c *Conn) Send(ctx context.Context, msgs []*mail.Msg) []Result {
-	results := make([]Result, len(msgs))
-	if ctx.Err() != nil {
-		for i := range results {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: " + ctx.Err().Error()}
-		}
-		return results
-	}
-	if !c.open {
-		if err := c.dial(ctx); err != nil {
-			for i := range results {
-				results[i] = Result{Status: Deferred, Reply: err.Error()}
-			}
-			return results
-		}
-	}
-	broken := false
-	for i, m := range msgs {
-		if broken || ctx.Err() != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: connection lost or shutting down"}
-			continue
-		}
-		if err := c.pool.limiter.Wait(ctx); err != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
-			continue
-		}
-		err := c.client.Send(m)
-		results[i] = outcome(m, err)
-		if results[i].Code == 0 && results[i].Status != Sent {
-			broken = true
-		}
-	}
-	if broken {
-		c.Close()
-	}
-	return results
-}
-
-func outcome(m *mail.Msg, err error) Result {
-	if m.IsDelivered() {
-		return Result{Status: Sent, Code: 250, Reply: strings.TrimSpace(m.ServerResponse())}
-	}
-	if err == nil {
-		err = m.SendError()
-	}
-	var se *mail.SendError
-	if errors.As(err, &se) && se.ErrorCode() > 0 {
-		code, enh := se.ErrorCode(), se.EnhancedStatusCode()
-		return Result{Status: classify(code, enh), Code: code, Enhanced: enh, Reply: replyText(se)}
-	}
-	// No SMTP code: the connection broke or timed out.
-	return Result{Status: Deferred, Reply: fmt.Sprint(err)}
-}
-
 // classify maps an SMTP refusal to a delivery status: 4xx is temporary;
 // a 5xx about the mailbox itself (5.1.x bad address, 5.2.1 disabled, or
 // without enhanced codes 550, 551 and 553) is a hard bounce; any other
@@ -187,20 +116,8 @@ func classify(code int, enhanced string) string {
 	}
 }
 
-func replyText(se *mail.SendError) string {
-	s := se.Error()
-	if len(s) > 500 {
-		s = s[:500]
-	}
-	return s
-}
-
 // Close closes the connection; safe to call more than once.
 func (c *Conn) Close() {
-	if c.client != nil && c.open {
-		c.client.Close()
-	}
-	c.open = false
 	if c.sc != nil {
 		c.sc.Close()
 		c.sc = nil
@@ -208,16 +125,28 @@ func (c *Conn) Close() {
 }
 
 // SendOne sends a single message over a connection of its own, for the
-// occasional transactional message; it returns an error unless the server
-// accepted it.
+// occasional transactional message (a subscription confirmation); it
+// returns an error unless the server accepted it.
 func (p *Pool) SendOne(ctx context.Context, m *Message) error {
 	msg, err := Build(m)
 	if err != nil {
 		return err
 	}
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return fmt.Errorf("write message: %w", err)
+	}
+	data, err := p.DKIM.Sign(nil, buf.Bytes())
+	if err != nil {
+		return err
+	}
+	from := m.ReturnPath
+	if from == "" {
+		from = m.FromEmail
+	}
 	c := p.Conn()
 	defer c.Close()
-	r := c.Send(ctx, []*mail.Msg{msg})[0]
+	r := c.SendRaw(ctx, []Raw{{From: from, To: m.ToEmail, Data: data}})[0]
 	if r.Status != Sent {
 		return fmt.Errorf("send to %s: %s %s", m.ToEmail, r.Status, r.Reply)
 	}
