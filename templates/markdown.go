@@ -63,6 +63,9 @@ var bodyPolicy = func() *bluemonday.Policy {
 		known = append(known, regexp.QuoteMeta(s))
 	}
 	p := bluemonday.UGCPolicy()
+	// A relative link or image has nothing to be relative to in a mail
+	// client: it would point at the reader's own mailbox or nowhere.
+	p.AllowRelativeURLs(false)
 	p.AllowAttrs("style").
 		Matching(regexp.MustCompile(`^(?:`+strings.Join(known, "|")+`)$`)).
 		OnElements("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "a", "hr", "img")
@@ -78,6 +81,7 @@ type body struct {
 // renderBody turns Markdown into sanitized, inline-styled HTML and readable
 // plain text.
 func renderBody(src []byte, dir string) (body, error) {
+	src = stripControls(src)
 	doc := markdown.Parser().Parse(text.NewReader(src))
 
 	var b body
@@ -105,4 +109,22 @@ func addStyles(doc ast.Node, styles map[ast.NodeKind]string) {
 		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// stripControls drops control characters but tab and line breaks: they
+// are invalid in HTML, and in plain text a terminal-based mail reader
+// would act on escape sequences. A clean body is returned as is.
+func stripControls(src []byte) []byte {
+	bad := func(r rune) bool {
+		return r != '\t' && r != '\n' && r != '\r' && (r < 0x20 || (r >= 0x7f && r < 0xa0))
+	}
+	if bytes.IndexFunc(src, bad) < 0 {
+		return src
+	}
+	return bytes.Map(func(r rune) rune {
+		if bad(r) {
+			return -1
+		}
+		return r
+	}, src)
 }

@@ -164,10 +164,12 @@ func (c textConv) writeInline(b *strings.Builder, n ast.Node) {
 	}
 }
 
-// link writes "label <url>", or just "<url>" when the label adds nothing.
+// link writes "label <url>", or just "<url>" when the label adds nothing,
+// or just the label when the URL is not an absolute http(s) or mailto one.
 func (c textConv) link(b *strings.Builder, n ast.Node, dest string) {
 	label := strings.TrimSpace(c.inline(n))
-	if dest == "" {
+	// Only links the HTML part keeps are worth a reader's typing.
+	if dest == "" || !safeURL(dest) {
 		b.WriteString(label)
 		return
 	}

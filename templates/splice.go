@@ -30,11 +30,19 @@ const (
 	fieldName  field = 'N'
 	fieldEmail field = 'E'
 	fieldURL   field = 'U'
+	// fieldLocal is the lift time in the recipient's time zone, and
+	// fieldPrevious the previous lift time there; both are empty for
+	// recipients in UTC, and they share fieldLocal's form bit.
+	fieldLocal    field = 'L'
+	fieldPrevious field = 'P'
 )
 
 // optional lists the fields whose absence changes the layout (a template
 // tests them with {{if}}); Prepare renders one form per combination.
-var optional = [...]field{fieldName, fieldEmail, fieldURL}
+var optional = [...]field{fieldName, fieldEmail, fieldURL, fieldLocal}
+
+// localBit is fieldLocal's bit in a form number.
+const localBit = 1 << 3
 
 const forms = 1 << len(optional)
 
@@ -52,9 +60,19 @@ func formOf(v *values) int {
 	return f
 }
 
-// placeholders returns the recipient a template sees when rendering form f.
-func placeholders(f int) Recipient {
-	var rc Recipient
+// recipientView is the recipient a template sees: markers where a form has
+// a value, empty strings elsewhere.
+type recipientView struct {
+	Name, Email, UnsubscribeURL string
+	// LocalLift and PreviousLocalLift are the lift times in the
+	// recipient's time zone, for messages about an embargo.
+	LocalLift, PreviousLocalLift string
+}
+
+// placeholders returns the recipient a template sees when rendering form
+// f; hasPrevious says whether the message has a previous lift time.
+func placeholders(f int, hasPrevious bool) recipientView {
+	var rc recipientView
 	for i, fd := range optional {
 		if f&(1<<i) == 0 {
 			continue
@@ -66,13 +84,18 @@ func placeholders(f int) Recipient {
 			rc.Email = marker(fieldEmail)
 		case fieldURL:
 			rc.UnsubscribeURL = marker(fieldURL)
+		case fieldLocal:
+			rc.LocalLift = marker(fieldLocal)
+			if hasPrevious {
+				rc.PreviousLocalLift = marker(fieldPrevious)
+			}
 		}
 	}
 	return rc
 }
 
 // values are one recipient's fields, ready for one kind of part.
-type values struct{ name, email, url string }
+type values struct{ name, email, url, local, previous string }
 
 func (v *values) get(f field) string {
 	switch f {
@@ -80,9 +103,21 @@ func (v *values) get(f field) string {
 		return v.name
 	case fieldEmail:
 		return v.email
-	default:
+	case fieldURL:
 		return v.url
+	case fieldLocal:
+		return v.local
+	default:
+		return v.previous
 	}
+}
+
+func knownField(f field) bool {
+	switch f {
+	case fieldName, fieldEmail, fieldURL, fieldLocal, fieldPrevious:
+		return true
+	}
+	return false
 }
 
 // layout is a rendered part cut at its markers: lits[i] comes before
@@ -108,7 +143,7 @@ func cut(s string, intern map[string]string) (layout, error) {
 			return layout{}, fmt.Errorf("truncated marker at byte %d", i)
 		}
 		f := field(s[end])
-		if f != fieldName && f != fieldEmail && f != fieldURL {
+		if !knownField(f) {
 			return layout{}, fmt.Errorf("unknown marker field %q", s[end])
 		}
 		l.lits = append(l.lits, internString(s[:i], intern))
@@ -154,9 +189,11 @@ func textValues(rc Recipient) values {
 }
 
 // htmlValues escapes the text values for HTML text and quoted attributes,
-// which is where the templates place them. An unsubscribe URL with a
-// scheme other than http(s) or mailto is replaced the way html/template
-// replaces unsafe URLs, so a bad value can never become a script link.
+// which is where the templates place them (checkMarkers holds
+// administrators' templates to that). An unsubscribe URL with a scheme
+// other than http(s) or mailto is replaced the way html/template replaces
+// unsafe URLs, so a bad value can never become a script link. The local
+// times are not the recipient's text: they come escaped from zoneTimes.
 func htmlValues(v values) values {
 	if v.url != "" && !safeURL(v.url) {
 		v.url = "#ZgotmplZ"

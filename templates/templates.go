@@ -1,19 +1,27 @@
 // Package templates renders a press release into an e-mail's subject,
-// plain-text part and HTML part.
+// plain-text part and HTML part, in every message the service sends (the
+// public release, the embargoed notice, the correction, the recall, the
+// embargo change) and the subscription confirmation.
 //
 // Rendering is split in two because an audience is large and a release is
 // not: Prepare does the expensive work (Markdown, sanitizing, templates)
-// once per release, variant and language; Personalize then costs a few
-// string copies per recipient.
+// once per release, message and language; Personalize, or WriteMessage for
+// complete MIME bytes, then costs a few copies per recipient.
+//
+// Administrators may replace any message's templates per language
+// (Overrides); an override is checked when saved and can neither run code
+// nor break headers.
 package templates
 
 import (
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 
 	"github.com/communique/communique"
@@ -30,10 +38,24 @@ type Release struct {
 	// Title, Summary and Dateline (the place, e.g. "Genève") are plain text;
 	// Body is Markdown.
 	Title, Summary, Body, Dateline string
-	// PublishedAt is dated in its own location: pass it in the zone of the
-	// dateline's place.
+	// PublishedAt dates the release, in its own location: pass it in the
+	// zone of the dateline's place. Required, except for the embargoed
+	// notice and the embargo change, which date it by EmbargoUntil if unset.
 	PublishedAt   time.Time
 	PressContacts []PressContact // in order
+
+	// EmbargoUntil is the lift time. Required for VariantEmbargoed and
+	// VariantEmbargoChanged (the new time). A correction whose EmbargoUntil
+	// is after its PublishedAt (pass the time of sending as PublishedAt
+	// while the release is embargoed) is still under embargo: its subject
+	// and banner carry the embargo marker too. The public message and the
+	// recall ignore it.
+	EmbargoUntil time.Time
+	// PreviousEmbargoUntil is the lift time before an embargo change; optional.
+	PreviousEmbargoUntil time.Time
+	// CorrectionNote says what a correction changed, RecallNote why a
+	// release was withdrawn; plain text, optional.
+	CorrectionNote, RecallNote string
 }
 
 // Recipient holds the few per-recipient fields.
@@ -41,9 +63,13 @@ type Recipient struct {
 	Name           string
 	Email          string
 	UnsubscribeURL string // may be empty (missions have none)
+	// TimeZone is the recipient's IANA time zone ("Europe/Paris"); messages
+	// about an embargo show the lift time there as well as in UTC. Empty or
+	// unknown reads as UTC.
+	TimeZone string
 }
 
-// Prepared is a release rendered for one variant and language; safe for
+// Prepared is a release rendered for one message and language; safe for
 // concurrent use.
 type Prepared struct {
 	lang    string
@@ -51,10 +77,24 @@ type Prepared struct {
 	// One layout per form (which optional fields a recipient has), so that
 	// templates can use {{if}} on personal fields.
 	text, html [forms]layout
+
+	// Embargo times, for the per-zone fragments; zoned is false when the
+	// message shows no lift time.
+	zoned              bool
+	lift, previousLift time.Time
+	labels             *labels
+	zones              sync.Map // time zone name → *zoneTimes
+	zoneCount          atomic.Int32
+
+	overrideErr error
+	mime        mimeCache
 }
 
-// view is what the templates see.
+// view is what the templates see. Every field is a string, or a struct or
+// slice of strings: administrators' templates see it too, so nothing in it
+// may compute, and no field is a number a template could loop over.
 type view struct {
+	Message   string // the variant, e.g. "embargoed"
 	Lang      string // the release's tag, even when labels fall back
 	L         *labels
 	Title     string
@@ -63,81 +103,159 @@ type view struct {
 	BodyHTML  htmltemplate.HTML
 	BodyText  string
 	Contacts  []PressContact
-	Recipient Recipient // markers, or empty for absent fields
+	Sent      string // the release's date: "27 novembre 2026"
+	LiftUTC   string // "1 décembre 2026 à 09:00 UTC", if the message has a lift time
+	Embargo   string // "SOUS EMBARGO JUSQU'AU 1 décembre 2026 à 09:00 UTC", likewise
+	Previous  string // the previous lift time in UTC, for an embargo change
+	Note      string // the correction or recall note
+	Recipient recipientView
 }
 
-// Prepare renders r for variant; the expensive work (Markdown, sanitizing,
-// templates) happens here. An unknown variant, a missing or malformed
-// language, an empty title or a zero PublishedAt is an EINVALID error.
+// maxPart bounds a rendered part: an override that loops or repeats the
+// body cannot make a message of unbounded size.
+const maxPart = 4 << 20
+
+// Prepare renders r for variant with the built-in templates; see PrepareWith.
 func Prepare(variant string, r Release) (*Prepared, error) {
-	all, err := variants()
+	return PrepareWith(Overrides{}, variant, r)
+}
+
+// PrepareWith renders r for variant with ov's template for the variant and
+// r's language if there is one, else the built-in. The expensive work
+// (Markdown, sanitizing, templates) happens here. Bad input (an unknown
+// variant, a malformed language, an empty title, a missing date or lift
+// time) is an EINVALID error.
+//
+// An override that fails on this release (saved overrides render a sample
+// release, but real data can differ) does not stop the message: the
+// built-in template renders it, and OverrideError reports the failure.
+func PrepareWith(ov Overrides, variant string, r Release) (*Prepared, error) {
+	builtin, err := builtinTemplates(variant)
 	if err != nil {
 		return nil, err
 	}
-	vt, ok := all[variant]
-	if !ok {
-		return nil, communique.Errorf(communique.EINVALID, "unknown message variant %q", variant)
-	}
-	tag, err := language.Parse(r.Language)
+	v, p, err := newView(variant, r)
 	if err != nil {
-		return nil, communique.Errorf(communique.EINVALID, "release %d: language %q is not a BCP 47 tag", r.ID, r.Language)
+		return nil, err
 	}
-	v := view{
-		Lang:     tag.String(),
-		L:        labelsFor(tag),
-		Title:    oneLine(r.Title),
-		Summary:  oneLine(r.Summary),
-		Contacts: cleanContacts(r.PressContacts),
+	if mt := ov.lookup(variant, v.Lang); mt != nil {
+		err := p.render(mt, v)
+		if err == nil {
+			return p, nil
+		}
+		p.overrideErr = fmt.Errorf("templates: override %s/%s on release %d: %w", variant, mt.lang, r.ID, err)
+		p.text, p.html = [forms]layout{}, [forms]layout{}
 	}
-	if v.Title == "" {
-		return nil, communique.Errorf(communique.EINVALID, "release %d (%s): title is empty", r.ID, v.Lang)
-	}
-	if r.PublishedAt.IsZero() {
-		return nil, communique.Errorf(communique.EINVALID, "release %d (%s): publication date is not set", r.ID, v.Lang)
-	}
-	v.Dateline = dateline(r.Dateline, r.PublishedAt, tag, v.L)
-
-	b, err := renderBody([]byte(r.Body), v.L.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("templates: release %d (%s): %w", r.ID, v.Lang, err)
-	}
-	v.BodyHTML = htmltemplate.HTML(b.html) // sanitized by renderBody
-	v.BodyText = b.text
-
-	p := &Prepared{lang: v.Lang}
-	if err := p.render(vt, &v); err != nil {
+	if err := p.render(builtin, v); err != nil {
 		return nil, fmt.Errorf("templates: release %d, %s/%s: %w", r.ID, variant, v.Lang, err)
 	}
 	return p, nil
 }
 
+// newView validates r for variant and computes everything the templates
+// show but the recipient's fields.
+func newView(variant string, r Release) (*view, *Prepared, error) {
+	tag, err := language.Parse(r.Language)
+	if err != nil {
+		return nil, nil, communique.Errorf(communique.EINVALID, "release %d: language %q is not a BCP 47 tag", r.ID, r.Language)
+	}
+	l := labelsFor(tag)
+	v := &view{
+		Message:  variant,
+		Lang:     tag.String(),
+		L:        l,
+		Title:    oneLine(r.Title),
+		Summary:  oneLine(r.Summary),
+		Contacts: cleanContacts(r.PressContacts),
+	}
+	if v.Title == "" {
+		return nil, nil, communique.Errorf(communique.EINVALID, "release %d (%s): title is empty", r.ID, v.Lang)
+	}
+	switch variant {
+	case VariantEmbargoed, VariantEmbargoChanged:
+		if r.EmbargoUntil.IsZero() {
+			return nil, nil, communique.Errorf(communique.EINVALID, "release %d (%s): the %s message needs the lift time (embargo_until)", r.ID, v.Lang, variant)
+		}
+		if r.PublishedAt.IsZero() {
+			r.PublishedAt = r.EmbargoUntil
+		}
+	}
+	if r.PublishedAt.IsZero() {
+		return nil, nil, communique.Errorf(communique.EINVALID, "release %d (%s): publication date is not set", r.ID, v.Lang)
+	}
+	v.Dateline = dateline(r.Dateline, r.PublishedAt, tag, l)
+	v.Sent = l.date.FmtDateLong(r.PublishedAt)
+	switch variant {
+	case VariantCorrection:
+		v.Note = oneLine(r.CorrectionNote)
+	case VariantRecall:
+		v.Note = oneLine(r.RecallNote)
+	}
+
+	p := &Prepared{lang: v.Lang, labels: l}
+	// A correction is still under embargo if it lifts after the release's
+	// date: a caller may pass the lift time of an embargo long over.
+	underEmbargo := variant == VariantEmbargoed || variant == VariantEmbargoChanged ||
+		(variant == VariantCorrection && r.EmbargoUntil.After(r.PublishedAt))
+	if !r.EmbargoUntil.IsZero() && underEmbargo {
+		p.zoned, p.lift = true, r.EmbargoUntil
+		v.LiftUTC = l.utc(r.EmbargoUntil)
+		v.Embargo = l.Embargoed + " " + v.LiftUTC
+		if variant == VariantEmbargoChanged && !r.PreviousEmbargoUntil.IsZero() {
+			p.previousLift = r.PreviousEmbargoUntil
+			v.Previous = l.utc(r.PreviousEmbargoUntil)
+		}
+	}
+
+	b, err := renderBody([]byte(r.Body), l.Dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("templates: release %d (%s): %w", r.ID, v.Lang, err)
+	}
+	v.BodyHTML = htmltemplate.HTML(b.html) // sanitized by renderBody
+	v.BodyText = b.text
+	return v, p, nil
+}
+
 // render executes the templates: the subject once, the parts once per form.
-func (p *Prepared) render(vt *variantTemplates, v *view) error {
-	var b strings.Builder
-	if err := vt.subject.Execute(&b, v); err != nil {
+func (p *Prepared) render(mt *messageTemplates, v *view) error {
+	b := &limitedBuilder{max: maxPart}
+	v.Recipient = recipientView{} // the subject is shared: no personal field
+	if err := mt.subject.Execute(b, v); err != nil {
 		return fmt.Errorf("subject: %w", err)
 	}
-	p.subject = oneLine(b.String())
+	subject := oneLine(b.String())
+	if subject == "" {
+		return errors.New("subject: renders empty")
+	}
 
 	intern := make(map[string]string)
 	for f := range forms {
-		v.Recipient = placeholders(f)
+		if f&localBit != 0 && !p.zoned {
+			continue // no recipient can have this form
+		}
+		v.Recipient = placeholders(f, !p.previousLift.IsZero())
 		b.Reset()
-		if err := vt.text.ExecuteTemplate(&b, vt.name+".txt.tmpl", v); err != nil {
-			return fmt.Errorf("text part: %w", err)
+		if err := mt.text.ExecuteTemplate(b, mt.textEntry, v); err != nil {
+			return fmt.Errorf("text: %w", err)
 		}
 		var err error
 		if p.text[f], err = cut(b.String(), intern); err != nil {
-			return fmt.Errorf("text part: %w", err)
+			return fmt.Errorf("text: %w", err)
 		}
 		b.Reset()
-		if err := vt.html.ExecuteTemplate(&b, vt.name+".html.tmpl", v); err != nil {
-			return fmt.Errorf("html part: %w", err)
+		if err := mt.html.ExecuteTemplate(b, mt.htmlEntry, v); err != nil {
+			return fmt.Errorf("html: %w", err)
+		}
+		if mt.override {
+			if err := checkMarkers(b.String()); err != nil {
+				return fmt.Errorf("html: %w", err)
+			}
 		}
 		if p.html[f], err = cut(b.String(), intern); err != nil {
-			return fmt.Errorf("html part: %w", err)
+			return fmt.Errorf("html: %w", err)
 		}
 	}
+	p.subject = subject
 	return nil
 }
 
@@ -145,37 +263,34 @@ func (p *Prepared) render(vt *variantTemplates, v *view) error {
 func (p *Prepared) Language() string { return p.lang }
 
 // Subject returns the message subject; it never contains CR, LF or any
-// other control character.
+// other control character. It is shared by all recipients, so a lift time
+// in it is in UTC.
 func (p *Prepared) Subject() string { return p.subject }
+
+// OverrideError reports why an administrator's override could not render
+// this release, in which case the built-in template did; nil otherwise.
+func (p *Prepared) OverrideError() error { return p.overrideErr }
 
 // Personalize returns the text and HTML parts for one recipient. It
 // executes no template and parses no Markdown: it joins fragments cut in
-// Prepare with the recipient's fields, HTML-escaped in the HTML part.
+// Prepare with the recipient's fields, HTML-escaped in the HTML part, and
+// the lift times of their time zone, computed once per zone.
 func (p *Prepared) Personalize(rc Recipient) (text, html string) {
-	tv := textValues(rc)
-	hv := htmlValues(tv)
+	tv, hv := p.values(rc)
 	f := formOf(&tv)
 	return p.text[f].join(&tv), p.html[f].join(&hv)
 }
 
-// labelsFor picks the label set of tag's language, or the fallback's.
-func labelsFor(tag language.Tag) *labels {
-	base, _ := tag.Base()
-	if l, ok := labelSets[base.String()]; ok {
-		return l
+// values returns rc's fields for the text part and for the HTML part.
+func (p *Prepared) values(rc Recipient) (tv, hv values) {
+	tv = textValues(rc)
+	hv = htmlValues(tv)
+	if p.zoned {
+		z := p.zone(rc.TimeZone)
+		tv.local, tv.previous = z.text[0], z.text[1]
+		hv.local, hv.previous = z.html[0], z.html[1]
 	}
-	return labelSets[fallbackLabels]
-}
-
-// dateline returns "PLACE, DATE —" with the place upper-cased by the rules
-// of the release's language and the date in its CLDR long form.
-func dateline(place string, t time.Time, tag language.Tag, l *labels) string {
-	date := l.date.FmtDateLong(t)
-	place = oneLine(place)
-	if place == "" {
-		return date + " —"
-	}
-	return cases.Upper(tag).String(place) + l.Comma + " " + date + " —"
+	return tv, hv
 }
 
 // cleanContacts keeps every field on one line and drops empty entries.
@@ -191,4 +306,27 @@ func cleanContacts(in []PressContact) []PressContact {
 		}
 	}
 	return out
+}
+
+// limitedBuilder is a strings.Builder that refuses to grow past max bytes,
+// which stops a template's execution with an error.
+type limitedBuilder struct {
+	strings.Builder
+	max int
+}
+
+var errTooLarge = fmt.Errorf("output larger than %d bytes", maxPart)
+
+func (b *limitedBuilder) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, errTooLarge
+	}
+	return b.Builder.Write(p)
+}
+
+func (b *limitedBuilder) WriteString(s string) (int, error) {
+	if b.Len()+len(s) > b.max {
+		return 0, errTooLarge
+	}
+	return b.Builder.WriteString(s)
 }

@@ -26,12 +26,12 @@ Commands:
   releases create FILE.json    create a draft release, print its id
   releases publish ID          publish a release
   releases status ID           print a release's delivery report
-  templates preview -release ID [-lang L] [-message M] [-o FILE.eml]   write one message of a release as .eml
   releases watch ID            show a release's delivery progress until it is done
   releases lift ID             lift an embargo now
   releases postpone ID TIME    move an embargo to TIME (RFC 3339)
   releases recall ID           recall a release: "please disregard" to those who got it
   releases correct ID FILE     send corrected translations ({"translations": {...}})
+  templates preview            write a release's message as .eml (-release ID -lang L -message M -o FILE)
 
 Run 'communique COMMAND -h' for a command's flags.
 `

@@ -33,7 +33,7 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	message := fs.String("message", templates.VariantPublic, "public, embargoed, correction, recall or embargo_changed")
 	out := fs.String("o", "", "write the message to this .eml file (default: standard output)")
 	tz := fs.String("tz", "UTC", "the reader's IANA time zone, for embargo times")
-	to := fs.String("to", "Journalist <journalist@example.com>", "the recipient")
+	to := fs.String("to", "journalist@example.com", "the recipient, e.g. 'Ana Silva <ana@example.com>' (a name shows in the greeting)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -96,8 +96,8 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ListID:           fmt.Sprintf("%s <releases.%s>", from.Name, domain),
 		Language:         pv.Language(),
 		UnsubscribeHTTPS: rc.UnsubscribeURL, UnsubscribeMailto: "mailto:unsubscribe+preview@" + bounce,
-		Subject:          pv.Subject(),
-		Date:             time.Now(),
+		Subject: pv.Subject(),
+		Date:    time.Now(),
 	}
 	m.Text, m.HTML = pv.Personalize(rc)
 	msg, err := mailer.Build(m)

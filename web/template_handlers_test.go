@@ -1,0 +1,279 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/postgres/pgtest"
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/templates"
+	"github.com/communique/communique/web"
+)
+
+type bundle struct {
+	db  *sqlx.DB
+	srv *httptest.Server
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	db := pgtest.DB(t)
+	h := &web.Handler{DB: db, Logger: slog.New(slog.DiscardHandler), AdminToken: "t", BaseURL: "https://news.example.org"}
+	srv := httptest.NewServer(h.Routes())
+	t.Cleanup(srv.Close)
+	return &bundle{db: db, srv: srv}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (b *bundle) do(t *testing.T, method, path string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	default:
+		j, _ := json.Marshal(v)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, b.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer t")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, out}
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+}
+
+type errorBody struct {
+	Error   string   `json:"error"`
+	Details []string `json:"details"`
+}
+
+func TestTemplateOverrides(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	var list struct {
+		Messages  []string                 `json:"messages"`
+		Templates []templates.TemplateInfo `json:"templates"`
+	}
+	b.do(t, "GET", "/api/v1/templates", nil).json(t, &list)
+	if len(list.Templates) != len(templates.Messages())*4 || list.Templates[0].Origin != "builtin" {
+		t.Fatalf("list: %+v", list)
+	}
+
+	var tmpl templates.Template
+	res := b.do(t, "GET", "/api/v1/templates/embargoed/FR", nil)
+	res.json(t, &tmpl)
+	if res.status != 200 || tmpl.Origin != "builtin" || tmpl.Language != "fr" || !strings.Contains(tmpl.Subject, ".Embargo") || tmpl.Layout == nil {
+		t.Fatalf("built-in: %d %+v", res.status, tmpl)
+	}
+
+	// A broken override is refused with the part, line and reason.
+	broken := templates.Source{Subject: "{{.Embargo}} {{.Title}}", Text: "ok\n{{range 100000000}}x{{end}}", HTML: "<p>{{.Titel}}</p>"}
+	res = b.do(t, "PUT", "/api/v1/templates/embargoed/fr", broken)
+	var eb errorBody
+	res.json(t, &eb)
+	if res.status != 422 || strings.Join(eb.Details, "|") != "text: line 2: range may only go over a field, such as .Contacts" {
+		t.Errorf("broken text: %d %+v", res.status, eb)
+	}
+	broken.Text = "ok"
+	res = b.do(t, "PUT", "/api/v1/templates/embargoed/fr", broken)
+	res.json(t, &eb)
+	if res.status != 422 || len(eb.Details) != 1 || !strings.HasPrefix(eb.Details[0], "html: line 1: ") || !strings.Contains(eb.Details[0], "can't evaluate field Titel") {
+		t.Errorf("broken html: %d %+v", res.status, eb)
+	}
+
+	good := templates.Source{
+		Subject: "{{.Embargo}} | {{.Title}}",
+		Text:    `{{define "banner"}}>>> {{.Embargo}}` + "\n\n" + `{{end}}{{template "layout" .}}`,
+		HTML:    `{{define "banner"}}<tr><td><b>{{.Embargo}}</b></td></tr>{{end}}{{template "layout" .}}`,
+	}
+	if res = b.do(t, "PUT", "/api/v1/templates/embargoed/fr", good); res.status != 201 {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	res = b.do(t, "PUT", "/api/v1/templates/embargoed/fr", good)
+	res.json(t, &tmpl)
+	if res.status != 200 || tmpl.Origin != "override" || tmpl.Subject != good.Subject || tmpl.UpdatedAt == nil {
+		t.Fatalf("replace: %d %+v", res.status, tmpl)
+	}
+	b.do(t, "GET", "/api/v1/templates", nil).json(t, &list)
+	found := false
+	for _, x := range list.Templates {
+		if x.Message == "embargoed" && x.Language == "fr" {
+			found = x.Origin == "override"
+		}
+	}
+	if !found {
+		t.Error("the list does not show the override")
+	}
+
+	// Readers of fr-CA get the fr override.
+	b.do(t, "GET", "/api/v1/templates/embargoed/fr-CA", nil).json(t, &tmpl)
+	if tmpl.Origin != "override" || tmpl.Language != "fr" {
+		t.Errorf("fr-CA: %+v", tmpl)
+	}
+
+	// The dispatcher's view: the override applies to fr and fr-CA.
+	ov, err := templates.LoadOverrides(context.Background(), b.db)
+	if err != nil || len(ov.Problems()) > 0 {
+		t.Fatal(err, ov.Problems())
+	}
+	p, err := templates.PrepareWith(ov, templates.VariantEmbargoed, templates.Release{
+		Language: "fr-CA", Title: "Titre", Body: "Texte", EmbargoUntil: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+	})
+	if err != nil || p.Subject() != "SOUS EMBARGO JUSQU'AU 1 décembre 2026 à 09:00 UTC | Titre" {
+		t.Errorf("PrepareWith: %v %q", err, p.Subject())
+	}
+
+	if res = b.do(t, "DELETE", "/api/v1/templates/embargoed/fr", nil); res.status != 204 {
+		t.Errorf("delete: %d %s", res.status, res.body)
+	}
+	if res = b.do(t, "DELETE", "/api/v1/templates/embargoed/fr", nil); res.status != 404 {
+		t.Errorf("delete again: %d %s", res.status, res.body)
+	}
+	b.do(t, "GET", "/api/v1/templates/embargoed/fr", nil).json(t, &tmpl)
+	if tmpl.Origin != "builtin" {
+		t.Errorf("after delete: %+v", tmpl)
+	}
+
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{"GET", "/api/v1/templates/newsletter/fr", nil, 404},
+		{"PUT", "/api/v1/templates/public/not_a_tag!", good, 422},
+		{"PUT", "/api/v1/templates/public/fr", `{"subject":"x","text":"x","html":"x","htlm":"x"}`, 422},
+		{"PUT", "/api/v1/templates/public/fr", `{"subject":"x"}`, 422},
+		{"PUT", "/api/v1/templates/public/fr", `not json`, 422},
+	} {
+		if res := b.do(t, c.method, c.path, c.body); res.status != c.status {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, res.status, c.status, res.body)
+		}
+	}
+	req, _ := http.NewRequest("GET", b.srv.URL+"/api/v1/templates", nil)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
+		t.Errorf("without a token: %v %v", res.StatusCode, err)
+	}
+}
+
+func createRelease(t *testing.T, db *sqlx.DB, embargo *time.Time) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO contacts (email, kind, name, title, organisation, phone) VALUES
+		('awa.exemple@example.org', 'press_officer', 'Awa Exemple', 'Chargée de communication', 'AIM Nouakchott', '+222 45 00 00 00')
+		ON CONFLICT DO NOTHING`); err != nil {
+		t.Fatal(err)
+	}
+	rel := &releases.Release{
+		Slug: "mauritania-office-agreement", OriginalLanguage: "fr",
+		Translations: map[string]releases.Translation{
+			"fr": {Title: "Mauritanie : un bureau à Nouakchott", Summary: "Un accord signé à Genève.", Body: "Le **bureau** ouvrira en 2027.", Dateline: "Genève"},
+			"en": {Title: "Mauritania: an office in Nouakchott", Body: "The office opens in 2027.", Dateline: "Geneva"},
+		},
+		Countries: []string{"MR"}, EmbargoUntil: embargo, PressContacts: []string{"awa.exemple@example.org"},
+	}
+	id, err := releases.Create(ctx, db, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestReleasePreview(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	lift := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	id := createRelease(t, b.db, &lift)
+	base := "/api/v1/releases/" + itoa(id) + "/preview"
+
+	res := b.do(t, "GET", base+"?lang=fr&message=embargoed&tz=Europe/Paris", nil)
+	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") || res.header.Get("Content-Language") != "fr" {
+		t.Fatalf("%d %v %s", res.status, res.header, res.body)
+	}
+	for _, want := range []string{
+		`<html lang="fr" dir="ltr">`, "SOUS EMBARGO JUSQU&#39;AU 1 décembre 2026 à 09:00 UTC",
+		`1 décembre 2026 à 10:00 (<bdi dir="ltr">Europe/Paris</bdi>)`, `<bdi dir="ltr">&#43;222 45 00 00 00</bdi>`,
+		"<strong>bureau</strong>", "GENÈVE, 1 décembre 2026 —",
+	} {
+		if !bytes.Contains(res.body, []byte(want)) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+	if s, _ := new(mime.WordDecoder).DecodeHeader(res.header.Get("X-Communique-Subject")); !strings.HasPrefix(s, "SOUS EMBARGO JUSQU'AU 1 décembre 2026 à 09:00 UTC") {
+		t.Errorf("subject header %q", s)
+	}
+
+	// Arabic readers of a release without Arabic get the original.
+	res = b.do(t, "GET", base+"?lang=ar&format=text", nil)
+	if res.status != 200 || res.header.Get("Content-Language") != "fr" || !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") ||
+		!bytes.Contains(res.body, []byte("Pour plus d'informations")) {
+		t.Errorf("fallback: %d %v\n%s", res.status, res.header, res.body)
+	}
+	if res = b.do(t, "GET", base+"?lang=en", nil); res.status != 200 || res.header.Get("Content-Language") != "en" {
+		t.Errorf("en: %d %v", res.status, res.header)
+	}
+
+	noEmbargo := createReleaseSlug(t, b.db, "other-release")
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{base + "?message=newsletter", 422},
+		{base + "?tz=Mars/Olympus", 422},
+		{base + "?format=pdf", 422},
+		{base + "?lang=%3Cx%3E", 422},
+		{"/api/v1/releases/999999/preview", 404},
+		{"/api/v1/releases/" + itoa(noEmbargo) + "/preview?message=embargoed", 422},
+		{"/api/v1/releases/" + itoa(noEmbargo) + "/preview?message=recall", 200},
+	} {
+		if res := b.do(t, "GET", c.path, nil); res.status != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.path, res.status, c.status, res.body)
+		}
+	}
+}
+
+func createReleaseSlug(t *testing.T, db *sqlx.DB, slug string) int64 {
+	t.Helper()
+	rel := &releases.Release{
+		Slug: slug, OriginalLanguage: "en",
+		Translations: map[string]releases.Translation{"en": {Title: "Another release", Body: "Text."}},
+		Countries:    []string{"MR"}, PressContacts: []string{"awa.exemple@example.org"},
+	}
+	id, err := releases.Create(context.Background(), db, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
