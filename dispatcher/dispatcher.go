@@ -95,7 +95,7 @@ func New(cfg Config) *Dispatcher {
 	if cfg.BounceDomain == "" {
 		cfg.BounceDomain = domainOf(cfg.FromEmail)
 	}
-	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB),
+	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger),
 		listID: fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail))}
 }
 

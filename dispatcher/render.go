@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -43,9 +44,10 @@ type renderKey struct {
 // renderCache renders each (dispatch, release version) once per process,
 // so per-recipient work is only the personal fields.
 type renderCache struct {
-	db *sqlx.DB
-	mu sync.Mutex
-	m  map[renderKey]*renderEntry
+	db  *sqlx.DB
+	log *slog.Logger
+	mu  sync.Mutex
+	m   map[renderKey]*renderEntry
 }
 
 type renderEntry struct {
@@ -54,8 +56,8 @@ type renderEntry struct {
 	err  error
 }
 
-func newRenderCache(db *sqlx.DB) *renderCache {
-	return &renderCache{db: db, m: map[renderKey]*renderEntry{}}
+func newRenderCache(db *sqlx.DB, log *slog.Logger) *renderCache {
+	return &renderCache{db: db, log: log, m: map[renderKey]*renderEntry{}}
 }
 
 func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
@@ -107,6 +109,9 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 	if err != nil {
 		return nil, err
 	}
+	for _, problem := range ov.Problems() {
+		c.log.Warn("template override no longer compiles, the built-in serves", "problem", problem)
+	}
 	out := &rendered{releaseID: releaseID, slug: rel.Slug, variant: variant, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
 	if rel.EmbargoUntil != nil {
 		out.embargoUntil = *rel.EmbargoUntil
@@ -131,6 +136,10 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)
+		}
+		if err := p.OverrideError(); err != nil {
+			c.log.Warn("template override failed on this release, the built-in serves",
+				"release_id", releaseID, "language", lang, "variant", variant, "error", err)
 		}
 		out.byLang[lang] = p
 	}

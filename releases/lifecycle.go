@@ -317,14 +317,24 @@ func dispatch(ctx context.Context, tx *sqlx.Tx, r *locked, variant string, revis
 
 // audit records who did what to which release.
 func audit(ctx context.Context, tx *sqlx.Tx, actor, action string, releaseID int64, details map[string]any) error {
+	return RecordAudit(ctx, tx, actor, action, releaseID, details)
+}
+
+// RecordAudit adds an entry to the audit log; releaseID 0 is a change to
+// no particular release (a template, say).
+func RecordAudit(ctx context.Context, db sqlx.ExecerContext, actor, action string, releaseID int64, details map[string]any) error {
 	b, err := json.Marshal(details)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `
+	var rel *int64
+	if releaseID != 0 {
+		rel = &releaseID
+	}
+	if _, err := db.ExecContext(ctx, `
 		INSERT INTO audit_log (actor, action, release_id, details) VALUES ($1, $2, $3, $4)`,
-		actor, action, releaseID, b); err != nil {
-		return fmt.Errorf("audit %s of release %d: %w", action, releaseID, err)
+		actor, action, rel, b); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
 }

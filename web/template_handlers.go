@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
 
@@ -60,6 +61,10 @@ func (h *Handler) putTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.Logger.Info("template override saved", "message", message, "lang", lang, "created", created)
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "template.save", 0,
+		map[string]any{"message": message, "language": lang, "created": created}); err != nil {
+		return err
+	}
 	t, err := templates.GetTemplate(r.Context(), h.DB, message, lang)
 	if err != nil {
 		return err
@@ -81,6 +86,10 @@ func (h *Handler) deleteTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.Logger.Info("template override deleted", "message", message, "lang", lang)
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "template.delete", 0,
+		map[string]any{"message": message, "language": lang}); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

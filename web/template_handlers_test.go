@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -162,6 +163,21 @@ func TestTemplateOverrides(t *testing.T) {
 	b.do(t, "GET", "/api/v1/templates/embargoed/fr", nil).json(t, &tmpl)
 	if tmpl.Origin != "builtin" {
 		t.Errorf("after delete: %+v", tmpl)
+	}
+	// Each change is in the audit log; refused ones are not.
+	var audit struct {
+		Entries []struct {
+			Action  string         `json:"action"`
+			Details map[string]any `json:"details"`
+		} `json:"entries"`
+	}
+	b.do(t, "GET", "/api/v1/audit", nil).json(t, &audit)
+	var actions []string
+	for _, e := range audit.Entries {
+		actions = append(actions, e.Action+":"+fmt.Sprint(e.Details["message"], "/", e.Details["language"]))
+	}
+	if strings.Join(actions, ",") != "template.save:embargoed/fr,template.save:embargoed/fr,template.delete:embargoed/fr" {
+		t.Errorf("audit log: %v", actions)
 	}
 
 	for _, c := range []struct {
