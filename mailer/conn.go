@@ -39,13 +39,23 @@ type Pool struct {
 	Target Target
 	HELO   string
 	// DKIM signs what SendOne sends, when set.
-	DKIM    *DKIM
+	DKIM *DKIM
+	// Timeout bounds each exchange with the server; zero means 30 s.
+	Timeout time.Duration
 	limiter *Limiter
 }
 
 // NewPool returns a pool for t.
 func NewPool(t Target, helo string) *Pool {
 	return &Pool{Target: t, HELO: helo, limiter: NewLimiter(t.Rate)}
+}
+
+// timeout bounds each SMTP exchange (30 s unless Timeout says otherwise).
+func (p *Pool) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return 30 * time.Second
 }
 
 // Conn is one SMTP connection, opened on first use and kept open across
@@ -66,7 +76,7 @@ func (c *Conn) newClient() error {
 	t := c.pool.Target
 	opts := []mail.Option{
 		mail.WithPort(t.Port),
-		mail.WithTimeout(30 * time.Second),
+		mail.WithTimeout(c.pool.timeout()),
 		// A NOOP before each send only proves the connection is alive, and
 		// an RSET after each delivered message resets what DATA has already
 		// ended; a failed send shows a dead connection at no round trip,

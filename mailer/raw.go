@@ -44,6 +44,14 @@ func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
 			continue
 		}
+		// go-mail sets the connection's deadline when it dials; each
+		// message gets the timeout afresh, or a busy connection would die
+		// of old age mid-release.
+		if err := c.sc.UpdateDeadline(c.pool.timeout()); err != nil {
+			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
+			broken = true
+			continue
+		}
 		results[i] = c.sendRaw(m)
 		if results[i].Code == 0 && results[i].Status != Sent {
 			broken = true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -73,5 +74,28 @@ func TestSendRaw(t *testing.T) {
 	}
 	if n := srv.Count(); n != 3 {
 		t.Fatalf("server received %d messages, want 3", n)
+	}
+}
+
+// A connection outlives the timeout it was dialled with: each message
+// gets the timeout afresh.
+func TestSendRawLongLivedConnection(t *testing.T) {
+	srv := mailbox.New(mailbox.Options{})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
+	pool := mailer.NewPool(ts[0], "example.org")
+	pool.Timeout = 300 * time.Millisecond
+	conn := pool.Conn()
+	defer conn.Close()
+	msg := []mailer.Raw{{From: "b@example.org", To: "a@example.com", Data: []byte("Subject: x\r\n\r\nbody\r\n")}}
+	for i := 0; i < 3; i++ {
+		if r := conn.SendRaw(context.Background(), msg); r[0].Status != mailer.Sent {
+			t.Fatalf("message %d: %+v", i, r[0])
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
