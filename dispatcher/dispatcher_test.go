@@ -34,7 +34,7 @@ type bundle struct {
 	disp *dispatcher.Dispatcher
 }
 
-func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError) *bundle {
+func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError, opts ...func(*dispatcher.Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.DB(t)
@@ -67,11 +67,15 @@ func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError) *b
 	t.Cleanup(func() { srv.Close() })
 	targets, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none&concurrency=3")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := dispatcher.New(dispatcher.Config{
+	cfg := dispatcher.Config{
 		DB: db, JS: js, Logger: log, Pools: []*mailer.Pool{mailer.NewPool(targets[0], "example.org")},
 		Signer: links.NewSigner("s"), FromName: "Media", FromEmail: "media@example.org", BaseURL: "https://news.example.org",
 		BatchSize: 40, RetryBase: 200 * time.Millisecond,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d := dispatcher.New(cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +86,13 @@ func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError) *b
 	return &bundle{db: db, js: js, smtp: srv, disp: d}
 }
 
-func (b *bundle) publish(t *testing.T) int64 {
+func (b *bundle) publish(t *testing.T) int64 { return b.publishSlug(t, "r") }
+
+func (b *bundle) publishSlug(t *testing.T, slug string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	id, err := releases.Create(ctx, b.db, &releases.Release{
-		Slug: "r", OriginalLanguage: "en",
+		Slug: slug, OriginalLanguage: "en",
 		Translations:  map[string]releases.Translation{"en": {Title: "Title"}, "fr": {Title: "Titre"}},
 		Countries:     []string{"MR"},
 		PressContacts: []string{"press@example.org"},
@@ -252,4 +258,37 @@ func TestStopHandsBackWork(t *testing.T) {
 		t.Fatalf("%d distinct recipients, want %d", len(seen), n)
 	}
 	t.Logf("stopped after %d of %d messages; the second dispatcher sent the rest", sentAtStop, n)
+}
+
+// Releases published together progress together, and each release's
+// languages go out side by side: nobody waits for a whole other release
+// or language to finish.
+func TestReleasesAndLanguagesShareTheQueue(t *testing.T) {
+	const n = 3000
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(200 * time.Microsecond); return nil }
+	b := setup(t, n, slow, func(c *dispatcher.Config) { c.Window = 500; c.BatchSize = 50 })
+	first := b.publish(t)
+	second := b.publishSlug(t, "second")
+	waitFor(t, "a third of the messages", func() bool { return b.smtp.Count() >= (2*n)/3 })
+	var rows []struct {
+		Release  int64  `db:"release_id"`
+		Language string `db:"language"`
+		N        int    `db:"n"`
+	}
+	if err := b.db.Select(&rows, `
+		SELECT s.release_id, d.language, count(*) AS n FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
+		WHERE d.status = 'sent' GROUP BY 1, 2 ORDER BY 1, 2`); err != nil {
+		t.Fatal(err)
+	}
+	sent := map[int64]int{}
+	for _, r := range rows {
+		sent[r.Release] += r.N
+		if r.N < n/10 {
+			t.Errorf("release %d, %s: only %d sent while the others progressed: %+v", r.Release, r.Language, r.N, rows)
+		}
+	}
+	if len(rows) != 4 || sent[first] >= n || sent[second] >= n {
+		t.Fatalf("one release or language waited for another: %+v", rows)
+	}
+	t.Logf("a third of the way: %+v", rows)
 }

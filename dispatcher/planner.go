@@ -142,17 +142,15 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 	if err != nil {
 		return 0, err
 	}
-	// Deliveries recorded before a takeover may not have been queued.
-	lastQueued, err := d.queueNew(ctx, dispatchID, 0)
-	if err != nil {
+	// Deliveries recorded before a takeover may not have been queued;
+	// requeuing those that were costs messages, not sends.
+	var lastQueued int64
+	if err := d.feed(ctx, msg, dispatchID, &lastQueued); err != nil {
 		return added, err
 	}
 	span := int64(firstChunk)
 	for from := through + 1; from <= maxID; from, span = from+span, chunkSpan {
 		to := min(from+span-1, maxID)
-		if err := d.waitForRoom(ctx, msg, dispatchID); err != nil {
-			return added, err
-		}
 		var n int64
 		err := postgres.Tx(ctx, d.cfg.DB, func(tx *sqlx.Tx) error {
 			var err error
@@ -180,7 +178,7 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 		}
 		added += n
 		if n > 0 {
-			if lastQueued, err = d.queueNew(ctx, dispatchID, lastQueued); err != nil {
+			if err := d.feed(ctx, msg, dispatchID, &lastQueued); err != nil {
 				return added, err
 			}
 		}
@@ -284,15 +282,38 @@ func (d *Dispatcher) insertReceivers(ctx context.Context, dispatchID, releaseID 
 	return res.RowsAffected()
 }
 
-// waitForRoom blocks while the dispatch has Window deliveries or more
-// waiting to be sent, telling JetStream the event is still being worked on.
-func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatchID int64) error {
+// feed queues the dispatch's recorded deliveries above *last, a batch at
+// a time, pausing while Window of its deliveries wait in the queue: so a
+// large release never fills the queue, and releases published together
+// take turns in it.
+func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int64, last *int64) error {
+	ranges, err := d.ranges(ctx, dispatchID, *last)
+	if err != nil {
+		return err
+	}
+	for _, r := range ranges {
+		if err := d.waitForRoom(ctx, msg, dispatchID, *last); err != nil {
+			return err
+		}
+		if err := d.publishBatches(ctx, []events.Batch{r}, ""); err != nil {
+			return err
+		}
+		*last = r.LastID
+	}
+	return nil
+}
+
+// waitForRoom blocks while Window or more of the dispatch's queued
+// deliveries, up to id upTo, wait to be sent, telling JetStream the event
+// is still being worked on.
+func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatchID, upTo int64) error {
 	last := time.Now()
 	for {
 		var waiting int
 		if err := d.cfg.DB.GetContext(ctx, &waiting, `
-			SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND status = 'queued' LIMIT $2) q`,
-			dispatchID, d.cfg.Window); err != nil {
+			SELECT count(*) FROM (SELECT 1 FROM deliveries
+			                      WHERE dispatch_id = $1 AND status = 'queued' AND id <= $3 LIMIT $2) q`,
+			dispatchID, d.cfg.Window, upTo); err != nil {
 			return fmt.Errorf("count waiting deliveries: %w", err)
 		}
 		if waiting < d.cfg.Window {
