@@ -3,6 +3,7 @@ package contacts
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -28,6 +29,46 @@ const matchingRegionsSQL = `
 	                      AND NOT EXISTS (SELECT 1 FROM region_countries xc
 	                                      WHERE xc.region_slug = r.slug AND xc.country = yc.country)))`
 
+// subscribedSQL are the CTEs that select, among the contacts with ids in
+// [$6, $7], those with a subscription matching release $4 — a region
+// (matchingRegionsSQL), one of the release's countries, or one of its
+// topics — as "subscribed", whatever their status.
+const subscribedSQL = `
+	rel AS (SELECT regions, countries, topics, embargo_missions, embargo_verified FROM releases WHERE id = $4),
+	matching_regions AS (` + matchingRegionsSQL + `),
+	subscribed AS (
+		SELECT DISTINCT s.contact_id FROM subscriptions s, rel
+		WHERE s.contact_id BETWEEN $6 AND $7
+		  AND ((s.kind = 'region' AND s.value IN (SELECT slug FROM matching_regions))
+		    OR (s.kind = 'country' AND s.value = ANY (rel.countries))
+		    OR (s.kind = 'topic' AND s.value = ANY (rel.topics)))
+	)`
+
+// insertDeliveriesSQL records a delivery for dispatch $1 per active
+// contact of the CTE "audience" (column contact_id), in the language the
+// language map ($2 keys, $3 languages) gives its preference list, or $5.
+// Languages never decide whether a contact gets a release, only which
+// translation. Suppressed addresses get a delivery in status
+// 'suppressed', which is never sent, so reports account for them.
+// Existing rows are left alone.
+const insertDeliveriesSQL = `
+	INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+	SELECT $1, c.id, c.email, coalesce(lm.lang, $5),
+		CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
+	FROM audience a
+	JOIN contacts c ON c.id = a.contact_id
+	LEFT JOIN unnest($2::text[], $3::text[]) AS lm(key, lang) ON lm.key = array_to_string(c.languages, ',')
+	LEFT JOIN suppressions sp ON sp.email = lower(c.email)
+	WHERE c.status = 'active'
+	ORDER BY c.id
+	ON CONFLICT (dispatch_id, contact_id) DO NOTHING`
+
+// publicAudienceSQL records the public audience of release $4 for dispatch
+// $1 among the contacts with ids in [$6, $7]: every active contact with a
+// matching subscription (SPEC section 4).
+const publicAudienceSQL = `WITH ` + subscribedSQL + `,
+	audience AS (SELECT contact_id FROM subscribed)` + insertDeliveriesSQL
+
 // LanguageChooser picks the translation for an ordered list of language
 // preferences.
 type LanguageChooser func(prefs []string) string
@@ -42,34 +83,13 @@ type LanguageChooser func(prefs []string) string
 // already are left alone, so running it twice adds nothing. It returns the
 // number of deliveries added.
 func InsertPublicAudience(ctx context.Context, tx sqlx.ExtContext, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
-	keys, langs, err := languageMap(ctx, tx, choose)
+	lm, err := NewLanguageMap(ctx, tx, choose)
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `
-		WITH rel AS (SELECT regions, countries, topics FROM releases WHERE id = $4),
-		matching_regions AS (`+matchingRegionsSQL+`),
-		audience AS (
-			SELECT DISTINCT s.contact_id FROM subscriptions s, rel
-			WHERE (s.kind = 'region' AND s.value IN (SELECT slug FROM matching_regions))
-			   OR (s.kind = 'country' AND s.value = ANY (rel.countries))
-			   OR (s.kind = 'topic' AND s.value = ANY (rel.topics))
-		)
-		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
-		SELECT $1, c.id, c.email, lm.lang,
-			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
-		FROM audience a
-		JOIN contacts c ON c.id = a.contact_id
-		JOIN unnest($2::text[], $3::text[]) AS lm(key, lang) ON lm.key = array_to_string(c.languages, ',')
-		LEFT JOIN suppressions sp ON sp.email = lower(c.email)
-		WHERE c.status = 'active'
-		ORDER BY c.id
-		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`,
-		dispatchID, pq.Array(keys), pq.Array(langs), releaseID)
-	if err != nil {
-		return 0, fmt.Errorf("resolve audience of release %d: %w", releaseID, err)
-	}
-	return res.RowsAffected()
+	// A preference list unknown to the map (none, in one transaction) gets
+	// what choose gives a contact without preferences.
+	return InsertPublicAudienceRange(ctx, tx, dispatchID, releaseID, lm, choose(nil), 1, math.MaxInt64)
 }
 
 // languageMap maps each distinct preference list of active contacts (joined

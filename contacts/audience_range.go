@@ -33,26 +33,7 @@ func MaxContactID(ctx context.Context, q sqlx.QueryerContext) (int64, error) {
 // sending started, chunk by chunk. A preference list that appeared since
 // lm was made reads the release's original language ($5).
 func InsertPublicAudienceRange(ctx context.Context, tx sqlx.ExecerContext, dispatchID, releaseID int64, lm LanguageMap, original string, fromID, toID int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `
-		WITH rel AS (SELECT regions, countries, topics FROM releases WHERE id = $4),
-		matching_regions AS (`+matchingRegionsSQL+`),
-		audience AS (
-			SELECT DISTINCT s.contact_id FROM subscriptions s, rel
-			WHERE s.contact_id BETWEEN $6 AND $7
-			  AND ((s.kind = 'region' AND s.value IN (SELECT slug FROM matching_regions))
-			    OR (s.kind = 'country' AND s.value = ANY (rel.countries))
-			    OR (s.kind = 'topic' AND s.value = ANY (rel.topics)))
-		)
-		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
-		SELECT $1, c.id, c.email, coalesce(lm.lang, $5),
-			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
-		FROM audience a
-		JOIN contacts c ON c.id = a.contact_id
-		LEFT JOIN unnest($2::text[], $3::text[]) AS lm(key, lang) ON lm.key = array_to_string(c.languages, ',')
-		LEFT JOIN suppressions sp ON sp.email = lower(c.email)
-		WHERE c.status = 'active'
-		ORDER BY c.id
-		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, publicAudienceSQL,
 		dispatchID, pq.Array(lm.keys), pq.Array(lm.langs), releaseID, original, fromID, toID)
 	if err != nil {
 		return 0, fmt.Errorf("resolve audience of release %d, contacts %d-%d: %w", releaseID, fromID, toID, err)

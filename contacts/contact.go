@@ -65,6 +65,10 @@ type Contact struct {
 	ConsentAt     *time.Time `db:"consent_at" json:"consent_at,omitempty"`
 	ConsentSource string     `db:"consent_source" json:"consent_source"`
 	ConsentIP     string     `db:"consent_ip" json:"consent_ip"`
+	// ConfirmedAt and ConfirmedIP record the click on the confirmation
+	// link that activated a self-service subscription (double opt-in).
+	ConfirmedAt *time.Time `db:"confirmed_at" json:"confirmed_at,omitempty"`
+	ConfirmedIP string     `db:"confirmed_ip" json:"confirmed_ip,omitempty"`
 
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
@@ -95,7 +99,7 @@ func newNormalizer(known *taxonomy.Checker) *normalizer {
 func (n *normalizer) normalize(c *Contact) []string {
 	var p []string
 	c.Email = strings.TrimSpace(c.Email)
-	if reason := checkEmail(c.Email); reason != "" {
+	if reason := CheckEmail(c.Email); reason != "" {
 		p = append(p, reason)
 	}
 	c.Kind = strings.ToLower(strings.TrimSpace(c.Kind))
@@ -201,10 +205,10 @@ func cleanList(list []string, mapping func(string) string) pq.StringArray {
 	return out
 }
 
-// checkEmail returns why addr is not a bare e-mail address, or "". The
+// CheckEmail returns why addr is not a bare e-mail address, or "". The
 // domain may be internationalized; it is converted to ASCII only to check
 // it and stored as given.
-func checkEmail(addr string) string {
+func CheckEmail(addr string) string {
 	if addr == "" {
 		return "email is missing"
 	}

@@ -5,14 +5,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/postgres"
-	"github.com/communique/communique/taxonomy"
 )
 
 // selectContacts reads whole contacts, subscriptions included. Callers add
@@ -22,7 +20,8 @@ const selectContacts = `
 		c.languages, c.timezone, c.verified, c.status, c.phone, c.title,
 		coalesce(sub.regions, '{}') AS regions, coalesce(sub.countries, '{}') AS countries,
 		coalesce(sub.topics, '{}') AS topics,
-		c.consent_at, c.consent_source, c.consent_ip, c.created_at, c.updated_at
+		c.consent_at, c.consent_source, c.consent_ip, c.confirmed_at, c.confirmed_ip,
+		c.created_at, c.updated_at
 	FROM contacts c
 	LEFT JOIN LATERAL (
 		SELECT array_agg(s.value ORDER BY s.value) FILTER (WHERE s.kind = 'region') AS regions,
@@ -56,79 +55,6 @@ func GetByEmail(ctx context.Context, q sqlx.QueryerContext, email string) (*Cont
 		return nil, fmt.Errorf("get contact by email: %w", err)
 	}
 	return &c, nil
-}
-
-// Filter selects contacts for List; empty fields match everything.
-type Filter struct {
-	Kind    string
-	Country string
-	Status  string
-	// Limit caps the page: DefaultLimit when 0, at most MaxLimit.
-	Limit int
-	// AfterID pages by id: the page starts after this contact.
-	AfterID int64
-}
-
-// Page sizes of List.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
-// List returns a page of contacts in id order. The next page is the one
-// after the last id returned.
-func List(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Contact, error) {
-	var (
-		where    []string
-		args     []any
-		problems []string
-	)
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	switch f.Kind {
-	case "":
-	case KindJournalist, KindMission, KindPressOfficer:
-		add("c.kind = ?", f.Kind)
-	default:
-		problems = append(problems, fmt.Sprintf("kind %q is not journalist, mission or press_officer", f.Kind))
-	}
-	if f.Country != "" {
-		if country := strings.ToUpper(f.Country); taxonomy.IsCountry(country) {
-			add("c.country = ?", country)
-		} else {
-			problems = append(problems, fmt.Sprintf("country %q is not an ISO 3166-1 alpha-2 code", f.Country))
-		}
-	}
-	switch f.Status {
-	case "":
-	case StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusBlocked:
-		add("c.status = ?", f.Status)
-	default:
-		problems = append(problems, fmt.Sprintf("status %q is not pending, active, unsubscribed, bounced or blocked", f.Status))
-	}
-	if f.Limit < 0 || f.AfterID < 0 {
-		problems = append(problems, "limit and after must not be negative")
-	}
-	if err := communique.Invalid("invalid contact filter", problems); err != nil {
-		return nil, err
-	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-	add("c.id > ?", f.AfterID)
-	args = append(args, limit)
-
-	query := selectContacts + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY c.id LIMIT $` + strconv.Itoa(len(args))
-	out := []Contact{}
-	if err := sqlx.SelectContext(ctx, q, &out, query, args...); err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
-	}
-	return out, nil
 }
 
 // Export writes every contact as CSV with a header, in the columns Import

@@ -136,3 +136,31 @@ func isForeignKeyViolation(err error) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "23503"
 }
+
+// GetRegion returns the region with this slug and its countries, or an
+// ENOTFOUND error.
+func GetRegion(ctx context.Context, q sqlx.QueryerContext, slug string) (*Region, error) {
+	regions, err := Regions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range regions {
+		if regions[i].Slug == slug {
+			return &regions[i], nil
+		}
+	}
+	return nil, communique.Errorf(communique.ENOTFOUND, "region %q not found", slug)
+}
+
+// GetTopic returns the topic with this slug, or an ENOTFOUND error.
+func GetTopic(ctx context.Context, q sqlx.QueryerContext, slug string) (*Topic, error) {
+	var t Topic
+	err := sqlx.GetContext(ctx, q, &t, `SELECT slug, names FROM topics WHERE slug = $1`, slug)
+	if postgres.IsNoRows(err) {
+		return nil, communique.Errorf(communique.ENOTFOUND, "topic %q not found", slug)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get topic %s: %w", slug, err)
+	}
+	return &t, nil
+}

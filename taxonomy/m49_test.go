@@ -125,3 +125,25 @@ func TestCountryName(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesIn(t *testing.T) {
+	n := Names{"en": "Western Africa", "fr": "Afrique occidentale", "es-419": "África occidental"}
+	for lang, want := range map[string]string{
+		"fr": "Afrique occidentale", "fr-CH": "Afrique occidentale", "es-419": "África occidental",
+		"ar": "Western Africa", "not a tag": "Western Africa",
+	} {
+		if got := n.In(lang); got != want {
+			t.Errorf("In(%q) = %q, want %q", lang, got, want)
+		}
+	}
+	if got := (Names{"fr": "Sahel"}).In("en"); got != "Sahel" {
+		t.Errorf("without English: %q", got)
+	}
+	for _, r := range Builtin() {
+		for _, lang := range []string{"en", "fr", "es", "ar"} {
+			if r.Names[lang] == "" {
+				t.Errorf("%s has no %s name", r.Slug, lang)
+			}
+		}
+	}
+}

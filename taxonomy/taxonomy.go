@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 
@@ -107,4 +108,26 @@ func normalizeNames(n Names) (Names, []string) {
 		out[tag.String()] = n[k]
 	}
 	return out, problems
+}
+
+// In returns the name for the BCP 47 tag lang: its own, else its base
+// language's ("fr" for "fr-CH"), else the English one, else the first by
+// tag, so that every region and topic has a label on every page.
+func (n Names) In(lang string) string {
+	if s := n[lang]; s != "" {
+		return s
+	}
+	if tag, err := language.Parse(lang); err == nil {
+		if base, _ := tag.Base(); n[base.String()] != "" {
+			return n[base.String()]
+		}
+	}
+	if s := n["en"]; s != "" {
+		return s
+	}
+	keys := slices.Sorted(maps.Keys(n))
+	if len(keys) == 0 {
+		return ""
+	}
+	return n[keys[0]]
 }

@@ -1,60 +1,72 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
-	"time"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/contacts"
 )
 
-// The unsubscribe page: GET only shows a button, because link scanners
-// follow links in mail; POST (the button, or a mail client's RFC 8058
-// one-click request) unsubscribes at once.
-var unsubscribeTmpl = template.Must(template.New("unsubscribe").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Unsubscribe</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
-button{font-size:1.1rem;padding:.6rem 1.2rem}</style></head>
-<body>{{if .Done}}<h1>You are unsubscribed</h1><p>You will receive no more press releases at this address.</p>
-{{else if .Invalid}}<h1>This link is not valid</h1><p>It may have been mistyped or cut by your mail program.</p>
-{{else}}<h1>Unsubscribe</h1><p>Stop receiving press releases at this address?</p>
-<form method="post"><button type="submit">Unsubscribe</button></form>{{end}}</body></html>`))
-
+// publicRoutes registers the public pages, localized in English, French,
+// Spanish and Arabic: subscribe, confirm, preferences and unsubscribe.
 func (h *Handler) publicRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
-	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	p := newPublic(h)
+	mux.HandleFunc("GET /subscribe", p.subscribeForm)
+	mux.HandleFunc("POST /subscribe", p.subscribe)
+	mux.HandleFunc("GET /confirm/{token}", p.confirmPage)
+	mux.HandleFunc("POST /confirm/{token}", p.confirm)
+	mux.HandleFunc("GET /preferences/{token}", p.preferencesPage)
+	mux.HandleFunc("POST /preferences/{token}", p.savePreferences)
+	mux.HandleFunc("GET /unsubscribe/{token}", p.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", p.unsubscribe)
+	mux.HandleFunc("GET /assets/public.css", p.asset("public.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /assets/public.js", p.asset("public.js", "text/javascript; charset=utf-8"))
 }
 
-func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	_, err := h.Signer.Verify("unsubscribe", r.PathValue("token"), time.Now())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err != nil {
-		w.WriteHeader(http.StatusNotFound)
+// unsubscribePage only shows a button, because link scanners follow every
+// link in a message; the button, or a mail client's one-click request,
+// posts to unsubscribe.
+func (p *public) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	c, lang, ok := p.tokenContact(w, r, "unsubscribe")
+	if !ok {
+		return
 	}
-	unsubscribeTmpl.Execute(w, map[string]bool{"Invalid": err != nil})
+	if c.Status != contacts.StatusActive && c.Status != contacts.StatusPending {
+		p.unsubscribed(w, r, lang, c)
+		return
+	}
+	pg := p.newPage(r, lang, "unsub_title")
+	pg.Email = c.Email
+	pg.Links = []pageLink{{URL: p.preferencesURL(c.ID, lang), Key: "manage"}}
+	p.render(w, r, http.StatusOK, "unsubscribe", pg)
 }
 
-func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	id, err := h.Signer.Verify("unsubscribe", r.PathValue("token"), time.Now())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+// unsubscribe unsubscribes at once. It takes the RFC 8058 one-click POST
+// ("List-Unsubscribe=One-Click") that mail clients send without cookies,
+// and the page's button, alike: the link's token is the proof.
+func (p *public) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	id, err := p.h.Signer.Verify("unsubscribe", r.PathValue("token"), p.now())
 	if err != nil {
-		w.WriteHeader(http.StatusNotFound)
-		unsubscribeTmpl.Execute(w, map[string]bool{"Invalid": true})
+		p.invalidLink(w, r, pageLanguage(r, nil))
 		return
 	}
-	// The contact and the suppression change together: the address is
-	// never sent to again, even if it is re-imported later.
-	_, err = h.DB.ExecContext(r.Context(), `
-		WITH c AS (
-			UPDATE contacts SET status = 'unsubscribed', updated_at = now()
-			WHERE id = $1 RETURNING email)
-		INSERT INTO suppressions (email, reason, detail)
-		SELECT lower(email), 'unsubscribed', 'unsubscribe link' FROM c
-		ON CONFLICT (email) DO NOTHING`, id)
-	if err != nil {
-		h.Logger.Error("unsubscribe", "contact_id", id, "error", err)
-		http.Error(w, "Something went wrong; please try again.", http.StatusServiceUnavailable)
+	c, err := contacts.Unsubscribe(r.Context(), p.h.DB, id, "unsubscribe link")
+	if communique.ErrorCode(err) == communique.ENOTFOUND {
+		p.invalidLink(w, r, pageLanguage(r, nil))
 		return
 	}
-	h.Logger.Info("contact unsubscribed", "contact_id", id)
-	unsubscribeTmpl.Execute(w, map[string]bool{"Done": true})
+	if err != nil {
+		p.failed(w, r, pageLanguage(r, nil), err)
+		return
+	}
+	p.h.Logger.Info("contact unsubscribed", "contact_id", id)
+	p.unsubscribed(w, r, pageLanguage(r, c.Languages), c)
+}
+
+func (p *public) unsubscribed(w http.ResponseWriter, r *http.Request, lang string, c *contacts.Contact) {
+	pg := p.newPage(r, lang, "unsubbed_title")
+	pg.Body, pg.Email = "unsubbed_body", c.Email
+	pg.Notice = "unsubbed_again"
+	pg.Links = []pageLink{{URL: withLang("/subscribe", lang), Key: "subscribe_again"}}
+	p.render(w, r, http.StatusOK, "message", pg)
 }

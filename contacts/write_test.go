@@ -1,0 +1,100 @@
+package contacts_test
+
+import (
+	"testing"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/contacts"
+	"github.com/communique/communique/postgres/pgtest"
+)
+
+func TestDeleteKeepsContactsWithRecords(t *testing.T) {
+	t.Parallel()
+	ctx, db := setup(t)
+	sent, err := contacts.Create(ctx, db, &contacts.Contact{Email: "sent@example.org", Regions: []string{"europe"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, db, `
+		WITH r AS (INSERT INTO releases (slug, original_language) VALUES ('r', 'en') RETURNING id),
+		d AS (INSERT INTO dispatches (release_id, variant) SELECT id, 'public' FROM r RETURNING id)
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language) SELECT d.id, $1, 'sent@example.org', 'en' FROM d`, sent.ID)
+	err = contacts.Delete(ctx, db, sent.ID)
+	if communique.ErrorCode(err) != communique.ECONFLICT || communique.ErrorDetails(err)[0] !=
+		"id: releases were sent to it and its deliveries are kept; set its status to blocked instead" {
+		t.Errorf("delete of a contact with deliveries: %v", err)
+	}
+	other, _ := contacts.Create(ctx, db, &contacts.Contact{Email: "other@example.org", Topics: []string{"climate-mobility"}})
+	if err := contacts.Delete(ctx, db, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	var subs int
+	if err := db.Get(&subs, `SELECT count(*) FROM subscriptions WHERE contact_id = $1`, other.ID); err != nil || subs != 0 {
+		t.Errorf("%d subscriptions left, %v", subs, err)
+	}
+}
+
+func TestSuppressionStatuses(t *testing.T) {
+	t.Parallel()
+	ctx, db := setup(t)
+	c, err := contacts.Create(ctx, db, &contacts.Contact{Email: "Person@Example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ reason, status string }{
+		{"unsubscribed", "unsubscribed"},
+		{"bounced", "bounced"},
+		{"unsubscribed", "bounced"}, // an unsubscription does not hide a bounce
+		{"blocked", "blocked"},
+		{"bounced", "blocked"}, // nor a bounce a block
+	} {
+		if _, _, err := contacts.Suppress(ctx, db, contacts.Suppression{Email: "person@example.org", Reason: step.reason}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := contacts.Get(ctx, db, c.ID); got.Status != step.status {
+			t.Errorf("after %s: %s, want %s", step.reason, got.Status, step.status)
+		}
+	}
+	// A new contact for a suppressed address is created with its status.
+	if _, _, err := contacts.Suppress(ctx, db, contacts.Suppression{Email: "gone@example.org", Reason: "complained"}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := contacts.Create(ctx, db, &contacts.Contact{Email: "GONE@example.org", Status: "active"})
+	if err != nil || g.Status != "unsubscribed" {
+		t.Errorf("contact of a suppressed address: %+v, %v", g, err)
+	}
+}
+
+func TestSubscriptionRequests(t *testing.T) {
+	t.Parallel()
+	ctx, db := setup(t)
+	req := contacts.SubscriptionRequest{Email: "new@example.org", Regions: []string{"africa"}, Source: "form", IP: "192.0.2.1"}
+	id, outcome, err := contacts.RequestSubscription(ctx, db, req)
+	if err != nil || outcome != contacts.RequestPending {
+		t.Fatalf("new address: %v %v", outcome, err)
+	}
+	if c, _ := contacts.Get(ctx, db, id); c.Status != "pending" || c.ConsentIP != "192.0.2.1" || c.ConsentSource != "form" || c.Kind != "journalist" {
+		t.Errorf("pending contact %+v", c)
+	}
+	if c, outcome, err := contacts.Confirm(ctx, db, id, "192.0.2.2"); err != nil || outcome != contacts.Confirmed || c.ConfirmedIP != "192.0.2.2" {
+		t.Errorf("confirm: %v %v %+v", outcome, err, c)
+	}
+	if _, outcome, _ := contacts.Confirm(ctx, db, id, ""); outcome != contacts.AlreadyActive {
+		t.Errorf("confirm twice: %v", outcome)
+	}
+	if _, outcome, _ := contacts.RequestSubscription(ctx, db, req); outcome != contacts.RequestActive {
+		t.Errorf("active address: %v", outcome)
+	}
+
+	_, _, err = contacts.RequestSubscription(ctx, db, contacts.SubscriptionRequest{Email: "x@example.org", Topics: []string{"nope"}})
+	if communique.ErrorCode(err) != communique.EINVALID || communique.ErrorDetails(err)[0] != `topic "nope" is unknown` {
+		t.Errorf("unknown topic: %v", err)
+	}
+	_, _, err = contacts.RequestSubscription(ctx, db, contacts.SubscriptionRequest{Email: "x@example.org"})
+	if communique.ErrorCode(err) != communique.EINVALID || communique.ErrorDetails(err)[0] != "subscriptions: choose at least one region, country or topic" {
+		t.Errorf("no subscription: %v", err)
+	}
+	if _, _, err := contacts.Confirm(ctx, db, 99999, ""); communique.ErrorCode(err) != communique.ENOTFOUND {
+		t.Errorf("confirm of a missing contact: %v", err)
+	}
+}
