@@ -119,9 +119,19 @@ func run(n, conc, procs int, server, natsURL string) error {
 	defer func() {
 		for _, c := range children {
 			c.Process.Signal(os.Interrupt)
-			c.Wait()
 		}
+		time.Sleep(200 * time.Millisecond)
 	}()
+	// A dispatcher that dies (a bad flag, a schema it does not know) ends
+	// the run rather than leaving it waiting for messages that never come.
+	died := make(chan error, len(children))
+	for i, c := range children {
+		go func() {
+			err := c.Wait()
+			log, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("dispatch-%d.log", i)))
+			died <- fmt.Errorf("dispatcher %d exited (%v): %s", i, err, log)
+		}()
+	}
 	time.Sleep(500 * time.Millisecond) // let the dispatchers create their consumers
 
 	rel := demo.Release()
@@ -139,7 +149,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	if _, err := releases.Publish(ctx, a.DB, id); err != nil {
 		return err
 	}
-	if err := sink.wait(int64(n), 60*time.Minute); err != nil {
+	if err := sink.wait(int64(n), 60*time.Minute, died); err != nil {
 		return err
 	}
 	first, last := sink.times()

@@ -50,7 +50,7 @@ func (s *sink) start(t0 time.Time) {
 	s.mu.Unlock()
 }
 
-func (s *sink) wait(n int64, timeout time.Duration) error {
+func (s *sink) wait(n int64, timeout time.Duration, died <-chan error) error {
 	s.mu.Lock()
 	s.want = n
 	reached := s.count.Load() >= n
@@ -61,6 +61,8 @@ func (s *sink) wait(n int64, timeout time.Duration) error {
 	select {
 	case <-s.done:
 		return nil
+	case err := <-died:
+		return err
 	case <-time.After(timeout):
 		return fmt.Errorf("sink received %d of %d messages in %v", s.count.Load(), n, timeout)
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -180,5 +182,61 @@ func TestCommandErrors(t *testing.T) {
 		} else {
 			fmt.Fprintln(io.Discard, err)
 		}
+	}
+}
+
+// The scripted path: import contacts, create and publish a release under
+// embargo, and preview its embargoed notice as an .eml.
+func TestScriptedReleaseAndPreview(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.URL(t)
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	do := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		if err := run(ctx, args, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	do("migrate", "-database-url", dbURL)
+	csvFile := filepath.Join(dir, "contacts.csv")
+	os.WriteFile(csvFile, []byte("email,name,kind,organisation,country,languages,timezone,verified,regions,countries,topics,phone,title\n"+
+		"press@example.org,Nora Belkacem,press_officer,Media Office,CH,fr,Europe/Zurich,true,,,,+41 22 555 0101,Press Officer\n"), 0o600)
+	if got := do("contacts", "import", "-database-url", dbURL, csvFile); !strings.Contains(got, "created 1") {
+		t.Fatalf("import said %q", got)
+	}
+	relFile := filepath.Join(dir, "release.json")
+	os.WriteFile(relFile, []byte(`{"slug": "cli-release", "original_language": "fr",
+		"translations": {"fr": {"title": "Accord signé", "body": "Le bureau ouvre.", "dateline": "Genève"}},
+		"countries": ["MR"], "embargo_until": "2099-01-01T09:00:00Z", "press_contacts": ["press@example.org"]}`), 0o600)
+	id := do("releases", "create", "-database-url", dbURL, relFile)
+	if got := do("releases", "publish", "-database-url", dbURL, id); got != "embargoed" {
+		t.Fatalf("publish said %q", got)
+	}
+	eml := filepath.Join(dir, "notice.eml")
+	do("templates", "preview", "-database-url", dbURL, "-release", id, "-lang", "fr", "-message", "embargoed", "-tz", "Europe/Paris", "-o", eml)
+	f, err := os.Open(eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	msg, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatalf("preview is not a message: %v", err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if !strings.HasPrefix(subject, "SOUS EMBARGO JUSQU") || !strings.Contains(subject, "Accord signé") {
+		t.Fatalf("preview subject %q", subject)
+	}
+	if got := do("releases", "postpone", "-database-url", dbURL, id, "2099-01-02T09:00:00Z"); got != "embargoed" {
+		t.Fatalf("postpone said %q", got)
+	}
+	if got := do("releases", "recall", "-database-url", dbURL, id); got != "recalled" {
+		t.Fatalf("recall said %q", got)
+	}
+	if err := run(ctx, []string{"releases", "lift", "-database-url", dbURL, id}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "recalled") {
+		t.Fatalf("lift after recall: %v", err)
 	}
 }
