@@ -94,9 +94,10 @@ func InsertPublicAudience(ctx context.Context, tx sqlx.ExtContext, dispatchID, r
 
 // languageMap maps each distinct preference list of active contacts (joined
 // with commas, which no language tag contains) to its chosen language.
-func languageMap(ctx context.Context, q sqlx.QueryerContext, choose LanguageChooser) (keys, langs []string, err error) {
+func languageMap(ctx context.Context, q sqlx.QueryerContext, choose LanguageChooser, fromID, toID int64) (keys, langs []string, err error) {
 	var lists []pq.StringArray
-	if err := sqlx.SelectContext(ctx, q, &lists, `SELECT DISTINCT languages FROM contacts WHERE status = 'active'`); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &lists, `
+		SELECT DISTINCT languages FROM contacts WHERE status = 'active' AND id BETWEEN $1 AND $2`, fromID, toID); err != nil {
 		return nil, nil, fmt.Errorf("distinct language preferences: %w", err)
 	}
 	for _, l := range lists {

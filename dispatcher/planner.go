@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -127,10 +128,9 @@ func (d *Dispatcher) finishPlanning(ctx context.Context, dispatchID int64) error
 // received the embargoed notice is left out, and whoever was owed the
 // notice but did not get it before the lift is added.
 func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatchID, releaseID, through int64, original string, choose contacts.LanguageChooser) (int64, error) {
-	lm, err := contacts.NewLanguageMap(ctx, d.cfg.DB, choose)
-	if err != nil {
-		return 0, err
-	}
+	// choose runs once per distinct preference list of the whole release.
+	chosen := map[string]string{}
+	choose = memoize(choose, chosen)
 	maxID, err := contacts.MaxContactID(ctx, d.cfg.DB)
 	if err != nil {
 		return 0, err
@@ -153,7 +153,10 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 		to := min(from+span-1, maxID)
 		var n int64
 		err := postgres.Tx(ctx, d.cfg.DB, func(tx *sqlx.Tx) error {
-			var err error
+			lm, err := contacts.NewLanguageMapRange(ctx, tx, choose, from, to)
+			if err != nil {
+				return err
+			}
 			if n, err = contacts.InsertPublicAudienceRange(ctx, tx, dispatchID, releaseID, lm, original, from, to); err != nil {
 				return err
 			}
@@ -185,6 +188,19 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 		msg.InProgress()
 	}
 	return added, nil
+}
+
+// memoize remembers choose's answers in seen.
+func memoize(choose contacts.LanguageChooser, seen map[string]string) contacts.LanguageChooser {
+	return func(prefs []string) string {
+		key := strings.Join(prefs, ",")
+		if lang, ok := seen[key]; ok {
+			return lang
+		}
+		lang := choose(prefs)
+		seen[key] = lang
+		return lang
+	}
 }
 
 // settleEmbargoed waits until no embargoed notice of the release is being
