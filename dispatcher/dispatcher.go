@@ -112,9 +112,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		// embargoed, postponed, recalled, corrected.
 		FilterSubject: "communique.release.>",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Planners report progress at least every 5 s; a silent one is dead
-		// and another resumes its dispatch.
-		AckWait:       30 * time.Second,
+		// Planners report progress at least every 2 s; one silent for 10 s
+		// is dead, and another resumes its dispatch.
+		AckWait:       10 * time.Second,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 64,
 	})

@@ -97,7 +97,7 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 		added, err = contacts.InsertEmbargoAudience(ctx, d.cfg.DB, dispatchID, disp.ReleaseID, choose)
 	case "correction", "recall", "embargo_changed":
 		// Chunks on their way when the change was made count as received.
-		if err = d.settle(ctx, msg, disp.ReleaseID, dispatchID); err == nil {
+		if err = d.settle(ctx, msg, disp.ReleaseID, dispatchID, ""); err == nil {
 			added, err = d.insertReceivers(ctx, dispatchID, disp.ReleaseID, disp.Variant)
 		}
 	default:
@@ -204,50 +204,42 @@ func memoize(choose contacts.LanguageChooser, seen map[string]string) contacts.L
 }
 
 // settleEmbargoed waits until no embargoed notice of the release is being
-// sent, so that who got one is known before the public audience is drawn.
-// Workers stop sending a notice a second before the lift, so this is
-// short; a dead worker's lease bounds it.
+// sent, so that who got one is known before the public audience is drawn,
+// then cancels the notices still waiting: they will never go out as
+// embargoed. Workers stop sending a notice a second before the lift, so
+// this is short; a dead worker's lease bounds it.
 func (d *Dispatcher) settleEmbargoed(ctx context.Context, msg jetstream.Msg, releaseID int64) error {
-	for {
-		var held int
-		if err := d.cfg.DB.GetContext(ctx, &held, `
-			SELECT count(*) FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
-			WHERE es.release_id = $1 AND es.variant = 'embargoed'
-			  AND e.status IN ('queued', 'deferred') AND e.lease_until > now()`, releaseID); err != nil {
-			return fmt.Errorf("embargoed notices in flight: %w", err)
-		}
-		if held == 0 {
-			// Whatever is still waiting will never go out as embargoed.
-			_, err := d.cfg.DB.ExecContext(ctx, `
-				UPDATE deliveries e SET status = 'cancelled', smtp_reply = 'embargo lifted before sending'
-				FROM dispatches es
-				WHERE es.id = e.dispatch_id AND es.release_id = $1 AND es.variant = 'embargoed'
-				  AND e.status IN ('queued', 'deferred')`, releaseID)
-			return err
-		}
-		msg.InProgress()
-		sleep(ctx, 50*time.Millisecond)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	if err := d.settle(ctx, msg, releaseID, 0, "embargoed"); err != nil {
+		return err
 	}
+	_, err := d.cfg.DB.ExecContext(ctx, `
+		UPDATE deliveries e SET status = 'cancelled', smtp_reply = 'embargo lifted before sending'
+		FROM dispatches es
+		WHERE es.id = e.dispatch_id AND es.release_id = $1 AND es.variant = 'embargoed'
+		  AND e.status IN ('queued', 'deferred')`, releaseID)
+	return err
 }
 
-// settle waits until no other dispatch of the release has a chunk on its
-// way, so that who received what is known.
-func (d *Dispatcher) settle(ctx context.Context, msg jetstream.Msg, releaseID, except int64) error {
+// settle waits until no dispatch of the release but except (of the given
+// variant, or any when empty) has a chunk on its way, so that who received
+// what is known.
+func (d *Dispatcher) settle(ctx context.Context, msg jetstream.Msg, releaseID, except int64, variant string) error {
+	last := time.Now()
 	for {
 		var held int
 		if err := d.cfg.DB.GetContext(ctx, &held, `
 			SELECT count(*) FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
-			WHERE es.release_id = $1 AND es.id <> $2
-			  AND e.status IN ('queued', 'deferred') AND e.lease_until > now()`, releaseID, except); err != nil {
+			WHERE es.release_id = $1 AND es.id <> $2 AND ($3 = '' OR es.variant = $3)
+			  AND e.status IN ('queued', 'deferred') AND e.lease_until > now()`, releaseID, except, variant); err != nil {
 			return fmt.Errorf("deliveries in flight: %w", err)
 		}
 		if held == 0 {
 			return nil
 		}
-		msg.InProgress()
+		if time.Since(last) > 2*time.Second {
+			msg.InProgress()
+			last = time.Now()
+		}
 		sleep(ctx, 50*time.Millisecond)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -335,7 +327,7 @@ func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatc
 		if waiting < d.cfg.Window {
 			return nil
 		}
-		if time.Since(last) > 5*time.Second {
+		if time.Since(last) > 2*time.Second {
 			msg.InProgress()
 			last = time.Now()
 		}

@@ -28,12 +28,7 @@ func TestKilledDispatcherLosesNothing(t *testing.T) {
 	id := s.publish(t)
 
 	killAt := 2_000 + rand.IntN(n/2)
-	for {
-		if total, _, _ := sk.counts(); total >= killAt {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	sk.waitTotal(t, killAt)
 	victim.cmd.Process.Signal(syscall.SIGKILL)
 	victim.cmd.Wait()
 	atKill, _, _ := sk.counts()
@@ -62,12 +57,7 @@ func TestGracefulShutdownHandsBack(t *testing.T) {
 	d := startDispatcher(t, s, smtpURL)
 	time.Sleep(300 * time.Millisecond)
 	id := s.publish(t)
-	for {
-		if total, _, _ := sk.counts(); total >= 500 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	sk.waitTotal(t, 500)
 	start := time.Now()
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	err := d.cmd.Wait()
@@ -104,12 +94,7 @@ func TestNATSRestartMidRelease(t *testing.T) {
 	s.audience(t, n)
 	sk.setReject(func(string) *smtp.SMTPError { time.Sleep(200 * time.Microsecond); return nil })
 	id := s.publish(t)
-	for {
-		if total, _, _ := sk.counts(); total >= 500 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	sk.waitTotal(t, 500)
 	nats.Stop()
 	time.Sleep(time.Second)
 	nats.Start()
@@ -130,12 +115,7 @@ func TestPostgresConnectionsCut(t *testing.T) {
 	sk.setReject(func(string) *smtp.SMTPError { time.Sleep(200 * time.Microsecond); return nil })
 	id := s.publish(t)
 	for cut := 0; cut < 3; cut++ {
-		for {
-			if total, _, _ := sk.counts(); total >= 500+cut*1000 {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		sk.waitTotal(t, 500+cut*1000)
 		killed := s.count(t, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid()) k`)
 		t.Logf("cut %d connections", killed)

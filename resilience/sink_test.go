@@ -97,3 +97,18 @@ func (ss *sinkSession) Data(r io.Reader) error {
 }
 func (ss *sinkSession) Reset()        { ss.to = nil }
 func (ss *sinkSession) Logout() error { return nil }
+
+// waitTotal waits until the sink has received n messages.
+func (s *sink) waitTotal(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		if total, _, _ := s.counts(); total >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the SMTP server received fewer than %d messages in 40 s", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
