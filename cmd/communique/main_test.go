@@ -77,18 +77,6 @@ func TestDev(t *testing.T) {
 		t.Fatalf("publish demo release: %d", resp.StatusCode)
 	}
 
-	// releases watch follows the release until it is done.
-	id := publishURL[strings.Index(publishURL, "/releases/")+len("/releases/") : strings.LastIndex(publishURL, "/")]
-	var watched bytes.Buffer
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	if err := run(wctx, []string{"releases", "watch", "-database-url", dbURL, id}, &watched, io.Discard); err != nil {
-		t.Fatalf("releases watch: %v", err)
-	}
-	wcancel()
-	if !regexp.MustCompile(`\] (\d+)/(\d+)  sent (\d+)\n$`).MatchString(watched.String()) {
-		t.Fatalf("releases watch printed %q", watched.String())
-	}
-
 	// The demo audience: journalists following Western Africa, Africa,
 	// Sub-Saharan Africa, Mauritania or migration governance, and the
 	// mission of Mauritania (it follows its own country).
@@ -117,6 +105,18 @@ func TestDev(t *testing.T) {
 	if want < 20 {
 		t.Fatalf("demo release reached only %d recipients", want)
 	}
+	// releases watch follows the release until it is done.
+	id := publishURL[strings.Index(publishURL, "/releases/")+len("/releases/") : strings.LastIndex(publishURL, "/")]
+	var watched bytes.Buffer
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	if err := run(wctx, []string{"releases", "watch", "-database-url", dbURL, id}, &watched, io.Discard); err != nil {
+		t.Fatalf("releases watch: %v", err)
+	}
+	wcancel()
+	if !regexp.MustCompile(`\] (\d+)/(\d+)  sent (\d+)\n$`).MatchString(watched.String()) {
+		t.Fatalf("releases watch printed %q", watched.String())
+	}
+
 	// The mailbox page renders.
 	r, err := http.Get(base + "/dev/mailbox")
 	if err != nil || r.StatusCode != 200 {
