@@ -292,3 +292,31 @@ func TestReleasesAndLanguagesShareTheQueue(t *testing.T) {
 	}
 	t.Logf("a third of the way: %+v", rows)
 }
+
+// Deliveries of a planned dispatch whose batch messages were lost (a
+// process died between recording and queueing them) are queued again by
+// the sweep once the dispatch has sent nothing for a while.
+func TestSweepRequeuesLostBatches(t *testing.T) {
+	const n = 30
+	b := setup(t, n, nil)
+	ctx := context.Background()
+	id, err := releases.Create(ctx, b.db, &releases.Release{
+		Slug: "lost", OriginalLanguage: "en",
+		Translations:  map[string]releases.Translation{"en": {Title: "Title"}},
+		Countries:     []string{"MR"},
+		PressContacts: []string{"press@example.org"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, b.db, `UPDATE releases SET status = 'published', published_at = now() WHERE id = $1`, id)
+	pgtest.Exec(t, b.db, `INSERT INTO dispatches (release_id, variant, status, planned_at) VALUES ($1, 'public', 'planned', now() - interval '10 minutes')`, id)
+	pgtest.Exec(t, b.db, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language)
+		SELECT s.id, c.id, c.email, 'en' FROM dispatches s, contacts c
+		WHERE s.release_id = $1 AND c.kind = 'journalist'`, id)
+	waitFor(t, "the swept deliveries to be sent", func() bool { return b.statuses(t)["sent"] == n })
+	if got := b.smtp.Count(); got != n {
+		t.Fatalf("server received %d messages, want %d", got, n)
+	}
+}

@@ -107,7 +107,7 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 		return added, err
 	}
 	if disp.Variant != "public" { // the public planner queues as it goes
-		if err := d.queueBatches(ctx, dispatchID, 0); err != nil {
+		if err := d.queueAll(ctx, dispatchID); err != nil {
 			return added, err
 		}
 	}
@@ -338,26 +338,14 @@ func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatc
 	}
 }
 
-// queueNew queues the dispatch's queued deliveries with ids above after,
-// returning the highest id queued.
-func (d *Dispatcher) queueNew(ctx context.Context, dispatchID, after int64) (int64, error) {
-	ranges, err := d.ranges(ctx, dispatchID, after)
+// queueAll queues all the dispatch's queued deliveries at once: for the
+// small audiences of notices, corrections and recalls.
+func (d *Dispatcher) queueAll(ctx context.Context, dispatchID int64) error {
+	ranges, err := d.ranges(ctx, dispatchID, 0)
 	if err != nil {
-		return after, err
+		return err
 	}
-	if err := d.publishBatches(ctx, ranges, ""); err != nil {
-		return after, err
-	}
-	if len(ranges) > 0 {
-		after = ranges[len(ranges)-1].LastID
-	}
-	return after, nil
-}
-
-// queueBatches queues all the dispatch's queued deliveries above after.
-func (d *Dispatcher) queueBatches(ctx context.Context, dispatchID, after int64) error {
-	_, err := d.queueNew(ctx, dispatchID, after)
-	return err
+	return d.publishBatches(ctx, ranges, "")
 }
 
 // ranges splits the dispatch's queued deliveries above after into id

@@ -31,8 +31,10 @@ func (d *Dispatcher) retryLoop(ctx context.Context) {
 	}
 }
 
-// orphanAge is how long a queued delivery of a planned dispatch may sit
-// untouched before its batch is presumed lost. Re-queuing one that was not
+// orphanAge is how long a planned dispatch with queued deliveries may go
+// without sending anything before their batches are presumed lost. A
+// dispatch that sends, however slowly (under a rate limit, say), is moving
+// through its queue and is left alone. Re-queuing a batch that was not
 // lost costs a message and nothing more: leases prevent a second send.
 const orphanAge = 5 * time.Minute
 
@@ -42,8 +44,8 @@ func (d *Dispatcher) requeueOrphans(ctx context.Context) error {
 		SELECT dispatch_id, min(id) AS first_id, max(id) AS last_id
 		FROM (SELECT d.id, d.dispatch_id, (row_number() OVER (PARTITION BY d.dispatch_id ORDER BY d.id) - 1) / $1 AS g
 		      FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id AND s.status = 'planned'
-		      WHERE d.status = 'queued' AND (d.lease_until IS NULL OR d.lease_until < now())
-		        AND coalesce(d.last_attempt_at, d.queued_at) < now() - $2 * interval '1 millisecond') o
+		        AND coalesce(s.last_progress_at, s.planned_at) < now() - $2 * interval '1 millisecond'
+		      WHERE d.status = 'queued' AND (d.lease_until IS NULL OR d.lease_until < now())) o
 		GROUP BY dispatch_id, g`, d.cfg.BatchSize, orphanAge.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("find orphaned deliveries: %w", err)

@@ -31,14 +31,15 @@ type worker struct {
 const chunk = 50
 
 type claimed struct {
-	ID        int64  `db:"id"`
-	Email     string `db:"email"`
-	Language  string `db:"language"`
-	Name      string `db:"name"`
-	Kind      string `db:"kind"`
-	TimeZone  string `db:"timezone"`
-	ContactID int64  `db:"contact_id"`
-	Attempts  int    `db:"attempts"`
+	ID         int64  `db:"id"`
+	Email      string `db:"email"`
+	Language   string `db:"language"`
+	Name       string `db:"name"`
+	Kind       string `db:"kind"`
+	TimeZone   string `db:"timezone"`
+	ContactID  int64  `db:"contact_id"`
+	DispatchID int64  `db:"dispatch_id"`
+	Attempts   int    `db:"attempts"`
 }
 
 func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
@@ -144,8 +145,8 @@ func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 				ORDER BY id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			  AND `+sendableSQL+`
-			RETURNING d.id, d.contact_id, d.email, d.language, d.attempts)
-		SELECT c.id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
+			RETURNING d.id, d.dispatch_id, d.contact_id, d.email, d.language, d.attempts)
+		SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
 		FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
 		b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds(), chunk)
 	if err != nil {
@@ -298,6 +299,16 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 		}
 	}
 	w.release(unsent)
+	if len(ids) > 0 {
+		// At most one write in ten seconds per dispatch: the condition
+		// makes every other call a no-op that takes no lock.
+		if _, err := w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), `
+			UPDATE dispatches SET last_progress_at = now()
+			WHERE id = $1 AND (last_progress_at IS NULL OR last_progress_at < now() - interval '10 seconds')`,
+			rows[0].DispatchID); err != nil {
+			w.d.log.Warn("record dispatch progress", "error", err)
+		}
+	}
 	return nil
 }
 
