@@ -25,6 +25,7 @@ import (
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/metrics"
 	"github.com/communique/communique/outbox"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
@@ -49,6 +50,7 @@ type App struct {
 	httpSrv *http.Server
 	httpLn  net.Listener
 	httpErr chan error
+	metrics *metrics.Metrics
 	from    *mail.Address
 	pools   []*mailer.Pool
 	dkim    *mailer.DKIM
@@ -74,6 +76,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
+	a.metrics = metrics.New()
 	if a.cfg.Dev {
 		if err := a.devDefaults(); err != nil {
 			return err
@@ -126,10 +129,10 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	// Every serving process runs the embargo scheduler: each lift happens
 	// once whatever their number, and one survivor is enough.
-	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: db}, Logger: a.log}
+	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: db, Lifted: a.metrics.Lifted}, Logger: a.log}
 	a.sched.Start(ctx)
 	if a.cfg.API {
-		a.relay = &outbox.Relay{DB: db, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log}
+		a.relay = &outbox.Relay{DB: db, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log, Published: a.metrics.EventPublished}
 		a.relay.Start(ctx)
 		a.startHTTP(signer)
 	}
@@ -225,6 +228,7 @@ func (a *App) startMail() error {
 	for i, t := range targets {
 		a.pools[i] = mailer.NewPool(t, domain)
 		a.pools[i].DKIM = a.dkim
+		a.pools[i].Observe = a.metrics.SMTPSent
 	}
 	return nil
 }
@@ -243,6 +247,7 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 		FromName: a.from.Name, FromEmail: a.from.Address,
 		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
 		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge, DKIM: a.dkim,
+		Metrics: a.metrics,
 	})
 	return a.disp.Start(ctx)
 }
@@ -257,7 +262,7 @@ func (a *App) baseURL() string {
 
 func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
-		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail}
+		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics}
 	if a.from != nil {
 		h.FromName, h.FromEmail = a.from.Name, a.from.Address
 	}

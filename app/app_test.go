@@ -275,6 +275,19 @@ func runPublish(t *testing.T, b *bundle) {
 	if n := b.count(`SELECT count(*) FROM deliveries WHERE smtp_code = 250 AND smtp_reply <> '' AND sent_at IS NOT NULL`); n != len(expected) {
 		t.Fatalf("%d deliveries record the SMTP reply, want %d", n, len(expected))
 	}
+
+	// Prometheus sees the same.
+	metrics := b.metrics()
+	for _, want := range []string{
+		fmt.Sprintf(`communique_deliveries_total{status="sent"} %d`, len(expected)),
+		`communique_events_published_total{subject="communique.release.published"} 1`,
+		fmt.Sprintf(`communique_smtp_send_seconds_count{status="sent"} %d`, len(expected)),
+		`communique_http_requests_total{code="202",route="POST /api/v1/releases/{id}/publish"} 2`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // redeliver publishes the release's event again under a new message id, so
@@ -338,4 +351,18 @@ func checkMessage(t *testing.T, m mailbox.Message, lang string, journalist bool)
 	if !strings.Contains(h.Get("Content-Type"), "multipart/alternative") || !bytes.Contains(body, []byte("text/plain")) || !bytes.Contains(body, []byte("text/html")) {
 		t.Errorf("%v: not multipart/alternative with text and HTML: %s", m.To, h.Get("Content-Type"))
 	}
+}
+
+func (b *bundle) metrics() string {
+	b.t.Helper()
+	resp, err := http.Get(b.app.URL() + "/metrics")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		b.t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	return string(data)
 }

@@ -146,6 +146,9 @@ func TestEmbargoLiftsOnTime(t *testing.T) {
 	if n := b.count(`SELECT count(*) FROM dispatches WHERE release_id = ` + fmt.Sprint(id) + ` AND variant = 'public'`); n != 1 {
 		t.Fatalf("%d public dispatches, want 1", n)
 	}
+	if m := b.metrics(); !strings.Contains(m, "communique_embargo_lift_lateness_seconds_count 1") {
+		t.Errorf("/metrics does not show the lift's lateness")
+	}
 }
 
 // Postpone, lift early, correct, recall: each tells exactly those who

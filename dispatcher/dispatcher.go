@@ -23,16 +23,18 @@ import (
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/metrics"
 )
 
 // Config holds what a Dispatcher needs; zero durations take defaults.
 type Config struct {
-	DB     *sqlx.DB
-	JS     jetstream.JetStream
-	Logger *slog.Logger
-	Pools  []*mailer.Pool
-	DKIM   *mailer.DKIM // signs every message when set
-	Signer *links.Signer
+	DB      *sqlx.DB
+	JS      jetstream.JetStream
+	Logger  *slog.Logger
+	Pools   []*mailer.Pool
+	DKIM    *mailer.DKIM // signs every message when set
+	Metrics *metrics.Metrics
+	Signer  *links.Signer
 
 	FromName, FromEmail string
 	BounceDomain        string

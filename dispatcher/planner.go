@@ -45,6 +45,7 @@ func (d *Dispatcher) plan(ctx context.Context, msg jetstream.Msg) {
 	if err := msg.Ack(); err != nil {
 		log.Warn("ack release event", "error", err)
 	}
+	d.cfg.Metrics.Planned(n)
 	if n > 0 {
 		log.Info("dispatch planned", "deliveries", n, "took_ms", time.Since(start).Milliseconds())
 	}

@@ -299,6 +299,13 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 		}
 	}
 	w.release(unsent)
+	counts := map[string]int{}
+	for _, st := range statuses {
+		counts[st]++
+	}
+	for st, n := range counts {
+		w.d.cfg.Metrics.Delivered(st, n)
+	}
 	if len(ids) > 0 {
 		// At most one write in ten seconds per dispatch: the condition
 		// makes every other call a no-op that takes no lock.

@@ -42,6 +42,8 @@ type Pool struct {
 	DKIM *DKIM
 	// Timeout bounds each exchange with the server; zero means 30 s.
 	Timeout time.Duration
+	// Observe, when set, is told each message's outcome and time.
+	Observe func(status string, d time.Duration)
 	limiter *Limiter
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -52,7 +53,11 @@ func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 			broken = true
 			continue
 		}
+		start := time.Now()
 		results[i] = c.sendRaw(m)
+		if c.pool.Observe != nil {
+			c.pool.Observe(results[i].Status, time.Since(start))
+		}
 		if results[i].Code == 0 && results[i].Status != Sent {
 			broken = true
 		}

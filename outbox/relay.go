@@ -20,6 +20,8 @@ type Relay struct {
 	DSN    string // for LISTEN; empty disables wake-ups and leaves polling
 	JS     jetstream.JetStream
 	Logger *slog.Logger
+	// Published, when set, is told each event published.
+	Published func(subject string)
 	// Poll is the longest a row waits when a notification is missed.
 	Poll time.Duration
 
@@ -127,6 +129,9 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		}
 		r.Logger.Debug("event published", "subject", row.Subject, "msg_id", row.MsgID)
 		ids = append(ids, row.ID)
+		if r.Published != nil {
+			r.Published(row.Subject)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return 0, fmt.Errorf("mark outbox rows: %w", err)

@@ -22,6 +22,9 @@ type Lifecycle struct {
 	// Now is the clock every rule reads (time.Now when nil); the embargo
 	// rules are tested by moving it.
 	Now func() time.Time
+	// Lifted, when set, is told how late after embargo_until each
+	// scheduled lift happened.
+	Lifted func(lateness time.Duration)
 }
 
 // now is the clock truncated to PostgreSQL's microseconds: sent as is, a
@@ -137,7 +140,13 @@ func (l *Lifecycle) LiftDue(ctx context.Context) (int, error) {
 				return fmt.Errorf("find due embargoes: %w", err)
 			}
 			did = true
-			return lift(ctx, tx, &r, now, "scheduler", "lift")
+			if err := lift(ctx, tx, &r, now, "scheduler", "lift"); err != nil {
+				return err
+			}
+			if l.Lifted != nil {
+				l.Lifted(now.Sub(*r.EmbargoUntil))
+			}
+			return nil
 		})
 		if err != nil || !did {
 			return lifted, err

@@ -21,6 +21,7 @@ import (
 	"github.com/communique/communique"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/metrics"
 )
 
 // Handler holds the dependencies of every route.
@@ -40,6 +41,8 @@ type Handler struct {
 	FromName, FromEmail string
 	// BaseURL is the public URL links in pages and mail start with.
 	BaseURL string
+	// Metrics are served at /metrics and count requests, when set.
+	Metrics *metrics.Metrics
 }
 
 // maxBody bounds JSON request bodies; CSV imports get their own limit.
@@ -60,6 +63,9 @@ func (h *Handler) Routes() http.Handler {
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", h.readyz)
+	if h.Metrics != nil {
+		mux.Handle("GET /metrics", h.Metrics.Handler())
+	}
 	if h.Dev != nil {
 		mux.Handle("/dev/", h.Dev)
 		mux.Handle("GET /dev/mailbox.json", h.Dev)
@@ -208,6 +214,8 @@ func (h *Handler) logged(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		// The mux has set the route pattern on r by now.
+		h.Metrics.Request(r.Pattern, rec.status)
 		h.Logger.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"duration_ms", time.Since(start).Milliseconds())
 	})
