@@ -276,6 +276,37 @@ func runPublish(t *testing.T, b *bundle) {
 		t.Fatalf("%d deliveries record the SMTP reply, want %d", n, len(expected))
 	}
 
+	// The deliveries, page by page.
+	var page struct {
+		Deliveries []struct {
+			Email, Status, Language, Variant string
+			Attempts                         int
+		}
+		Next string
+	}
+	seenPages := map[string]bool{}
+	url := fmt.Sprintf("/api/v1/releases/%d/deliveries?limit=2&status=sent", created.ID)
+	for url != "" {
+		page.Next = ""
+		if st := b.do("GET", url, "", nil, &page); st != 200 {
+			t.Fatalf("GET %s: %d", url, st)
+		}
+		for _, d := range page.Deliveries {
+			if expected[d.Email] != d.Language || d.Status != "sent" || d.Variant != "public" || d.Attempts != 1 {
+				t.Errorf("delivery %+v", d)
+			}
+			seenPages[d.Email] = true
+		}
+		url = page.Next
+	}
+	if len(seenPages) != len(expected) {
+		t.Fatalf("pages listed %d deliveries, want %d", len(seenPages), len(expected))
+	}
+	var e apiError
+	if st := b.do("GET", fmt.Sprintf("/api/v1/releases/%d/deliveries?status=lost", created.ID), "", nil, &e); st != 422 || !strings.Contains(strings.Join(e.Details, " "), "status") {
+		t.Fatalf("bad status filter: %d %+v", st, e)
+	}
+
 	// Prometheus sees the same.
 	metrics := b.metrics()
 	for _, want := range []string{

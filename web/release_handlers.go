@@ -16,6 +16,7 @@ func (h *Handler) releaseRoutes(mux *http.ServeMux) {
 	h.api(mux, "GET /api/v1/releases/{id}", h.getRelease)
 	h.api(mux, "POST /api/v1/releases/{id}/publish", h.publishRelease)
 	h.api(mux, "GET /api/v1/releases/{id}/report", h.releaseReport)
+	h.api(mux, "GET /api/v1/releases/{id}/deliveries", h.releaseDeliveries)
 	h.api(mux, "POST /api/v1/releases/{id}/lift", h.liftRelease)
 	h.api(mux, "POST /api/v1/releases/{id}/postpone", h.postponeRelease)
 	h.api(mux, "POST /api/v1/releases/{id}/recall", h.recallRelease)
@@ -174,5 +175,44 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	return nil
+}
+
+func (h *Handler) releaseDeliveries(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := releases.DeliveryFilter{Status: q.Get("status")}
+	var bad []string
+	for key := range q {
+		switch key {
+		case "status":
+		case "after", "limit":
+			n, err := strconv.ParseInt(q.Get(key), 10, 64)
+			if err != nil || n < 0 {
+				bad = append(bad, fmt.Sprintf("%s: %q is not a whole number", key, q.Get(key)))
+			} else if key == "after" {
+				f.AfterID = n
+			} else {
+				f.Limit = int(n)
+			}
+		default:
+			bad = append(bad, fmt.Sprintf("%s: unknown parameter (want status, after or limit)", key))
+		}
+	}
+	if err := communique.Invalid("invalid query", bad); err != nil {
+		return err
+	}
+	page, next, err := releases.Deliveries(r.Context(), h.DB, id, f)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"deliveries": page}
+	if next != 0 {
+		body["next"] = fmt.Sprintf("/api/v1/releases/%d/deliveries?after=%d&limit=%d&status=%s", id, next, len(page), f.Status)
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
