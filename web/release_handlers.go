@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/communique/communique"
@@ -155,19 +154,14 @@ func (h *Handler) correctRelease(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
-	var f releases.AuditFilter
 	q := r.URL.Query()
-	var bad []string
-	for key, dst := range map[string]*int64{"release_id": &f.ReleaseID, "after": &f.AfterID, "limit": &f.Limit} {
-		if v := q.Get(key); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				bad = append(bad, fmt.Sprintf("%s: %q is not a whole number", key, v))
-			}
-			*dst = n
-		}
+	p := checkParams(q, "release_id", "after", "limit")
+	f := releases.AuditFilter{
+		ReleaseID: int64(intParam(q, "release_id", &p)),
+		AfterID:   int64(intParam(q, "after", &p)),
+		Limit:     int64(intParam(q, "limit", &p)),
 	}
-	if err := communique.Invalid("invalid query", bad); err != nil {
+	if err := communique.Invalid("invalid query", p); err != nil {
 		return err
 	}
 	entries, err := releases.Audit(r.Context(), h.DB, f)
@@ -184,25 +178,9 @@ func (h *Handler) releaseDeliveries(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	q := r.URL.Query()
-	f := releases.DeliveryFilter{Status: q.Get("status")}
-	var bad []string
-	for key := range q {
-		switch key {
-		case "status":
-		case "after", "limit":
-			n, err := strconv.ParseInt(q.Get(key), 10, 64)
-			if err != nil || n < 0 {
-				bad = append(bad, fmt.Sprintf("%s: %q is not a whole number", key, q.Get(key)))
-			} else if key == "after" {
-				f.AfterID = n
-			} else {
-				f.Limit = int(n)
-			}
-		default:
-			bad = append(bad, fmt.Sprintf("%s: unknown parameter (want status, after or limit)", key))
-		}
-	}
-	if err := communique.Invalid("invalid query", bad); err != nil {
+	p := checkParams(q, "status", "after", "limit")
+	f := releases.DeliveryFilter{Status: q.Get("status"), AfterID: int64(intParam(q, "after", &p)), Limit: intParam(q, "limit", &p)}
+	if err := communique.Invalid("invalid query", p); err != nil {
 		return err
 	}
 	page, next, err := releases.Deliveries(r.Context(), h.DB, id, f)
