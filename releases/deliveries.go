@@ -47,7 +47,7 @@ func Deliveries(ctx context.Context, db *sqlx.DB, id int64, f DeliveryFilter) (p
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	if _, err := Get(ctx, db, id); err != nil {
+	if err := mustExist(ctx, db, id); err != nil {
 		return nil, 0, err
 	}
 	page = []Delivery{}

@@ -175,12 +175,8 @@ type Report struct {
 
 // GetReport returns the delivery counts of release id in one query.
 func GetReport(ctx context.Context, db *sqlx.DB, id int64) (*Report, error) {
-	var exists bool
-	if err := db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM releases WHERE id = $1)`, id); err != nil {
-		return nil, fmt.Errorf("report of release %d: %w", id, err)
-	}
-	if !exists {
-		return nil, communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
+	if err := mustExist(ctx, db, id); err != nil {
+		return nil, err
 	}
 	var rows []struct {
 		Status   string `db:"status"`
@@ -203,4 +199,16 @@ func GetReport(ctx context.Context, db *sqlx.DB, id int64) (*Report, error) {
 		rep.ByVariant[r.Variant] += r.N
 	}
 	return rep, nil
+}
+
+// mustExist returns ENOTFOUND unless release id exists, without loading it.
+func mustExist(ctx context.Context, db sqlx.QueryerContext, id int64) error {
+	var exists bool
+	if err := sqlx.GetContext(ctx, db, &exists, `SELECT EXISTS (SELECT 1 FROM releases WHERE id = $1)`, id); err != nil {
+		return fmt.Errorf("look up release %d: %w", id, err)
+	}
+	if !exists {
+		return communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
+	}
+	return nil
 }
