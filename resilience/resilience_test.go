@@ -1,6 +1,7 @@
 package resilience_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/events/natstest"
+	"github.com/communique/communique/releases"
 )
 
 // A dispatcher process killed with SIGKILL at a random point of a
@@ -174,7 +176,13 @@ func TestSMTPOutageAndRefusals(t *testing.T) {
 		t.Fatalf("%d suppressions, want %d", sup, len(refused))
 	}
 	t.Logf("%d deferred attempts during the outage, all retried", deferredAttempts)
-	_ = id
+	rep, err := releases.GetReport(context.Background(), s.db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != n || rep.ByStatus["sent"] != n-len(refused) || rep.ByStatus["bounced"] != len(refused) {
+		t.Fatalf("report %+v", rep)
+	}
 }
 
 // A limit of 14 messages per second never lets 15 arrive within a second,
