@@ -75,11 +75,24 @@ type Contact struct {
 }
 
 // Normalize trims and canonicalizes c (language tags, upper-case country
-// codes, default kind and time zone, lists without repeats) and checks it,
-// regions and topics against known. It returns an EINVALID
-// *communique.Error listing every problem, or nil.
+// codes, default kind and time zone, lists without repeats, line breaks in
+// free text made spaces) and checks it, regions and topics against known.
+// It returns an EINVALID *communique.Error listing every problem, or nil.
 func (c *Contact) Normalize(known *taxonomy.Checker) error {
-	return communique.Invalid("invalid contact", newNormalizer(known).normalize(c))
+	return communique.Invalid("invalid contact", texts(newNormalizer(known).normalize(c)))
+}
+
+// problem is one reason a contact cannot be stored; field names the
+// column or JSON field it is about, so an import can count its refusals
+// by kind.
+type problem struct{ field, text string }
+
+func texts(ps []problem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.text
+	}
+	return out
 }
 
 // normalizer checks contacts; it remembers the time zones and language
@@ -96,73 +109,142 @@ func newNormalizer(known *taxonomy.Checker) *normalizer {
 }
 
 // normalize canonicalizes c in place and returns its problems.
-func (n *normalizer) normalize(c *Contact) []string {
-	var p []string
+func (n *normalizer) normalize(c *Contact) []problem {
+	var p []problem
+	add := func(field, text string) {
+		if text != "" {
+			p = append(p, problem{field, text})
+		}
+	}
+	addAll := func(field string, texts []string) {
+		for _, t := range texts {
+			add(field, t)
+		}
+	}
 	c.Email = strings.TrimSpace(c.Email)
-	if reason := CheckEmail(c.Email); reason != "" {
-		p = append(p, reason)
-	}
+	add("email", CheckEmail(c.Email))
+
 	c.Kind = strings.ToLower(strings.TrimSpace(c.Kind))
-	switch c.Kind {
-	case "":
-		c.Kind = KindJournalist
-	case KindJournalist, KindMission, KindPressOfficer:
-	default:
-		p = append(p, fmt.Sprintf("kind %q is not journalist, mission or press_officer", c.Kind))
+	if bad := checkWord("kind", c.Kind); bad != "" {
+		add("kind", bad)
+	} else {
+		switch c.Kind {
+		case "":
+			c.Kind = KindJournalist
+		case KindJournalist, KindMission, KindPressOfficer:
+		default:
+			add("kind", fmt.Sprintf("kind %s is not journalist, mission or press_officer", quote(c.Kind)))
+		}
 	}
-	c.Name = strings.TrimSpace(c.Name)
-	c.Organisation = strings.TrimSpace(c.Organisation)
-	c.Phone = strings.TrimSpace(c.Phone)
-	c.Title = strings.TrimSpace(c.Title)
+	var bad string
+	c.Name, bad = cleanText("name", c.Name, MaxTextLen)
+	add("name", bad)
+	c.Organisation, bad = cleanText("organisation", c.Organisation, MaxTextLen)
+	add("organisation", bad)
+	c.Phone, bad = cleanText("phone", c.Phone, MaxPhoneLen)
+	add("phone", bad)
+	c.Title, bad = cleanText("title", c.Title, MaxTextLen)
+	add("title", bad)
+	c.ConsentSource, bad = cleanText("consent_source", c.ConsentSource, MaxTextLen)
+	add("consent_source", bad)
+	c.ConsentIP = strings.TrimSpace(c.ConsentIP)
+	add("consent_ip", checkWord("consent_ip", c.ConsentIP))
+	c.Status = strings.ToLower(strings.TrimSpace(c.Status))
+	add("status", checkWord("status", c.Status))
 
 	c.Country = strings.ToUpper(strings.TrimSpace(c.Country))
 	switch {
+	case checkWord("country", c.Country) != "":
+		add("country", checkWord("country", c.Country))
 	case c.Country == "" && c.Kind == KindMission:
-		p = append(p, "country is required for a mission")
+		add("country", "country is required for a mission")
 	case c.Country != "" && !taxonomy.IsCountry(c.Country):
-		p = append(p, fmt.Sprintf("country %q is not an ISO 3166-1 alpha-2 code", c.Country))
+		add("country", fmt.Sprintf("country %s is not an ISO 3166-1 alpha-2 code", quote(c.Country)))
 	}
 
-	langs := make(pq.StringArray, 0, len(c.Languages)) // never nil: the column is NOT NULL
-	for _, l := range c.Languages {
+	var bads []string
+	c.Languages, bads = n.languages(c.Languages)
+	addAll("languages", bads)
+
+	c.Timezone = strings.TrimSpace(c.Timezone)
+	switch {
+	case c.Timezone == "":
+		c.Timezone = "UTC"
+	case checkWord("timezone", c.Timezone) != "":
+		add("timezone", checkWord("timezone", c.Timezone))
+	case !n.zone(c.Timezone):
+		add("timezone", fmt.Sprintf("time zone %s is not an IANA time zone", quote(c.Timezone)))
+	}
+
+	c.Regions, bads = checkList("regions", "region %s is unknown", c.Regions, strings.ToLower, n.known.Region)
+	addAll("regions", bads)
+	c.Countries, bads = checkList("countries", "country %s in countries is unknown", c.Countries, strings.ToUpper, taxonomy.IsCountry)
+	addAll("countries", bads)
+	c.Topics, bads = checkList("topics", "topic %s is unknown", c.Topics, strings.ToLower, n.known.Topic)
+	addAll("topics", bads)
+	return p
+}
+
+// languages canonicalizes a preference list, dropping repeats; never nil,
+// since the column is NOT NULL.
+func (n *normalizer) languages(list []string) (pq.StringArray, []string) {
+	langs := make(pq.StringArray, 0, min(len(list), MaxLanguages))
+	var p []string
+	for _, l := range list {
 		if l = strings.TrimSpace(l); l == "" {
 			continue
 		}
-		tag := n.tag(l)
+		if bad := checkWord("languages", l); bad != "" {
+			return langs, []string{bad}
+		}
+		tag := ""
+		if len(l) <= maxTagLen {
+			tag = n.tag(l)
+		}
 		if tag == "" {
-			p = append(p, fmt.Sprintf("language %q is not a BCP 47 language tag", l))
+			if len(p) < maxListProblems {
+				p = append(p, fmt.Sprintf("language %s is not a BCP 47 language tag", quote(l)))
+			}
 		} else if !slices.Contains(langs, tag) {
 			langs = append(langs, tag)
 		}
 	}
-	c.Languages = langs
+	if len(langs) > MaxLanguages {
+		p = append(p, fmt.Sprintf("languages lists %d languages, more than %d", len(langs), MaxLanguages))
+	}
+	return langs, p
+}
 
-	c.Timezone = strings.TrimSpace(c.Timezone)
-	if c.Timezone == "" {
-		c.Timezone = "UTC"
-	} else if !n.zone(c.Timezone) {
-		p = append(p, fmt.Sprintf("time zone %q is not an IANA time zone", c.Timezone))
-	}
+// maxListProblems bounds the problems reported for one list, so a row
+// naming thousands of unknown slugs gets a reason of a few lines.
+const maxListProblems = 3
 
-	c.Regions = cleanList(c.Regions, strings.ToLower)
-	c.Countries = cleanList(c.Countries, strings.ToUpper)
-	c.Topics = cleanList(c.Topics, strings.ToLower)
-	for _, r := range c.Regions {
-		if !n.known.Region(r) {
-			p = append(p, fmt.Sprintf("region %q is unknown", r))
+// checkList cleans list with mapping and checks each item with known,
+// naming up to maxListProblems unknown ones with format.
+func checkList(field, format string, list []string, mapping func(string) string, known func(string) bool) (pq.StringArray, []string) {
+	for _, s := range list {
+		if bad := checkWord(field, s); bad != "" {
+			return pq.StringArray{}, []string{bad}
 		}
 	}
-	for _, x := range c.Countries {
-		if !taxonomy.IsCountry(x) {
-			p = append(p, fmt.Sprintf("country %q in countries is unknown", x))
+	out := cleanList(list, mapping)
+	if len(out) > MaxListLen {
+		return out, []string{fmt.Sprintf("%s lists %d entries, more than %d", field, len(out), MaxListLen)}
+	}
+	var p []string
+	unknown := 0
+	for _, s := range out {
+		if known(s) {
+			continue
+		}
+		if unknown++; unknown <= maxListProblems {
+			p = append(p, fmt.Sprintf(format, quote(s)))
 		}
 	}
-	for _, t := range c.Topics {
-		if !n.known.Topic(t) {
-			p = append(p, fmt.Sprintf("topic %q is unknown", t))
-		}
+	if unknown > maxListProblems {
+		p = append(p, fmt.Sprintf("and %d more unknown in %s", unknown-maxListProblems, field))
 	}
-	return p
+	return out, p
 }
 
 func (n *normalizer) tag(s string) string {
@@ -212,8 +294,11 @@ func CheckEmail(addr string) string {
 	if addr == "" {
 		return "email is missing"
 	}
-	if len(addr) > 254 {
-		return fmt.Sprintf("email %q is longer than 254 bytes", addr)
+	if bad := checkBytes("email", addr); bad != "" {
+		return bad
+	}
+	if len(addr) > MaxEmailLen {
+		return fmt.Sprintf("email %s is %d bytes long, more than %d", quote(addr), len(addr), MaxEmailLen)
 	}
 	parsed, err := mail.ParseAddress(addr)
 	if err != nil || parsed.Name != "" || parsed.Address != addr {

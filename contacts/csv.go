@@ -2,23 +2,27 @@ package contacts
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/taxonomy"
 )
 
-// Columns are the CSV columns of contacts, in file order (SPEC section 5).
-// Lists inside a cell are separated by ";".
+// Columns are the CSV columns of contacts (SPEC section 5), in the order
+// export writes them. Lists inside a cell are separated by ";".
 var Columns = []string{"email", "name", "kind", "organisation", "country", "languages",
 	"timezone", "verified", "regions", "countries", "topics", "phone", "title"}
+
+// ExportColumns are the columns export writes: Columns, then the status
+// and consent record, so that a file imported into an empty database
+// gives back the same contacts.
+var ExportColumns = append(append([]string(nil), Columns...), "status", "consent_source", "consent_at")
 
 const listSep = ";"
 
@@ -29,19 +33,35 @@ type Record struct {
 	Contact Contact
 	// Problems says why the row cannot be imported; empty when it can.
 	Problems []string
+	// kind sorts a refused row for the summary of an import's refusals.
+	kind string
 }
 
 // Reader reads contacts from CSV one row at a time, so a file of any size
-// is read in constant memory. The first line must name Columns; a UTF-8
-// byte order mark, CRLF line ends and quoted cells (holding commas, quotes
-// or line breaks) are accepted.
+// is read in constant memory. The first line names the columns, in any
+// order and without regard to case or surrounding spaces: any of
+// ExportColumns, email being required. A UTF-8 byte order mark, CRLF line
+// ends and quoted cells (holding commas, quotes or line breaks) are
+// accepted; a file whose header is separated by ";" is read with ";"
+// between cells (and "," between the items of a list). A cell written
+// with a leading "'" to keep a spreadsheet from running it as a formula
+// is read without it. A row longer than MaxRowBytes ends the file with an
+// error.
 type Reader struct {
 	src       *bufio.Reader
+	guard     *rowGuard
 	csv       *csv.Reader
 	norm      *normalizer
 	header    bool
 	headerErr error
-	// headerProblem is why the header was refused, for Import's report.
+	// col holds the position of each of ExportColumns in the file, -1
+	// when absent; names are the header's names, for messages.
+	col   map[string]int
+	names []string
+	// lastLine is the line the previous row ended on.
+	lastLine int
+	// headerProblem is why the header, or a row too long to read past,
+	// ended the file, for Import's report.
 	headerProblem *RowError
 }
 
@@ -49,15 +69,16 @@ type Reader struct {
 // known (a nil known rejects every region and topic).
 func NewReader(r io.Reader, known *taxonomy.Checker) *Reader {
 	src := bufio.NewReaderSize(r, 64<<10)
-	c := csv.NewReader(src)
+	guard := &rowGuard{r: src}
+	c := csv.NewReader(guard)
 	c.FieldsPerRecord = -1 // a short or long row is that row's problem, not the file's
 	c.ReuseRecord = true
-	return &Reader{src: src, csv: c, norm: newNormalizer(known)}
+	return &Reader{src: src, guard: guard, csv: c, norm: newNormalizer(known)}
 }
 
 // Read returns the next row with its problems. The error is io.EOF after
 // the last row, an EINVALID *communique.Error when the header is missing
-// or wrong, or the error reading the input.
+// or wrong or a row is too long, or the error reading the input.
 func (r *Reader) Read() (*Record, error) {
 	if r.headerErr != nil {
 		return nil, r.headerErr
@@ -69,102 +90,110 @@ func (r *Reader) Read() (*Record, error) {
 		}
 		r.header = true
 	}
-	fields, err := r.csv.Read()
-	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		return &Record{Line: perr.StartLine, Problems: []string{describeParseError(perr)}}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	line, _ := r.csv.FieldPos(0)
-	rec := &Record{Line: line}
-	if len(fields) > 0 {
-		rec.Contact.Email = strings.TrimSpace(fields[0])
-	}
-	if len(fields) != len(Columns) {
-		rec.Problems = []string{fmt.Sprintf("has %d columns, want %d (%s)", len(fields), len(Columns), strings.Join(Columns, ","))}
-		return rec, nil
-	}
-	for i, f := range fields {
-		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
-			rec.Problems = []string{fmt.Sprintf("column %s is not valid UTF-8 text (is the file saved as UTF-8?)", Columns[i])}
-			return rec, nil
-		}
-	}
-	c := &rec.Contact
-	c.Name, c.Kind, c.Organisation, c.Country = fields[1], fields[2], fields[3], fields[4]
-	c.Languages = splitList(fields[5])
-	c.Timezone = fields[6]
-	verified, ok := parseBool(fields[7])
-	if !ok {
-		rec.Problems = append(rec.Problems, fmt.Sprintf("verified %q is not true, false, yes, no, 1 or 0", strings.TrimSpace(fields[7])))
-	}
-	c.Verified = verified
-	c.Regions, c.Countries, c.Topics = splitList(fields[8]), splitList(fields[9]), splitList(fields[10])
-	c.Phone, c.Title = fields[11], fields[12]
-	rec.Problems = append(r.norm.normalize(c), rec.Problems...)
-	return rec, nil
-}
-
-func (r *Reader) readHeader() error {
-	if b, err := r.src.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
-		r.src.Discard(3)
-	}
-	want := strings.Join(Columns, ",")
+	r.guard.next()
 	fields, err := r.csv.Read()
 	var perr *csv.ParseError
 	switch {
-	case errors.Is(err, io.EOF):
-		return r.refuseHeader("the file is empty", 1, "the header "+want+" is missing")
 	case errors.As(err, &perr):
-		return r.refuseHeader("the header is not valid CSV", perr.StartLine, describeParseError(perr))
+		r.lastLine = perr.Line
+		return &Record{Line: perr.StartLine, Problems: []string{describeParseError(perr)}, kind: "csv"}, nil
+	case errors.Is(err, errRowTooLong):
+		r.headerErr = r.tooLong()
+		return nil, r.headerErr
 	case err != nil:
-		return err
+		return nil, err
 	}
-	got := make([]string, len(fields))
-	for i, f := range fields {
-		got[i] = strings.ToLower(strings.TrimSpace(f))
-	}
-	if strings.Join(got, ",") != want {
-		line, _ := r.csv.FieldPos(0)
-		return r.refuseHeader("the header does not name the contact columns", line,
-			fmt.Sprintf("header is %q, want %q", strings.Join(fields, ","), want))
-	}
-	return nil
+	line, _ := r.csv.FieldPos(0)
+	last, _ := r.csv.FieldPos(len(fields) - 1)
+	r.lastLine = last + strings.Count(fields[len(fields)-1], "\n")
+	return r.record(line, fields), nil
 }
 
-func (r *Reader) refuseHeader(msg string, line int, reason string) error {
-	r.headerProblem = &RowError{Line: line, Reason: reason}
-	return &communique.Error{Code: communique.EINVALID, Message: msg, Details: []string{r.headerProblem.String()}}
+// tooLong is the error for a row past MaxRowBytes: the file cannot be
+// read further, since where the next row starts is unknown.
+func (r *Reader) tooLong() error {
+	r.headerProblem = &RowError{Line: r.lastLine + 1,
+		Reason: fmt.Sprintf("the row starting here (or just after) is longer than %d KiB; is a quote left open?", MaxRowBytes>>10)}
+	return &communique.Error{Code: communique.EINVALID, Message: "a row is too long; nothing was imported",
+		Details: []string{r.headerProblem.String()}}
+}
+
+// record turns the cells of the row on line into a contact.
+func (r *Reader) record(line int, fields []string) *Record {
+	rec := &Record{Line: line}
+	if i := r.col["email"]; i < len(fields) {
+		rec.Contact.Email = truncate(strings.TrimSpace(restore(fields[i])), 2*MaxEmailLen)
+	}
+	if len(fields) != len(r.names) {
+		rec.Problems = []string{fmt.Sprintf("has %d columns, want %d (%s)", len(fields), len(r.names), strings.Join(r.names, ","))}
+		rec.kind = "columns"
+		return rec
+	}
+	for i, f := range fields {
+		if bad := checkBytes("column "+r.names[i], f); bad != "" {
+			if strings.HasSuffix(bad, "UTF-8 text") {
+				bad += " (is the file saved as UTF-8?)"
+			}
+			rec.Problems = []string{bad}
+			rec.kind = "text"
+			return rec
+		}
+		fields[i] = restore(f)
+	}
+	get := func(name string) string {
+		if i := r.col[name]; i >= 0 {
+			return fields[i]
+		}
+		return ""
+	}
+	var p []problem
+	c := &rec.Contact
+	c.Name, c.Kind, c.Organisation, c.Country = get("name"), get("kind"), get("organisation"), get("country")
+	c.Languages = splitList(get("languages"))
+	c.Timezone = get("timezone")
+	verified, ok := parseBool(get("verified"))
+	if !ok {
+		p = append(p, problem{"verified", fmt.Sprintf("verified %s is not true, false, yes, no, 1 or 0", quote(strings.TrimSpace(get("verified"))))})
+	}
+	c.Verified = verified
+	c.Regions, c.Countries, c.Topics = splitList(get("regions")), splitList(get("countries")), splitList(get("topics"))
+	c.Phone, c.Title = get("phone"), get("title")
+	c.Status, c.ConsentSource = get("status"), get("consent_source")
+	var bad string
+	if c.ConsentAt, bad = parseConsentAt(get("consent_at")); bad != "" {
+		p = append(p, problem{"consent_at", bad})
+	}
+	p = append(r.norm.normalize(c), p...)
+	switch c.Status {
+	case "", StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusBlocked:
+	default:
+		if checkWord("status", c.Status) == "" {
+			p = append(p, problem{"status", fmt.Sprintf("status %s is not pending, active, unsubscribed, bounced or blocked", quote(c.Status))})
+		}
+	}
+	if len(p) > 0 {
+		rec.Problems, rec.kind = texts(p), p[0].field
+	}
+	return rec
 }
 
 func describeParseError(e *csv.ParseError) string {
 	return fmt.Sprintf("malformed CSV at line %d, column %d: %v", e.Line, e.Column, e.Err)
 }
 
-func splitList(s string) []string {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
-	return strings.Split(s, listSep)
-}
-
-// parseBool reads the verified column; empty means false.
-func parseBool(s string) (value, ok bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "false", "no", "0":
-		return false, true
-	case "true", "yes", "1":
-		return true, true
-	}
-	return false, false
-}
-
-// csvRecord returns c in the order of Columns, reusing buf.
+// csvRecord returns c in the order of ExportColumns, reusing buf, with
+// every cell a spreadsheet would run as a formula neutralised.
 func csvRecord(c *Contact, buf []string) []string {
-	return append(buf[:0], c.Email, c.Name, c.Kind, c.Organisation, c.Country,
+	consentAt := ""
+	if c.ConsentAt != nil {
+		consentAt = c.ConsentAt.UTC().Format(time.RFC3339Nano)
+	}
+	buf = append(buf[:0], c.Email, c.Name, c.Kind, c.Organisation, c.Country,
 		strings.Join(c.Languages, listSep), c.Timezone, strconv.FormatBool(c.Verified),
 		strings.Join(c.Regions, listSep), strings.Join(c.Countries, listSep), strings.Join(c.Topics, listSep),
-		c.Phone, c.Title)
+		c.Phone, c.Title, c.Status, c.ConsentSource, consentAt)
+	for i, s := range buf {
+		buf[i] = neutralise(s)
+	}
+	return buf
 }

@@ -2,9 +2,7 @@ package contacts
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -55,37 +53,4 @@ func GetByEmail(ctx context.Context, q sqlx.QueryerContext, email string) (*Cont
 		return nil, fmt.Errorf("get contact by email: %w", err)
 	}
 	return &c, nil
-}
-
-// Export writes every contact as CSV with a header, in the columns Import
-// reads, streaming rows from the database as it writes them.
-func Export(ctx context.Context, db *sqlx.DB, w io.Writer) error {
-	rows, err := db.QueryxContext(ctx, selectContacts+` ORDER BY c.id`)
-	if err != nil {
-		return fmt.Errorf("export contacts: %w", err)
-	}
-	defer rows.Close()
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
-		return fmt.Errorf("export contacts: %w", err)
-	}
-	var buf []string
-	for rows.Next() {
-		var c Contact
-		if err := rows.StructScan(&c); err != nil {
-			return fmt.Errorf("export contacts: %w", err)
-		}
-		buf = csvRecord(&c, buf)
-		if err := cw.Write(buf); err != nil {
-			return fmt.Errorf("export contacts: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("export contacts: %w", err)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("export contacts: %w", err)
-	}
-	return nil
 }

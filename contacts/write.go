@@ -167,11 +167,11 @@ func normalizeForWrite(ctx context.Context, q sqlx.QueryerContext, c *Contact) e
 	if err != nil {
 		return err
 	}
-	p := newNormalizer(known).normalize(c)
+	p := texts(newNormalizer(known).normalize(c))
 	switch c.Status {
 	case "", StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusBlocked:
 	default:
-		p = append(p, fmt.Sprintf("status %q is not pending, active, unsubscribed, bounced or blocked", c.Status))
+		p = append(p, fmt.Sprintf("status %s is not pending, active, unsubscribed, bounced or blocked", quote(c.Status)))
 	}
 	return communique.Invalid("invalid contact", p)
 }
