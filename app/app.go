@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,27 +40,45 @@ type App struct {
 	cfg Config
 	log *slog.Logger
 
-	DB      *sqlx.DB
-	ns      *server.Server
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	Mailbox *mailbox.Server // dev only
-	relay   *outbox.Relay
-	sched   *releases.Scheduler
-	disp    *dispatcher.Dispatcher
-	httpSrv *http.Server
-	httpLn  net.Listener
-	httpErr chan error
-	metrics *metrics.Metrics
-	from    *mail.Address
-	pools   []*mailer.Pool
-	dkim    *mailer.DKIM
+	// DB is the pool of the API and the public pages; work is the pool of
+	// the dispatcher, relay and scheduler, apart so that neither can
+	// starve the other. They are one pool in a process without the API.
+	DB         *sqlx.DB
+	work       *sqlx.DB
+	ns         *server.Server
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	Mailbox    *mailbox.Server // dev only
+	relay      *outbox.Relay
+	sched      *releases.Scheduler
+	disp       *dispatcher.Dispatcher
+	httpSrv    *http.Server
+	httpLn     net.Listener
+	httpErr    chan error
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+	metrics    *metrics.Metrics
+	from       *mail.Address
+	pools      []*mailer.Pool
+	dkim       *mailer.DKIM
 }
 
 // New returns an App for cfg; nothing runs until Start.
 func New(cfg Config, log *slog.Logger) *App {
 	return &App{cfg: cfg, log: log}
 }
+
+// NATSTokenFile is where the embedded NATS server's client token is kept,
+// or "" when the service uses a server of its own.
+func (a *App) NATSTokenFile() string {
+	if a.ns == nil {
+		return ""
+	}
+	return filepath.Join(a.cfg.DataDir, "nats", "token")
+}
+
+// WorkDB is the pool of the dispatcher, relay and scheduler.
+func (a *App) WorkDB() *sqlx.DB { return a.work }
 
 // Config returns the configuration after Start filled in the defaults.
 func (a *App) Config() Config { return a.cfg }
@@ -82,11 +101,18 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := postgres.Open(ctx, a.cfg.DatabaseURL)
+	db, err := postgres.OpenPool(ctx, a.cfg.DatabaseURL, postgres.Pool{MaxOpen: 24, IdleInTransaction: 10 * time.Minute})
 	if err != nil {
 		return err
 	}
-	a.DB = db
+	a.work, a.DB = db, db
+	if a.cfg.API {
+		// Requests get a statement timeout and give up an idle
+		// transaction: a slow client never holds a connection for long.
+		if a.DB, err = postgres.OpenPool(ctx, a.cfg.DatabaseURL, postgres.Pool{MaxOpen: 20, StatementTimeout: apiStatementTimeout, IdleInTransaction: time.Minute}); err != nil {
+			return err
+		}
+	}
 	if a.cfg.Migrate {
 		n, err := postgres.Migrate(ctx, db)
 		if err != nil {
@@ -129,14 +155,55 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	// Every serving process runs the embargo scheduler: each lift happens
 	// once whatever their number, and one survivor is enough.
-	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: db, Lifted: a.metrics.Lifted}, Logger: a.log}
+	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: a.work, Lifted: a.metrics.Lifted}, Logger: a.log}
 	a.sched.Start(ctx)
 	if a.cfg.API {
-		a.relay = &outbox.Relay{DB: db, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log, Published: a.metrics.EventPublished}
+		a.relay = &outbox.Relay{DB: a.work, DSN: a.cfg.DatabaseURL, JS: a.js, Logger: a.log, Published: a.metrics.EventPublished}
 		a.relay.Start(ctx)
 		a.startHTTP(signer)
 	}
+	return a.startMetrics()
+}
+
+// apiStatementTimeout ends an API request's statement that runs longer;
+// imports set their own, longer, limit for their transaction.
+const apiStatementTimeout = 30 * time.Second
+
+// startMetrics serves /metrics on a listener of its own when
+// COMMUNIQUE_METRICS_ADDR names one other than the HTTP address, so that
+// it can stay on an internal network.
+func (a *App) startMetrics() error {
+	if !a.separateMetrics() {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (COMMUNIQUE_METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
+	}
+	a.metricsLn = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	a.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	go a.metricsSrv.Serve(ln)
+	a.log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	return nil
+}
+
+// separateMetrics reports whether /metrics has a listener of its own: it
+// has one whenever it is set apart from the API's address, and in a
+// process without the API at all.
+func (a *App) separateMetrics() bool {
+	m := a.cfg.MetricsAddr
+	return m != "" && (!a.cfg.API || m != a.cfg.HTTPAddr || strings.HasSuffix(m, ":0"))
+}
+
+// MetricsURL is where /metrics is served, once started.
+func (a *App) MetricsURL() string {
+	if a.metricsLn != nil {
+		return "http://" + a.metricsLn.Addr().String() + "/metrics"
+	}
+	return a.cfg.BaseURL + "/metrics"
 }
 
 // devDefaults fills in what `communique dev` needs for a first look.
@@ -186,13 +253,28 @@ func keptSecret(path string) (string, error) {
 
 func (a *App) startNATS(ctx context.Context) error {
 	if a.cfg.NATSURL == "" {
-		ns, err := events.StartEmbedded(filepath.Join(a.cfg.DataDir, "nats"), -1)
+		dir := filepath.Join(a.cfg.DataDir, "nats")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		// The embedded server listens on loopback, where any local user
+		// could reach it: clients need a token kept in the data directory.
+		token, err := keptSecret(filepath.Join(dir, "token"))
+		if err != nil {
+			return err
+		}
+		ns, err := events.StartEmbedded(dir, -1, token)
 		if err != nil {
 			return err
 		}
 		a.ns = ns
-		a.cfg.NATSURL = ns.ClientURL()
-		a.log.Info("embedded NATS started", "url", a.cfg.NATSURL)
+		a.log.Info("embedded NATS started", "url", ns.ClientURL())
+		u, err := url.Parse(ns.ClientURL())
+		if err != nil {
+			return fmt.Errorf("embedded NATS URL: %w", err)
+		}
+		u.User = url.User(token)
+		a.cfg.NATSURL = u.String()
 	}
 	nc, err := events.Connect(a.cfg.NATSURL, "communique")
 	if err != nil {
@@ -243,7 +325,7 @@ func (a *App) sendMail(ctx context.Context, m *mailer.Message) error {
 
 func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	a.disp = dispatcher.New(dispatcher.Config{
-		DB: a.DB, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
+		DB: a.work, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
 		FromName: a.from.Name, FromEmail: a.from.Address,
 		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
 		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge, DKIM: a.dkim,
@@ -262,7 +344,7 @@ func (a *App) baseURL() string {
 
 func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
-		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics}
+		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics()}
 	if a.from != nil {
 		h.FromName, h.FromEmail = a.from.Name, a.from.Address
 	}
@@ -304,6 +386,9 @@ func (a *App) Close() error {
 	} else if a.httpLn != nil {
 		a.httpLn.Close()
 	}
+	if a.metricsSrv != nil {
+		a.metricsSrv.Close()
+	}
 	if a.sched != nil {
 		a.sched.Stop()
 	}
@@ -324,8 +409,11 @@ func (a *App) Close() error {
 	if a.Mailbox != nil {
 		errs = append(errs, a.Mailbox.Close())
 	}
-	if a.DB != nil {
+	if a.DB != nil && a.DB != a.work {
 		errs = append(errs, a.DB.Close())
+	}
+	if a.work != nil {
+		errs = append(errs, a.work.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/communique/communique/postgres/pgtest"
 )
 
-const token = "test-admin-token"
+const token = "test-admin-token-0123456789abcdef0123"
 
 // bundle is a running service with the real parts around it.
 type bundle struct {
@@ -47,7 +47,7 @@ func setup(t *testing.T, natsURL string, opts ...func(*app.Config)) *bundle {
 		SMTPURL:     "smtp://" + addr + "?tls=none&concurrency=4",
 		From:        "Media Office <media@example.org>",
 		HTTPAddr:    "127.0.0.1:0",
-		Secret:      "test-secret",
+		Secret:      "test-secret-0123456789abcdef0123456789",
 		AdminToken:  token,
 		DataDir:     t.TempDir(),
 		API:         true, Dispatcher: true, Migrate: true,

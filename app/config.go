@@ -28,6 +28,7 @@ type Config struct {
 	Secret       string
 	AdminToken   string
 	DataDir      string
+	MetricsAddr  string
 
 	// Roles, so parts can run apart.
 	API        bool // HTTP API, public pages and the outbox relay
@@ -47,23 +48,35 @@ type Config struct {
 type Setting struct {
 	Env, Flag, Default, Usage string
 	field                     func(*Config) *string
+	// Secret settings never show their value in usage text: a key shows
+	// "(set)", a URL its address with the password hidden.
+	Secret secrecy
 }
+
+type secrecy int
+
+const (
+	public secrecy = iota
+	secretKey
+	secretURL
+)
 
 // Settings lists every environment variable the binary reads.
 func Settings() []Setting {
 	return []Setting{
-		{"COMMUNIQUE_DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/communique?sslmode=disable", "PostgreSQL URL (the database is created if missing)", func(c *Config) *string { return &c.DatabaseURL }},
-		{"COMMUNIQUE_NATS_URL", "nats-url", "", "NATS server URLs, comma-separated; empty runs an embedded server under the data directory", func(c *Config) *string { return &c.NATSURL }},
-		{"COMMUNIQUE_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|starttls|tls&concurrency=N&rate=R, comma-separated", func(c *Config) *string { return &c.SMTPURL }},
-		{"COMMUNIQUE_FROM", "from", "", "sender, e.g. 'Media Office <media@example.org>'", func(c *Config) *string { return &c.From }},
-		{"COMMUNIQUE_BOUNCE_DOMAIN", "bounce-domain", "", "domain of the per-delivery return path (default: the From domain)", func(c *Config) *string { return &c.BounceDomain }},
-		{"COMMUNIQUE_DKIM_KEY_FILE", "dkim-key-file", "", "PEM private key (RSA or Ed25519) for DKIM signing", func(c *Config) *string { return &c.DKIMKeyFile }},
-		{"COMMUNIQUE_DKIM_SELECTOR", "dkim-selector", "", "DKIM selector", func(c *Config) *string { return &c.DKIMSelector }},
-		{"COMMUNIQUE_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "HTTP listen address", func(c *Config) *string { return &c.HTTPAddr }},
-		{"COMMUNIQUE_BASE_URL", "base-url", "", "public URL used in links (default: http:// + the HTTP address)", func(c *Config) *string { return &c.BaseURL }},
-		{"COMMUNIQUE_SECRET", "secret", "", "key for signed links and tokens", func(c *Config) *string { return &c.Secret }},
-		{"COMMUNIQUE_ADMIN_TOKEN", "admin-token", "", "bootstrap API token for an administrator", func(c *Config) *string { return &c.AdminToken }},
-		{"COMMUNIQUE_DATA_DIR", "data-dir", "./data", "local state of embedded parts", func(c *Config) *string { return &c.DataDir }},
+		{"COMMUNIQUE_DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/communique?sslmode=disable", "PostgreSQL URL (the database is created if missing)", func(c *Config) *string { return &c.DatabaseURL }, secretURL},
+		{"COMMUNIQUE_NATS_URL", "nats-url", "", "NATS server URLs, comma-separated; empty runs an embedded server under the data directory", func(c *Config) *string { return &c.NATSURL }, secretURL},
+		{"COMMUNIQUE_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|starttls|tls&concurrency=N&rate=R, comma-separated", func(c *Config) *string { return &c.SMTPURL }, secretURL},
+		{"COMMUNIQUE_FROM", "from", "", "sender, e.g. 'Media Office <media@example.org>'", func(c *Config) *string { return &c.From }, public},
+		{"COMMUNIQUE_BOUNCE_DOMAIN", "bounce-domain", "", "domain of the per-delivery return path (default: the From domain)", func(c *Config) *string { return &c.BounceDomain }, public},
+		{"COMMUNIQUE_DKIM_KEY_FILE", "dkim-key-file", "", "PEM private key (RSA or Ed25519) for DKIM signing", func(c *Config) *string { return &c.DKIMKeyFile }, public},
+		{"COMMUNIQUE_DKIM_SELECTOR", "dkim-selector", "", "DKIM selector", func(c *Config) *string { return &c.DKIMSelector }, public},
+		{"COMMUNIQUE_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "HTTP listen address", func(c *Config) *string { return &c.HTTPAddr }, public},
+		{"COMMUNIQUE_BASE_URL", "base-url", "", "public URL used in links (default: http:// + the HTTP address)", func(c *Config) *string { return &c.BaseURL }, public},
+		{"COMMUNIQUE_SECRET", "secret", "", "key for signed links and tokens, at least 32 bytes (openssl rand -base64 32)", func(c *Config) *string { return &c.Secret }, secretKey},
+		{"COMMUNIQUE_ADMIN_TOKEN", "admin-token", "", "bootstrap API token for an administrator, at least 32 characters (openssl rand -base64 32)", func(c *Config) *string { return &c.AdminToken }, secretKey},
+		{"COMMUNIQUE_DATA_DIR", "data-dir", "./data", "local state of embedded parts", func(c *Config) *string { return &c.DataDir }, public},
+		{"COMMUNIQUE_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (default: the HTTP address)", func(c *Config) *string { return &c.MetricsAddr }, public},
 	}
 }
 
@@ -71,17 +84,78 @@ func Settings() []Setting {
 // environment's value.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for _, s := range Settings() {
-		def := s.Default
+		p := s.field(c)
+		*p = s.Default
 		if v, ok := os.LookupEnv(s.Env); ok {
-			def = v
+			*p = v
 		}
-		fs.StringVar(s.field(c), s.Flag, def, fmt.Sprintf("%s (%s)", s.Usage, s.Env))
+		fs.Var(&settingValue{p: p, secrecy: s.Secret}, s.Flag, fmt.Sprintf("%s (%s)", s.Usage, s.Env))
 	}
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.Lease, "lease", 2*time.Minute, "dispatcher: how long a worker holds the deliveries it is sending; a dead worker's are taken over after it")
 	fs.DurationVar(&c.RetryBase, "retry-base", 30*time.Second, "dispatcher: first retry delay of a deferred delivery, doubling each attempt")
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", 24*time.Hour, "dispatcher: a delivery still deferred after this long fails")
 }
+
+// settingValue is a string flag whose String, which usage text and flag
+// errors print, never shows a secret.
+type settingValue struct {
+	p       *string
+	secrecy secrecy
+}
+
+func (v *settingValue) Set(s string) error { *v.p = s; return nil }
+
+func (v *settingValue) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return redact(*v.p, v.secrecy)
+}
+
+// RedactURL returns URLs (comma-separated) as they may be shown: without
+// their passwords or tokens.
+func RedactURL(urls string) string { return redact(urls, secretURL) }
+
+// redact returns a setting's value as it may be shown: keys as "(set)",
+// URLs without their passwords or tokens.
+func redact(value string, s secrecy) string {
+	switch {
+	case value == "" || s == public:
+		return value
+	case s == secretKey:
+		return "(set)"
+	}
+	parts := strings.Split(value, ",")
+	for i, part := range parts {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil {
+			// An unparsable URL may still hold a password: show nothing of it.
+			parts[i] = "(set)"
+			continue
+		}
+		if u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "(set)")
+			} else if u.Scheme == "nats" || u.Scheme == "tls" {
+				u.User = url.User("(set)") // a NATS token
+			}
+		}
+		q := u.Query()
+		for k := range q {
+			if lk := strings.ToLower(k); strings.Contains(lk, "pass") || strings.Contains(lk, "token") || strings.Contains(lk, "secret") {
+				q.Set(k, "(set)")
+			}
+		}
+		u.RawQuery = q.Encode()
+		parts[i] = strings.Replace(u.String(), "%28set%29", "(set)", -1)
+	}
+	return strings.Join(parts, ",")
+}
+
+// minSecret is the least length of the secret and the admin token: 32
+// bytes, what a random key of 256 bits is worth.
+const minSecret = 32
 
 // Validate checks the configuration for the roles it enables.
 func (c *Config) Validate() error {
@@ -104,8 +178,16 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Sprintf("COMMUNIQUE_FROM %q: %v", c.From, err))
 		}
 	}
-	if !c.Dev && c.Secret == "" && (c.API || c.Dispatcher) {
-		errs = append(errs, "COMMUNIQUE_SECRET (-secret) is required")
+	if !c.Dev && (c.API || c.Dispatcher) {
+		switch {
+		case c.Secret == "":
+			errs = append(errs, "COMMUNIQUE_SECRET (-secret) is required: make one with 'openssl rand -base64 32'")
+		case len(c.Secret) < minSecret:
+			errs = append(errs, fmt.Sprintf("COMMUNIQUE_SECRET (-secret) is %d bytes long; it must be at least %d: make one with 'openssl rand -base64 32'", len(c.Secret), minSecret))
+		}
+		if c.AdminToken != "" && len(c.AdminToken) < minSecret {
+			errs = append(errs, fmt.Sprintf("COMMUNIQUE_ADMIN_TOKEN (-admin-token) is %d characters long; it must be at least %d: make one with 'openssl rand -base64 32'", len(c.AdminToken), minSecret))
+		}
 	}
 	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
 		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")

@@ -75,7 +75,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	}
 
 	cfg := app.Config{DatabaseURL: env["COMMUNIQUE_DATABASE_URL"], NATSURL: env["COMMUNIQUE_NATS_URL"],
-		SMTPURL: env["COMMUNIQUE_SMTP_URL"], From: env["COMMUNIQUE_FROM"], Secret: env["COMMUNIQUE_SECRET"],
+		SMTPURL: env["COMMUNIQUE_SMTP_URL"], From: env["COMMUNIQUE_FROM"], Secret: env["COMMUNIQUE_SECRET"], AdminToken: env["COMMUNIQUE_ADMIN_TOKEN"],
 		BaseURL: env["COMMUNIQUE_BASE_URL"], API: true, Dispatcher: true}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("compose configuration is refused: %v", err)

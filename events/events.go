@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -75,7 +76,7 @@ func Connect(urls, name string) (*nats.Conn, error) {
 		nats.RetryOnFailedConnect(false),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", urls, err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(urls), err)
 	}
 	return nc, nil
 }
@@ -116,4 +117,18 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return fmt.Errorf("set up stream %s: %w", cfg.Name, err)
 	}
 	return nil
+}
+
+// redactURLs hides the credentials of NATS URLs for errors and logs.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = url.User("(set)")
+			parts[i] = strings.Replace(u.String(), "%28set%29", "(set)", 1)
+		} else if err != nil {
+			parts[i] = "(unparsable URL)"
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -18,13 +18,35 @@ import (
 // Open connects to the database at dsn, creating the database first when it
 // does not exist, and checks the connection.
 func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
-	db, err := connect(ctx, dsn)
+	return OpenPool(ctx, dsn, Pool{})
+}
+
+// Pool shapes a connection pool: its size and the session settings every
+// connection starts with.
+type Pool struct {
+	// MaxOpen bounds the pool's connections (20 when zero).
+	MaxOpen int
+	// StatementTimeout and IdleInTransaction, when set, end a statement
+	// or an idle transaction that runs longer, so a slow client cannot
+	// hold a connection for ever.
+	StatementTimeout, IdleInTransaction time.Duration
+}
+
+// OpenPool is Open with a pool shaped by p. Pools opened apart from one
+// another cannot starve each other: the dispatcher keeps sending however
+// many slow requests hold the API's.
+func OpenPool(ctx context.Context, dsn string, p Pool) (*sqlx.DB, error) {
+	dsn, err := withSettings(dsn, p)
+	if err != nil {
+		return nil, err
+	}
+	db, err := connect(ctx, dsn, p)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "3D000" { // invalid_catalog_name
 		if err := createDatabase(ctx, dsn); err != nil {
 			return nil, err
 		}
-		db, err = connect(ctx, dsn)
+		db, err = connect(ctx, dsn, p)
 	}
 	if err != nil {
 		return nil, err
@@ -32,13 +54,53 @@ func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	return db, nil
 }
 
-func connect(ctx context.Context, dsn string) (*sqlx.DB, error) {
+// withSettings adds p's session settings to dsn as run-time parameters,
+// which the server applies to every connection at start-up; settings the
+// URL already gives are left as they are.
+func withSettings(dsn string, p Pool) (string, error) {
+	set := map[string]time.Duration{"statement_timeout": p.StatementTimeout, "idle_in_transaction_session_timeout": p.IdleInTransaction}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("database URL: %w", redactURLError(err))
+		}
+		q := u.Query()
+		for k, d := range set {
+			if d > 0 && !q.Has(k) {
+				q.Set(k, fmt.Sprint(d.Milliseconds()))
+			}
+		}
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	for k, d := range set {
+		if d > 0 && !strings.Contains(dsn, k+"=") {
+			dsn += fmt.Sprintf(" %s=%d", k, d.Milliseconds())
+		}
+	}
+	return dsn, nil
+}
+
+// redactURLError drops the URL from a parse error: it may hold a password.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func connect(ctx context.Context, dsn string, p Pool) (*sqlx.DB, error) {
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	maxOpen := p.MaxOpen
+	if maxOpen <= 0 {
+		maxOpen = 20
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(min(10, maxOpen))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -62,7 +124,7 @@ func createDatabase(ctx context.Context, dsn string) error {
 	}
 	admin := *u
 	admin.Path = "/postgres"
-	db, err := connect(ctx, admin.String())
+	db, err := connect(ctx, admin.String(), Pool{MaxOpen: 1})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func startService(t *testing.T, cfg app.Config) *service {
 	}
 	cfg.From = "Media Office <media@example.org>"
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.Secret, cfg.AdminToken = "secret", "token"
+	cfg.Secret, cfg.AdminToken = testSecret, "resilience-admin-token-0123456789abcdef"
 	cfg.DataDir = t.TempDir()
 	cfg.API, cfg.Migrate = true, true
 	if cfg.Lease == 0 {
@@ -172,7 +172,7 @@ type dispatcher struct {
 func startDispatcher(t *testing.T, s *service, smtpURL string, extra ...string) *dispatcher {
 	t.Helper()
 	args := append([]string{"dispatch", "-database-url", s.dsn, "-nats-url", s.app.NATSURL(),
-		"-smtp-url", smtpURL, "-from", "Media Office <media@example.org>", "-secret", "secret",
+		"-smtp-url", smtpURL, "-from", "Media Office <media@example.org>", "-secret", testSecret,
 		"-lease", "3s", "-retry-base", "200ms", "-log-level", "warn"}, extra...)
 	cmd := exec.Command(binary, args...)
 	out := &strings.Builder{}
@@ -189,3 +189,6 @@ func startDispatcher(t *testing.T, s *service, smtpURL string, extra ...string) 
 	})
 	return d
 }
+
+// testSecret is long enough for serve and dispatch, which refuse a short one.
+const testSecret = "resilience-secret-0123456789abcdef0123"

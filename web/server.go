@@ -43,6 +43,9 @@ type Handler struct {
 	BaseURL string
 	// Metrics are served at /metrics and count requests, when set.
 	Metrics *metrics.Metrics
+	// MetricsElsewhere keeps /metrics off these routes, for a service
+	// that serves it on a listener of its own.
+	MetricsElsewhere bool
 }
 
 // maxBody bounds JSON request bodies; CSV imports get their own limit.
@@ -63,7 +66,7 @@ func (h *Handler) Routes() http.Handler {
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", h.readyz)
-	if h.Metrics != nil {
+	if h.Metrics != nil && !h.MetricsElsewhere {
 		mux.Handle("GET /metrics", h.Metrics.Handler())
 	}
 	if h.Dev != nil {

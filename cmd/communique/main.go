@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -53,6 +55,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	cmd, rest := args[0], args[1:]
+	if subs, ok := subcommands[cmd]; ok {
+		// Settle help and unknown subcommands before a command opens the
+		// database, which it would create if missing.
+		if len(rest) == 0 || isHelp(rest[0]) {
+			w := stderr
+			if len(rest) > 0 {
+				w = stdout
+			}
+			fmt.Fprint(w, groupUsage(cmd))
+			if len(rest) == 0 {
+				return fmt.Errorf("%s: want a subcommand: %s", cmd, strings.Join(subs, ", "))
+			}
+			return nil
+		}
+		if !slices.Contains(subs, rest[0]) {
+			fmt.Fprint(stderr, groupUsage(cmd))
+			return fmt.Errorf("%s: unknown subcommand %q", cmd, rest[0])
+		}
+	}
 	switch cmd {
 	case "dev":
 		return runServer(ctx, "dev", rest, stdout, stderr)
@@ -75,6 +96,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// subcommands lists the subcommands of each command that has them.
+var subcommands = map[string][]string{
+	"contacts":  {"import", "export"},
+	"releases":  {"create", "list", "publish", "status", "watch", "lift", "postpone", "recall", "correct", "delete"},
+	"taxonomy":  {"export", "import"},
+	"templates": {"preview"},
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// groupUsage is the part of the usage text about one command.
+func groupUsage(cmd string) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  "+cmd+" ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\nRun 'communique " + cmd + " SUBCOMMAND -h' for its flags.\n")
+	return b.String()
 }
 
 func newLogger(w io.Writer, level string, text bool) (*slog.Logger, error) {

@@ -85,5 +85,15 @@ Publish the demo release and watch the mailbox fill:
   curl -s -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/report
 
 Stop with Ctrl-C.
-`, a.URL(), c.AdminToken, a.NATSURL(), demo.ReleaseID(context.Background(), a.DB))
+`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB))
+}
+
+// natsLine shows the NATS server in use without its credentials, and where
+// the embedded server's token is kept.
+func natsLine(a *app.App) string {
+	s := app.RedactURL(a.NATSURL())
+	if f := a.NATSTokenFile(); f != "" {
+		s += " (token in " + f + ")"
+	}
+	return s
 }

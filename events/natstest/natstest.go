@@ -18,7 +18,7 @@ import (
 // returns its URL.
 func Embedded(t testing.TB) string {
 	t.Helper()
-	ns, err := events.StartEmbedded(t.TempDir(), -1)
+	ns, err := events.StartEmbedded(t.TempDir(), -1, "")
 	if err != nil {
 		t.Fatalf("natstest: %v", err)
 	}
