@@ -159,10 +159,8 @@ func (r *Reader) record(line int, fields []string) *Record {
 	c.Regions, c.Countries, c.Topics = splitList(get("regions")), splitList(get("countries")), splitList(get("topics"))
 	c.Phone, c.Title = get("phone"), get("title")
 	c.Status, c.ConsentSource = get("status"), get("consent_source")
-	var bad string
-	if c.ConsentAt, bad = parseConsentAt(get("consent_at")); bad != "" {
-		p = append(p, problem{"consent_at", bad})
-	}
+	consentAt, badTime := parseConsentAt(get("consent_at"))
+	c.ConsentAt = consentAt
 	p = append(r.norm.normalize(c), p...)
 	switch c.Status {
 	case "", StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusBlocked:
@@ -170,6 +168,9 @@ func (r *Reader) record(line int, fields []string) *Record {
 		if checkWord("status", c.Status) == "" {
 			p = append(p, problem{"status", fmt.Sprintf("status %s is not pending, active, unsubscribed, bounced or blocked", quote(c.Status))})
 		}
+	}
+	if badTime != "" {
+		p = append(p, problem{"consent_at", badTime})
 	}
 	if len(p) > 0 {
 		rec.Problems, rec.kind = texts(p), p[0].field

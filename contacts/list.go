@@ -24,7 +24,8 @@ type Filter struct {
 	// Query matches a part of the address, name or organisation, ignoring
 	// case.
 	Query string
-	// Limit caps the page: DefaultLimit when 0, at most MaxLimit.
+	// Limit caps the page: DefaultLimit when 0; more than MaxLimit is
+	// an error.
 	Limit int
 	// AfterID pages by id: the page starts after this contact.
 	AfterID int64
@@ -114,6 +115,9 @@ func ListPage(ctx context.Context, q sqlx.QueryerContext, f Filter) (*Page, erro
 	if f.Limit < 0 || f.AfterID < 0 {
 		problems = append(problems, "limit and after must not be negative")
 	}
+	if f.Limit > MaxLimit {
+		problems = append(problems, fmt.Sprintf("limit: %d is more than the maximum, %d", f.Limit, MaxLimit))
+	}
 	if err := communique.Invalid("invalid contact filter", problems); err != nil {
 		return nil, err
 	}
@@ -121,7 +125,6 @@ func ListPage(ctx context.Context, q sqlx.QueryerContext, f Filter) (*Page, erro
 	if limit == 0 {
 		limit = DefaultLimit
 	}
-	limit = min(limit, MaxLimit)
 	add("c.id > ?", f.AfterID)
 	args = append(args, limit+1)
 

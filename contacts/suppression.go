@@ -123,7 +123,8 @@ type SuppressionFilter struct {
 	Reason string
 	// Query matches a part of the address, ignoring case.
 	Query string
-	// Limit caps the page: DefaultLimit when 0, at most MaxLimit.
+	// Limit caps the page: DefaultLimit when 0; more than MaxLimit is
+	// an error.
 	Limit int
 	// After pages by address: the page starts after this one.
 	After string
@@ -147,6 +148,9 @@ func ListSuppressions(ctx context.Context, q sqlx.QueryerContext, f SuppressionF
 	if f.Limit < 0 {
 		p = append(p, "limit must not be negative")
 	}
+	if f.Limit > MaxLimit {
+		p = append(p, fmt.Sprintf("limit: %d is more than the maximum, %d", f.Limit, MaxLimit))
+	}
 	if err := communique.Invalid("invalid suppression filter", p); err != nil {
 		return nil, err
 	}
@@ -154,7 +158,6 @@ func ListSuppressions(ctx context.Context, q sqlx.QueryerContext, f SuppressionF
 	if limit == 0 {
 		limit = DefaultLimit
 	}
-	limit = min(limit, MaxLimit)
 	out := &SuppressionPage{Suppressions: []Suppression{}}
 	err := sqlx.SelectContext(ctx, q, &out.Suppressions, `
 		SELECT email, reason, detail, created_at FROM suppressions
