@@ -227,4 +227,3 @@ func TestImportSemicolonSeparated(t *testing.T) {
 		t.Errorf("contact %+v", c)
 	}
 }
-
