@@ -37,6 +37,14 @@ type Options struct {
 	Reject func(from, to string) *smtp.SMTPError
 	// Logger receives errors from SMTP connections; nil discards them.
 	Logger *slog.Logger
+	// IdleTimeout is how long a connection may wait between commands
+	// before the server says "421 4.4.2" and hangs up, as every real
+	// server does; 0 means the five minutes RFC 5321 asks for. Tests
+	// shorten it to make clients meet the closed connection.
+	IdleTimeout time.Duration
+	// NoSMTPUTF8 stops offering SMTPUTF8 (RFC 6531), like the many relays
+	// that do not, so that clients can be seen to cope.
+	NoSMTPUTF8 bool
 }
 
 // Server is an SMTP server on a TCP address, keeping received messages in
@@ -44,6 +52,7 @@ type Options struct {
 type Server struct {
 	limit  int
 	logger *slog.Logger
+	opts   Options
 
 	// mu guards the messages and the reject hook.
 	mu       sync.Mutex
@@ -70,6 +79,7 @@ func New(opts Options) *Server {
 	return &Server{
 		limit:   opts.Limit,
 		logger:  logger,
+		opts:    opts,
 		reject:  opts.Reject,
 		arrived: make(chan struct{}),
 	}

@@ -28,8 +28,11 @@ func newSMTPServer(s *Server) *smtp.Server {
 	srv.MaxMessageBytes = maxMessageBytes
 	srv.MaxRecipients = maxRecipients
 	srv.ReadTimeout = readTimeout
+	if s.opts.IdleTimeout > 0 {
+		srv.ReadTimeout = s.opts.IdleTimeout
+	}
 	srv.WriteTimeout = writeTimeout
-	srv.EnableSMTPUTF8 = true
+	srv.EnableSMTPUTF8 = !s.opts.NoSMTPUTF8
 	srv.ErrorLog = smtpLogger{s.logger}
 	return srv
 }
