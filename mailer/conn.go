@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -60,14 +61,22 @@ func (p *Pool) timeout() time.Duration {
 	return 30 * time.Second
 }
 
-// Conn is one SMTP connection, opened on first use and kept open across
-// sends; it is not safe for concurrent use.
+// Conn is one SMTP connection, opened on first use, kept open across
+// sends and opened again whenever the server drops it; it is not safe for
+// concurrent use.
 type Conn struct {
 	pool       *Pool
 	client     *mail.Client // dials, secures and authenticates
 	sc         *smtp.Client // the open connection, nil when closed
 	pipelining bool
 	utf8       bool
+	// tcp is the socket of the last dial (except with implicit TLS, which
+	// go-mail dials itself): go-mail leaves it open when EHLO, STARTTLS or
+	// AUTH fail, and only we can close it.
+	tcp net.Conn
+	// lastUsed is when the server last answered us: past idleCheck, the
+	// connection is checked before it carries a message.
+	lastUsed time.Time
 }
 
 // Conn returns a new, not yet connected, connection of the pool.
@@ -100,6 +109,9 @@ func (c *Conn) newClient() error {
 	if t.TLS != "none" {
 		opts = append(opts, mail.WithTLSConfig(&tls.Config{ServerName: t.Host, MinVersion: tls.VersionTLS12}))
 	}
+	if t.TLS != "tls" {
+		opts = append(opts, mail.WithDialContextFunc(c.dialTCP))
+	}
 	if t.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(t.Username), mail.WithPassword(t.Password))
 	}
@@ -128,11 +140,24 @@ func classify(code int, enhanced string) string {
 	}
 }
 
+// dialTCP dials for go-mail, keeping the socket so that a dial that fails
+// half-way can be closed.
+func (c *Conn) dialTCP(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	c.tcp = conn
+	return conn, err
+}
+
 // Close closes the connection; safe to call more than once.
 func (c *Conn) Close() {
 	if c.sc != nil {
 		c.sc.Close()
 		c.sc = nil
+	}
+	if c.tcp != nil {
+		c.tcp.Close()
+		c.tcp = nil
 	}
 }
 

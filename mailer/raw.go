@@ -1,14 +1,13 @@
 package mailer
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
-	"strings"
+	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Raw is a message ready for the wire: its envelope and its bytes, with
@@ -20,55 +19,119 @@ type Raw struct {
 	Data     []byte
 }
 
-// SendRaw sends msgs in order over the connection, dialling first if
-// needed, and returns one Result per message. Where the server offers
-// PIPELINING, MAIL, RCPT and DATA go in one write (RFC 2920): one round
-// trip per message instead of four. Like Send, it closes a connection
-// that breaks and reports the messages after the break as Unsent.
+// Servers close connections that stay idle (Postfix after 300 s by
+// default, go-smtp after its ReadTimeout, providers sooner), saying 421
+// to nobody. A connection idle for longer than idleCheck is probed with a
+// NOOP, answered within probeTimeout, before it carries a message, so the
+// message goes out at once on a new connection instead of failing.
+const (
+	idleCheck    = 2 * time.Second
+	probeTimeout = 3 * time.Second
+)
+
+// SendRaw sends msgs in order over the connection and returns one Result
+// per message; see SendInto.
 func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 	results := make([]Result, len(msgs))
-	if c.sc == nil {
-		if err := c.dialRaw(ctx); err != nil {
-			for i := range results {
-				results[i] = Result{Status: Deferred, Reply: err.Error()}
-			}
-			return results
-		}
-	}
-	broken := false
-	for i, m := range msgs {
-		if broken || ctx.Err() != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: connection lost or shutting down"}
-			continue
-		}
-		if err := c.pool.limiter.Wait(ctx); err != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
-			continue
-		}
-		// go-mail sets the connection's deadline when it dials; each
-		// message gets the timeout afresh, or a busy connection would die
-		// of old age mid-release.
-		if err := c.sc.UpdateDeadline(c.pool.timeout()); err != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: " + err.Error()}
-			broken = true
-			continue
-		}
-		start := time.Now()
-		results[i] = c.sendRaw(m)
-		if c.pool.Observe != nil {
-			c.pool.Observe(results[i].Status, time.Since(start))
-		}
-		if results[i].Code == 0 && results[i].Status != Sent {
-			broken = true
-		}
-	}
-	if broken {
-		c.Close()
-	}
+	c.SendInto(ctx, msgs, results)
 	return results
 }
 
-func (c *Conn) dialRaw(ctx context.Context) error {
+// SendInto sends msgs in order over the connection, dialling when there is
+// none, and sets results[i] as soon as message i's outcome is known: a
+// caller recovering from a panic can tell which messages the server
+// answered. Where the server offers PIPELINING, MAIL, RCPT and DATA go in
+// one write (RFC 2920): one round trip per message instead of four.
+//
+// A connection that breaks is replaced for the next message. A message
+// that could not have been accepted when the connection broke (nothing
+// after its final dot was lost) is sent once more at once on a new
+// connection; one whose final dot went out is deferred, never sent twice
+// at once. When the server cannot be reached, or fails again on a new
+// connection, the messages left are deferred without trying. Messages not
+// started when ctx ends are Unsent. len(results) must be len(msgs).
+func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
+	var down string // why the server is failing, once it is
+	for i, m := range msgs {
+		if ctx.Err() != nil {
+			results[i] = Result{Status: Unsent, Reply: "not attempted: shutting down or past its deadline"}
+			continue
+		}
+		if down != "" {
+			results[i] = Result{Status: Deferred, Reply: "not attempted: " + down}
+			continue
+		}
+		start := time.Now()
+		r, failing := c.send(ctx, m)
+		results[i] = r
+		if failing {
+			down = r.Reply
+		}
+		if r.Status != Unsent && c.pool.Observe != nil {
+			c.pool.Observe(r.Status, time.Since(start))
+		}
+	}
+}
+
+// send sends one message, once more on a new connection if the first one
+// turned out dead before the message could have been accepted. failing
+// reports a server that cannot be reached or failed twice in a row.
+func (c *Conn) send(ctx context.Context, m Raw) (r Result, failing bool) {
+	for try := 0; ; try++ {
+		if err := c.pool.limiter.Wait(ctx); err != nil {
+			if try > 0 {
+				return r, false // the first try's outcome stands
+			}
+			return Result{Status: Unsent, Reply: "not attempted: " + err.Error()}, false
+		}
+		if err := c.ready(ctx); err != nil {
+			return dialResult(c.pool.Target, err), true
+		}
+		var lost *lostConn
+		r, lost = c.transact(m)
+		if lost == nil {
+			c.lastUsed = time.Now()
+			return r, false
+		}
+		c.Close()
+		if !lost.retry {
+			return r, false
+		}
+		if try > 0 {
+			return r, true
+		}
+		if ctx.Err() != nil {
+			return r, false
+		}
+	}
+}
+
+// ready makes sure there is a connection worth using, probing one that
+// has been idle.
+func (c *Conn) ready(ctx context.Context) error {
+	if c.sc != nil && time.Since(c.lastUsed) > idleCheck && !c.alive() {
+		c.Close()
+	}
+	if c.sc != nil {
+		return nil
+	}
+	return c.dial(ctx)
+}
+
+// alive sends a NOOP: a server that closed the connection meanwhile
+// answers with what it said on leaving (its 421), or not at all.
+func (c *Conn) alive() bool {
+	if err := c.sc.UpdateDeadline(min(c.pool.timeout(), probeTimeout)); err != nil {
+		return false
+	}
+	if err := c.sc.Noop(); err != nil {
+		return false
+	}
+	c.lastUsed = time.Now()
+	return true
+}
+
+func (c *Conn) dial(ctx context.Context) error {
 	if c.client == nil {
 		if err := c.newClient(); err != nil {
 			return err
@@ -76,146 +139,25 @@ func (c *Conn) dialRaw(ctx context.Context) error {
 	}
 	sc, err := c.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", c.pool.Target, err)
+		c.Close()
+		return err
 	}
 	c.sc = sc
 	c.pipelining, _ = sc.Extension("PIPELINING")
 	c.utf8, _ = sc.Extension("SMTPUTF8")
+	c.lastUsed = time.Now()
 	return nil
 }
 
-func (c *Conn) sendRaw(m Raw) Result {
-	if strings.ContainsAny(m.From+m.To, "\r\n<>") {
-		return Result{Status: Failed, Reply: "envelope address contains a forbidden character"}
-	}
-	mailCmd := "MAIL FROM:<" + m.From + ">"
-	if c.utf8 && !isASCII(m.From+m.To) {
-		mailCmd += " SMTPUTF8"
-	}
-	rcptCmd := "RCPT TO:<" + m.To + ">"
-	t := c.sc.Text
-	if c.pipelining {
-		if err := t.PrintfLine("%s\r\n%s\r\nDATA", mailCmd, rcptCmd); err != nil {
-			return connResult(err)
-		}
-		// Read all three answers: the server sends them whatever happened.
-		_, _, mailErr := t.ReadResponse(250)
-		_, _, rcptErr := t.ReadResponse(25)
-		_, _, dataErr := t.ReadResponse(354)
-		if err := firstErr(mailErr, rcptErr, dataErr); err != nil {
-			if dataErr == nil {
-				// DATA was accepted although an earlier command failed:
-				// end the empty message so the dialogue stays in step.
-				t.PrintfLine(".")
-				t.ReadResponse(250)
-			}
-			return c.refused(err)
-		}
-	} else {
-		for _, step := range []struct {
-			cmd  string
-			code int
-		}{{mailCmd, 250}, {rcptCmd, 25}, {"DATA", 354}} {
-			id, err := t.Cmd("%s", step.cmd)
-			if err != nil {
-				return connResult(err)
-			}
-			t.StartResponse(id)
-			_, _, err = t.ReadResponse(step.code)
-			t.EndResponse(id)
-			if err != nil {
-				return c.refused(err)
-			}
-		}
-	}
-	if err := writeDotStuffed(t, m.Data); err != nil {
-		return connResult(err)
-	}
-	_, reply, err := t.ReadResponse(250)
-	if err != nil {
-		return c.refused(err)
-	}
-	return Result{Status: Sent, Code: 250, Reply: strings.TrimSpace(reply)}
-}
-
-// refused turns an SMTP error reply into a Result, resetting the
-// transaction so the next message starts clean.
-func (c *Conn) refused(err error) Result {
+// dialResult defers a message for a connection that could not be opened,
+// with the server's reply when it gave one (a 421 greeting, a refused
+// STARTTLS).
+func dialResult(t Target, err error) Result {
+	where := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 	var tpe *textproto.Error
-	if !errors.As(err, &tpe) {
-		return connResult(err)
+	if errors.As(err, &tpe) {
+		return Result{Status: Deferred, Code: tpe.Code, Enhanced: enhancedOf(tpe.Msg),
+			Reply: truncate(fmt.Sprintf("%d %s (connecting to %s)", tpe.Code, tpe.Msg, where))}
 	}
-	if err := c.sc.Reset(); err != nil {
-		c.Close()
-	}
-	enhanced := ""
-	if f := strings.Fields(tpe.Msg); len(f) > 0 && isEnhanced(f[0]) {
-		enhanced = f[0]
-	}
-	reply := fmt.Sprintf("%d %s", tpe.Code, tpe.Msg)
-	if len(reply) > 500 {
-		reply = reply[:500]
-	}
-	return Result{Status: classify(tpe.Code, enhanced), Code: tpe.Code, Enhanced: enhanced, Reply: reply}
-}
-
-func connResult(err error) Result {
-	return Result{Status: Deferred, Reply: fmt.Sprint(err)}
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-// writeDotStuffed writes data as the body of DATA: a line starting with
-// "." gets another, and the message ends with CRLF "." CRLF.
-func writeDotStuffed(t *textproto.Conn, data []byte) error {
-	w := t.W
-	atLineStart := true
-	for len(data) > 0 {
-		if atLineStart && data[0] == '.' {
-			w.WriteByte('.')
-		}
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			w.Write(data)
-			atLineStart = false
-			break
-		}
-		w.Write(data[:i+1])
-		data = data[i+1:]
-		atLineStart = true
-	}
-	if !atLineStart {
-		w.WriteString("\r\n")
-	}
-	w.WriteString(".\r\n")
-	return w.Flush()
-}
-
-func isEnhanced(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || (parts[0] != "2" && parts[0] != "4" && parts[0] != "5") {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	return Result{Status: Deferred, Reply: truncate(fmt.Sprintf("connect to %s: %v", where, err))}
 }
