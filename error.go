@@ -15,6 +15,12 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAUTHORIZED = "unauthorized"
 	EINTERNAL     = "internal"
+	// EUNAVAILABLE: a server the service relies on (the SMTP relay)
+	// refused or failed the request; the message says which and why.
+	EUNAVAILABLE = "unavailable"
+	// EBUSY: the service runs as many of these requests as it allows at
+	// once; the client should try again later.
+	EBUSY = "busy"
 )
 
 // Error is an error a user can act on: its Message and Details are safe to

@@ -25,6 +25,8 @@ Commands:
   migrate                      apply database migrations and exit
   contacts import FILE.csv     import contacts (-skip-invalid keeps the good rows)
   contacts export              write all contacts as CSV to standard output
+  taxonomy export              write the custom regions and the topics as JSON to standard output
+  taxonomy import FILE.json    add the regions and topics of an export (what exists as is stays)
   releases create FILE.json    create a draft release, print its id
   releases publish ID          publish a release
   releases status ID           print a release's delivery report
@@ -33,6 +35,13 @@ Commands:
   releases postpone ID TIME    move an embargo to TIME (RFC 3339)
   releases recall ID           recall a release: "please disregard" to those who got it
   releases correct ID FILE     send corrected translations ({"translations": {...}})
+  users add EMAIL -role ROLE   create a user (admin, editor, press_officer, viewer); prints a one-time sign-in link
+  users list                   list the users
+  users disable EMAIL          disable a user: their sessions and tokens stop working
+  tokens create -user EMAIL -name NAME [-role R] [-expires 90d]
+                               create an API token; prints it once, as the last word
+  tokens list                  list the live tokens (prefix, owner, role, last use)
+  tokens revoke NAME           revoke a token
   templates preview            write a release's message as .eml (-release ID -lang L -message M -o FILE)
 
 Run 'communique COMMAND -h' for a command's flags.
@@ -89,6 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReleases(ctx, rest, stdout, stderr)
 	case "templates":
 		return runTemplates(ctx, rest, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, stdout, stderr)
+	case "tokens":
+		return runTokens(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -101,7 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // subcommands lists the subcommands of each command that has them.
 var subcommands = map[string][]string{
 	"contacts":  {"import", "export"},
-	"releases":  {"create", "list", "publish", "status", "watch", "lift", "postpone", "recall", "correct", "delete"},
+	"releases":  {"create", "edit", "delete", "list", "publish", "status", "watch", "audience", "lift", "postpone", "recall", "correct"},
+	"users":     {"add", "list", "disable"},
+	"tokens":    {"create", "list", "revoke"},
 	"taxonomy":  {"export", "import"},
 	"templates": {"preview"},
 }
@@ -118,8 +133,12 @@ func isHelp(arg string) bool {
 func groupUsage(cmd string) string {
 	var b strings.Builder
 	b.WriteString("Usage:\n")
+	in := false
 	for _, line := range strings.Split(usage, "\n") {
-		if strings.HasPrefix(line, "  "+cmd+" ") {
+		// A long command's description goes on an indented line of its own.
+		cont := in && strings.HasPrefix(line, "        ")
+		in = strings.HasPrefix(line, "  "+cmd+" ") || cont
+		if in {
 			b.WriteString(line + "\n")
 		}
 	}

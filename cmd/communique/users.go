@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/app"
+	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/users"
+)
+
+// signInLinkTTL is how long the link printed by `users add` works.
+const signInLinkTTL = 72 * time.Hour
+
+// runUsers serves `communique users add|list|disable`.
+func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub := args[0]
+	fs := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	role := fs.String("role", "", "add: admin, editor, press_officer or viewer (required)")
+	name := fs.String("name", "", "add: the user's name")
+	lang := fs.String("lang", "en", "add: the language of the user's pages (en, fr, es, ar)")
+	if err := parseInterspersed(fs, args[1:]); err != nil {
+		return err
+	}
+	want := map[string]int{"add": 1, "list": 0, "disable": 1}[sub]
+	if fs.NArg() != want {
+		return fmt.Errorf("users %s: want %s", sub, map[string]string{"add": "EMAIL -role ROLE", "list": "no argument", "disable": "EMAIL"}[sub])
+	}
+	db, err := openConfigured(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "add":
+		if *role == "" {
+			return fmt.Errorf("users add: -role is required (admin, editor, press_officer or viewer)")
+		}
+		u, err := users.Create(ctx, db, users.NewUser{Email: fs.Arg(0), Name: *name, Role: users.Role(*role), UILanguage: *lang})
+		if err != nil {
+			return describe(err)
+		}
+		tok, err := users.IssueLink(ctx, db, u.ID, users.SignInLink, signInLinkTTL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s (%s); this sign-in link works once, for %d hours:\n%s\n", u.Email, u.Role, int(signInLinkTTL.Hours()), signInURL(cfg, tok))
+	case "list":
+		list, err := users.List(ctx, db)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tEMAIL\tNAME\tROLE\tSTATUS\tCREATED")
+		for _, u := range list {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Status, u.CreatedAt.UTC().Format(time.DateOnly))
+		}
+		return w.Flush()
+	case "disable":
+		u, err := users.Disable(ctx, db, fs.Arg(0))
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "disabled %s; their sessions and tokens no longer work\n", u.Email)
+	}
+	return nil
+}
+
+// signInURL is the page where a new user sets a password.
+func signInURL(cfg app.Config, tok string) string {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = "http://" + cfg.HTTPAddr
+	}
+	return base + "/office/welcome/" + tok
+}
+
+// runTokens serves `communique tokens create|list|revoke`.
+func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub := args[0]
+	fs := flag.NewFlagSet("tokens "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	user := fs.String("user", "", "create: the owner's address (required); list: only theirs")
+	name := fs.String("name", "", "create: the token's name, as the audit log shows it (required)")
+	role := fs.String("role", "", "create: the token's role, no higher than its owner's (default: the owner's)")
+	expires := fs.String("expires", "", "create: lifetime such as 90d or 12h (default: no expiry)")
+	if err := parseInterspersed(fs, args[1:]); err != nil {
+		return err
+	}
+	want := map[string]int{"create": 0, "list": 0, "revoke": 1}[sub]
+	if fs.NArg() != want {
+		return fmt.Errorf("tokens %s: want %s", sub, map[string]string{"create": "-user EMAIL -name NAME", "list": "no argument", "revoke": "NAME"}[sub])
+	}
+	ttl, err := users.ParseTTL(*expires)
+	if err != nil {
+		return fmt.Errorf("tokens %s: -expires %w", sub, err)
+	}
+	if sub == "create" && (*user == "" || *name == "") {
+		return fmt.Errorf("tokens create: -user EMAIL and -name NAME are required")
+	}
+	db, err := openConfigured(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "create":
+		u, err := users.ByEmail(ctx, db, *user)
+		if err != nil {
+			return describe(err)
+		}
+		t, secret, err := users.CreateToken(ctx, db, users.NewToken{UserID: u.ID, Name: *name, Role: users.Role(*role), TTL: ttl})
+		if err != nil {
+			return describe(err)
+		}
+		exp := "never expires"
+		if t.ExpiresAt != nil {
+			exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		// The token is the last word: scripts take it with awk '{print $NF}'.
+		fmt.Fprintf(stdout, "token %s for %s (%s, %s), shown once: %s\n", t.Name, u.Email, t.Role, exp, secret)
+	case "list":
+		f := users.TokenFilter{}
+		if *user != "" {
+			u, err := users.ByEmail(ctx, db, *user)
+			if err != nil {
+				return describe(err)
+			}
+			f.UserID = u.ID
+		}
+		list, err := users.ListTokens(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tPREFIX\tUSER\tROLE\tCREATED\tEXPIRES\tLAST USED")
+		for _, t := range list {
+			fmt.Fprintf(w, "%s\t%s…\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Prefix, t.UserEmail, t.Role, day(&t.CreatedAt), day(t.ExpiresAt), day(t.LastUsedAt))
+		}
+		return w.Flush()
+	case "revoke":
+		t, err := users.RevokeTokenNamed(ctx, db, fs.Arg(0))
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "revoked token %s (%s…)\n", t.Name, t.Prefix)
+	}
+	return nil
+}
+
+func day(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// parseInterspersed parses flags wherever they stand among the
+// arguments, as in `users add EMAIL -role editor`.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, rest...))
+}
+
+// openConfigured opens the database of cfg, which must have the schema
+// this binary expects.
+func openConfigured(ctx context.Context, cfg app.Config) (*sqlx.DB, error) {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.CheckVersion(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
