@@ -3,6 +3,7 @@ package templates
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"regexp"
@@ -22,6 +23,7 @@ type Overrides struct {
 	sets     map[overrideKey]*messageTemplates
 	problems []string
 	key      string
+	lim      *limits // overrideLimits when nil
 }
 
 type overrideKey struct{ message, lang string }
@@ -34,6 +36,14 @@ func (ov Overrides) Key() string { return ov.key }
 // changed what templates may use); the built-in templates serve in their
 // place.
 func (ov Overrides) Problems() []string { return ov.problems }
+
+// limits returns the limits overrides render under.
+func (ov Overrides) limits() limits {
+	if ov.lim != nil {
+		return *ov.lim
+	}
+	return overrideLimits
+}
 
 // lookup returns the override for message in lang, or in lang's base
 // language ("fr" serves "fr-CA"), or nil.
@@ -87,8 +97,10 @@ const maxSource = 256 << 10
 
 // compile parses src as message's templates, release messages with the
 // built-in layout available, and checks that they use nothing but fields,
-// the allowed functions and non-recursive template calls. A problem is an
-// EINVALID error with one detail per problem, naming the part and line.
+// the allowed functions and non-recursive template calls, within the
+// static limits of override_cost.go; then it instruments them for the
+// render budget (budget.go). A problem is an EINVALID error with one
+// detail per problem, naming the part and line.
 func compile(message string, src Source) (*messageTemplates, error) {
 	var details []string
 	for _, p := range []struct{ name, s string }{{"subject", src.Subject}, {"text", src.Text}, {"html", src.HTML}} {
@@ -105,18 +117,18 @@ func compile(message string, src Source) (*messageTemplates, error) {
 
 	mt := &messageTemplates{message: message, textEntry: "text", htmlEntry: "html", override: true}
 	var err error
-	mt.subject, err = texttemplate.New("subject").Funcs(textFuncs).Parse(src.Subject)
+	mt.subject, err = texttemplate.New("subject").Funcs(textFuncs).Funcs(stepFuncs).Parse(src.Subject)
 	if err != nil {
 		details = append(details, describeTemplateError(err))
 	} else {
-		details = append(details, checkTextTemplates(mt.subject)...)
+		details = append(details, checkTextTemplates("subject", mt.subject)...)
 	}
 
 	layout := Layout{}
 	if isVariant(message) {
 		layout = BuiltinLayout()
 	}
-	mt.text = texttemplate.New("text").Funcs(textFuncs)
+	mt.text = texttemplate.New("text").Funcs(textFuncs).Funcs(stepFuncs)
 	if layout.Text != "" {
 		if _, err := mt.text.New("layout.txt.tmpl").Parse(layout.Text); err != nil {
 			return nil, fmt.Errorf("templates: built-in text layout: %w", err)
@@ -125,10 +137,10 @@ func compile(message string, src Source) (*messageTemplates, error) {
 	if _, err := mt.text.Parse(src.Text); err != nil {
 		details = append(details, describeTemplateError(err))
 	} else {
-		details = append(details, checkTextTemplates(mt.text)...)
+		details = append(details, checkTextTemplates("text", mt.text)...)
 	}
 
-	mt.html = htmltemplate.New("html").Funcs(htmlFuncs)
+	mt.html = htmltemplate.New("html").Funcs(htmlFuncs).Funcs(htmltemplate.FuncMap(stepFuncs))
 	if layout.HTML != "" {
 		if _, err := mt.html.New("layout.html.tmpl").Parse(layout.HTML); err != nil {
 			return nil, fmt.Errorf("templates: built-in HTML layout: %w", err)
@@ -137,13 +149,26 @@ func compile(message string, src Source) (*messageTemplates, error) {
 	if _, err := mt.html.Parse(src.HTML); err != nil {
 		details = append(details, describeTemplateError(err))
 	} else {
-		details = append(details, checkHTMLTemplates(mt.html)...)
+		details = append(details, checkHTMLTemplates("html", mt.html)...)
 	}
 	if len(details) > 0 {
 		return nil, communique.Invalid("invalid template", details)
 	}
+	for _, x := range mt.subject.Templates() {
+		instrument(x.Tree)
+	}
+	for _, x := range mt.text.Templates() {
+		instrument(x.Tree)
+	}
+	for _, x := range mt.html.Templates() {
+		instrument(x.Tree)
+	}
 	return mt, nil
 }
+
+// stepFuncs make the parsed templates executable as they are (the built-in
+// ones run so); an administrator's run on clones where stepFunc counts.
+var stepFuncs = texttemplate.FuncMap{stepFunc: noStep}
 
 // templateErrorRE matches text/template and html/template error locations:
 // "template: html:12:5: …" or "html/template:html:12:5: …".
@@ -155,6 +180,10 @@ var typeNameRE = regexp.MustCompile(`\s*in type \*?[\w.]+`)
 
 // describeTemplateError turns a template error into "part: line N: reason".
 func describeTemplateError(err error) string {
+	var be *budgetError
+	if errors.As(err, &be) {
+		return be.Error()
+	}
 	msg := err.Error()
 	m := templateErrorRE.FindStringSubmatch(msg)
 	if m == nil {

@@ -24,31 +24,31 @@ var allowedBuiltins = map[string]bool{
 // allowedFuncs are ours (see textFuncs and htmlFuncs), minus call.
 var allowedFuncs = map[string]bool{"wrap": true, "underline": true, "commaJoin": true, "joinWith": true}
 
-func checkTextTemplates(t *texttemplate.Template) []string {
+func checkTextTemplates(part string, t *texttemplate.Template) []string {
 	trees := map[string]*parse.Tree{}
 	for _, x := range t.Templates() {
 		if x.Tree != nil {
 			trees[x.Name()] = x.Tree
 		}
 	}
-	return checkTrees(trees)
+	return checkTrees(part, t.Name(), trees)
 }
 
-func checkHTMLTemplates(t *htmltemplate.Template) []string {
+func checkHTMLTemplates(part string, t *htmltemplate.Template) []string {
 	trees := map[string]*parse.Tree{}
 	for _, x := range t.Templates() {
 		if x.Tree != nil {
 			trees[x.Name()] = x.Tree
 		}
 	}
-	return checkTrees(trees)
+	return checkTrees(part, t.Name(), trees)
 }
 
 // checkTrees walks every template of a set. Besides the function list, it
 // refuses what could run without end: ranging over anything but a field
 // (so never over a number, since no field is one), and template calls
-// that recurse.
-func checkTrees(trees map[string]*parse.Tree) []string {
+// that recurse; then what would run too long from entry (checkCost).
+func checkTrees(part, entry string, trees map[string]*parse.Tree) []string {
 	var problems []string
 	calls := map[string][]string{}
 	for name, tr := range trees {
@@ -58,9 +58,9 @@ func checkTrees(trees map[string]*parse.Tree) []string {
 		calls[name] = c.calls
 	}
 	if cycle := findCycle(calls); cycle != "" {
-		problems = append(problems, "templates call themselves: "+cycle)
+		return append(problems, "templates call themselves: "+cycle)
 	}
-	return problems
+	return append(problems, checkCost(part, trees, entry)...)
 }
 
 type treeChecker struct {

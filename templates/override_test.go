@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func builtinSource(t *testing.T, message string) Source {
 func TestBuiltinsPassOverrideChecks(t *testing.T) {
 	for _, m := range Messages() {
 		for _, lang := range append(Languages(), "pt-BR") {
-			if err := CheckOverride(m, lang, builtinSource(t, m)); err != nil {
+			if err := CheckOverride(context.Background(), m, lang, builtinSource(t, m)); err != nil {
 				t.Errorf("%s/%s: %v", m, lang, err)
 			}
 		}
@@ -51,7 +52,7 @@ func TestCheckOverrideRefuses(t *testing.T) {
 		"mutual recursion":   {VariantPublic, Source{"{{.Title}}", `{{define "a"}}{{template "b" .}}{{end}}{{define "b"}}{{template "a" .}}{{end}}x`, html}, "templates call themselves"},
 		"undefined template": {VariantPublic, Source{"{{.Title}}", `{{template "nope" .}}`, html}, `template "nope" not defined`},
 		"too large output": {VariantPublic, Source{"{{.Title}}", strings.Repeat("{{.BodyText}}{{.BodyText}}{{.BodyText}}{{.BodyText}}", 2000), html},
-			"output larger than"},
+			"text: output exceeds 262144 bytes besides the release body"},
 		"name in a script":     {VariantPublic, Source{"{{.Title}}", "x", "<script>var n = {{.Recipient.Name}};</script>"}, "html: a personal field is inside <script>"},
 		"name in an onclick":   {VariantPublic, Source{"{{.Title}}", "x", `<a onclick="f({{.Recipient.Name}})">x</a>`}, `in the "onclick" attribute`},
 		"name in a style":      {VariantPublic, Source{"{{.Title}}", "x", `<p style="color:{{.Recipient.Name}}">x</p>`}, `in the "style" attribute`},
@@ -61,7 +62,7 @@ func TestCheckOverrideRefuses(t *testing.T) {
 		"first contact always": {VariantPublic, Source{"{{(index .Contacts 0).Name}}", "x", html}, "index out of range"},
 		"confirmation field":   {MessageConfirmation, Source{"{{.Title}}", "x", "<p>x</p>"}, "can't evaluate field Title"},
 	} {
-		err := CheckOverride(tc.message, "fr", tc.src)
+		err := CheckOverride(context.Background(), tc.message, "fr", tc.src)
 		var e *communique.Error
 		if !errors.As(err, &e) || e.Code != communique.EINVALID {
 			t.Errorf("%s: err = %v, want EINVALID", name, err)
@@ -88,7 +89,7 @@ func TestCheckOverrideAccepts(t *testing.T) {
 		"contacts":     {VariantRecall, Source{"{{.L.Recalled}}: {{.Title}}", "{{range $i, $c := .Contacts}}{{$c.Name}}{{end}}", "<ul>{{range $.Contacts}}<li>{{.Name}}</li>{{end}}</ul>"}},
 		"confirmation": {MessageConfirmation, Source{"Confirm, {{.Name}}", "{{.ConfirmURL}}", `<a href="{{.ConfirmURL}}">{{.L.ConfirmButton}}</a>`}},
 	} {
-		if err := CheckOverride(tc.message, "fr", tc.src); err != nil {
+		if err := CheckOverride(context.Background(), tc.message, "fr", tc.src); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

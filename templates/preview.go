@@ -72,7 +72,7 @@ func LoadPreview(ctx context.Context, q sqlx.QueryerContext, ov Overrides, id in
 	if rel.PublishedAt != nil {
 		r.PublishedAt = *rel.PublishedAt
 	}
-	p, err := PrepareWith(ov, message, r)
+	p, err := PrepareContext(ctx, ov, message, r)
 	if err != nil {
 		return nil, err
 	}

@@ -58,9 +58,11 @@ func ParseKey(message, lang string) (string, string, error) {
 
 // CheckOverride compiles src as the override of message in lang and
 // renders it against the sample release, complete and with every optional
-// field empty, for every kind of recipient. Any problem is an EINVALID
-// error with one detail per problem, naming the part and the line.
-func CheckOverride(message, lang string, src Source) error {
+// field empty, for every kind of recipient, under the render budget. Any
+// problem is an EINVALID error with one detail per problem, naming the
+// part and the line, or the bound passed. When ctx ends, the check stops
+// and returns ctx's error.
+func CheckOverride(ctx context.Context, message, lang string, src Source) error {
 	mt, err := compile(message, src)
 	if err != nil {
 		return err
@@ -80,10 +82,13 @@ func CheckOverride(message, lang string, src Source) error {
 			if err != nil {
 				return fmt.Errorf("templates: sample release: %w", err)
 			}
-			if err := p.render(mt, v); err != nil {
+			if err := p.render(ctx, mt, v, overrideLimits); err != nil {
 				details = append(details, describeTemplateError(err))
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("templates: check of %s/%s: %w", message, lang, err)
 	}
 	return communique.Invalid("invalid template", dedupe(details))
 }
@@ -108,7 +113,7 @@ func SaveOverride(ctx context.Context, db sqlx.QueryerContext, message, lang str
 	if err != nil {
 		return false, err
 	}
-	if err := CheckOverride(message, lang, src); err != nil {
+	if err := CheckOverride(ctx, message, lang, src); err != nil {
 		return false, err
 	}
 	// xmax is 0 on a freshly inserted row and set on an updated one.

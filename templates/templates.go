@@ -14,6 +14,7 @@
 package templates
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -117,19 +118,27 @@ const maxPart = 4 << 20
 
 // Prepare renders r for variant with the built-in templates; see PrepareWith.
 func Prepare(variant string, r Release) (*Prepared, error) {
-	return PrepareWith(Overrides{}, variant, r)
+	return PrepareContext(context.Background(), Overrides{}, variant, r)
 }
 
-// PrepareWith renders r for variant with ov's template for the variant and
-// r's language if there is one, else the built-in. The expensive work
+// PrepareWith is PrepareContext without a context.
+func PrepareWith(ov Overrides, variant string, r Release) (*Prepared, error) {
+	return PrepareContext(context.Background(), ov, variant, r)
+}
+
+// PrepareContext renders r for variant with ov's template for the variant
+// and r's language if there is one, else the built-in. The expensive work
 // (Markdown, sanitizing, templates) happens here. Bad input (an unknown
 // variant, a malformed language, an empty title, a missing date or lift
 // time) is an EINVALID error.
 //
-// An override that fails on this release (saved overrides render a sample
-// release, but real data can differ) does not stop the message: the
-// built-in template renders it, and OverrideError reports the failure.
-func PrepareWith(ov Overrides, variant string, r Release) (*Prepared, error) {
+// An override runs under a budget of steps, output bytes and time (see
+// overrideLimits). One that fails on this release or passes its budget
+// (saved overrides render a sample release, but real data can differ)
+// does not stop the message: the built-in template renders it, and
+// OverrideError reports why. When ctx ends, rendering stops and ctx's
+// error is returned.
+func PrepareContext(ctx context.Context, ov Overrides, variant string, r Release) (*Prepared, error) {
 	builtin, err := builtinTemplates(variant)
 	if err != nil {
 		return nil, err
@@ -139,14 +148,17 @@ func PrepareWith(ov Overrides, variant string, r Release) (*Prepared, error) {
 		return nil, err
 	}
 	if mt := ov.lookup(variant, v.Lang); mt != nil {
-		err := p.render(mt, v)
+		err := p.render(ctx, mt, v, ov.limits())
 		if err == nil {
 			return p, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("templates: release %d, %s/%s: %w", r.ID, variant, v.Lang, ctx.Err())
 		}
 		p.overrideErr = fmt.Errorf("templates: override %s/%s on release %d: %w", variant, mt.lang, r.ID, err)
 		p.text, p.html = [forms]layout{}, [forms]layout{}
 	}
-	if err := p.render(builtin, v); err != nil {
+	if err := p.render(ctx, builtin, v, builtinLimits); err != nil {
 		return nil, fmt.Errorf("templates: release %d, %s/%s: %w", r.ID, variant, v.Lang, err)
 	}
 	return p, nil
@@ -216,14 +228,21 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 	return v, p, nil
 }
 
-// render executes the templates: the subject once, the parts once per form.
-func (p *Prepared) render(mt *messageTemplates, v *view) error {
-	b := &limitedBuilder{max: maxPart}
-	v.Recipient = recipientView{} // the subject is shared: no personal field
-	if err := mt.subject.Execute(b, v); err != nil {
-		return fmt.Errorf("subject: %w", err)
+// render executes the templates under lim: the subject once, the parts
+// once per form.
+func (p *Prepared) render(ctx context.Context, mt *messageTemplates, v *view, lim limits) error {
+	b := newBudget(ctx, lim)
+	mt, err := mt.budgeted(b)
+	if err != nil {
+		return err
 	}
-	subject := oneLine(b.String())
+	w := &writer{b: b}
+	v.Recipient = recipientView{} // the subject is shared: no personal field
+	b.start("subject", 0)
+	if err := b.result(mt.subject.Execute(w, v)); err != nil {
+		return partError("subject", err)
+	}
+	subject := oneLine(w.String())
 	if subject == "" {
 		return errors.New("subject: renders empty")
 	}
@@ -234,29 +253,41 @@ func (p *Prepared) render(mt *messageTemplates, v *view) error {
 			continue // no recipient can have this form
 		}
 		v.Recipient = placeholders(f, !p.previousLift.IsZero())
-		b.Reset()
-		if err := mt.text.ExecuteTemplate(b, mt.textEntry, v); err != nil {
-			return fmt.Errorf("text: %w", err)
+		w.Reset()
+		b.start("text", len(v.BodyText))
+		if err := b.result(mt.text.ExecuteTemplate(w, mt.textEntry, v)); err != nil {
+			return partError("text", err)
 		}
 		var err error
-		if p.text[f], err = cut(b.String(), intern); err != nil {
+		if p.text[f], err = cut(w.String(), intern); err != nil {
 			return fmt.Errorf("text: %w", err)
 		}
-		b.Reset()
-		if err := mt.html.ExecuteTemplate(b, mt.htmlEntry, v); err != nil {
-			return fmt.Errorf("html: %w", err)
+		w.Reset()
+		b.start("html", len(v.BodyHTML))
+		if err := b.result(mt.html.ExecuteTemplate(w, mt.htmlEntry, v)); err != nil {
+			return partError("html", err)
 		}
 		if mt.override {
-			if err := checkMarkers(b.String()); err != nil {
+			if err := checkMarkers(w.String()); err != nil {
 				return fmt.Errorf("html: %w", err)
 			}
 		}
-		if p.html[f], err = cut(b.String(), intern); err != nil {
+		if p.html[f], err = cut(w.String(), intern); err != nil {
 			return fmt.Errorf("html: %w", err)
 		}
 	}
 	p.subject = subject
 	return nil
+}
+
+// partError names the part an execution error happened in, unless it
+// already does (a bound passed) or is the context's.
+func partError(part string, err error) error {
+	var be *budgetError
+	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", part, err)
 }
 
 // Language returns the BCP 47 tag the message is in, in canonical form.
