@@ -45,8 +45,9 @@ func (h *Handler) getTemplate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // putTemplate saves an override once it has parsed and rendered the
-// sample release; a broken one is refused with the part, line and reason
-// of each problem.
+// sample release within the render budget; a broken or costly one is
+// refused with the part and line, or the bound it passed, of each
+// problem. The check stops when the request ends.
 func (h *Handler) putTemplate(w http.ResponseWriter, r *http.Request) error {
 	message, lang, err := templates.ParseKey(r.PathValue("message"), r.PathValue("lang"))
 	if err != nil {
@@ -99,7 +100,11 @@ func (h *Handler) deleteTemplate(w http.ResponseWriter, r *http.Request) error {
 // lacks shows what its readers get, the original), ?tz= (the reader's
 // time zone for embargo times, UTC by default), ?name= (the greeting's
 // name) and ?format=text for the plain-text part. Content-Language says
-// which translation it is.
+// which translation it is; X-Communique-Override-Error, why an
+// administrator's template did not render it (a bound of the render
+// budget passed, or a field the release lacks), in which case the
+// built-in did, as it would for the readers. Rendering stops when the
+// request ends.
 func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -128,9 +133,12 @@ func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	hd := w.Header()
 	if err := pv.OverrideError(); err != nil {
-		// The preview shows the built-in, as recipients would get it.
+		// The preview shows the built-in, as recipients would get it, and
+		// tells the press office why.
 		h.Logger.Warn("template override failed on release", "release_id", id, "error", err)
+		hd.Set("X-Communique-Override-Error", mime.QEncoding.Encode("utf-8", err.Error()))
 	}
 	rc := templates.Recipient{
 		Name: q.Get("name"), Email: "journalist@example.com", TimeZone: tz,
@@ -138,7 +146,6 @@ func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	}
 	text, html := pv.Personalize(rc)
 
-	hd := w.Header()
 	hd.Set("Content-Language", pv.Language())
 	hd.Set("X-Content-Type-Options", "nosniff")
 	// The subject is not in either part; a UI shows it from here.

@@ -293,3 +293,100 @@ func createReleaseSlug(t *testing.T, db *sqlx.DB, slug string) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Templates that would burn the server's CPU are refused when saved, at
+// once and with the bound they pass; one that passes the check but meets
+// a release it cannot render within the budget is stopped, and the
+// preview shows the built-in and says why.
+func TestTemplateOverrideBudget(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	builtin := b.getBuiltin(t, "public")
+
+	// 20 defines each calling the previous twice: about 1.3 KB, and a
+	// million calls.
+	var chain strings.Builder
+	chain.WriteString(`{{define "d0"}}{{.Title}}{{end}}`)
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&chain, `{{define "d%d"}}{{template "d%d" .}}{{template "d%d" .}}{{end}}`, i, i-1, i-1)
+	}
+	chain.WriteString(`{{template "d20" .}}`)
+	var bomb strings.Builder
+	bomb.WriteString(`{{$a0 := joinWith .Title .Title .Title}}`)
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&bomb, `{{$a%d := joinWith $a%d $a%d $a%d}}`, i, i-1, i-1, i-1)
+	}
+	for _, c := range []struct {
+		name string
+		src  templates.Source
+		want string
+	}{
+		{"define chain", templates.Source{Subject: "{{.Title}}", Text: chain.String(), HTML: builtin.HTML},
+			"text: line 1: template calls nest 22 deep (text → d20 → d19 → … → d1 → d0); at most 10"},
+		{"five nested ranges", templates.Source{Subject: "{{.Title}}", Text: "x",
+			HTML: strings.Repeat("{{range $.Contacts}}", 5) + "{{.Name}}" + strings.Repeat("{{end}}", 5)},
+			"html: line 1: ranges nest 5 deep; at most 2"},
+		{"output", templates.Source{Subject: "{{.Title}}", Text: strings.Repeat("{{.BodyText}}", 400), HTML: builtin.HTML},
+			"text: output exceeds 262144 bytes besides the release body"},
+		{"function results", templates.Source{Subject: "{{.Title}}", Text: bomb.String(), HTML: builtin.HTML},
+			"text: function results exceed 262144 bytes besides the release body"},
+	} {
+		start := time.Now()
+		res := b.do(t, "PUT", "/api/v1/templates/public/en", c.src)
+		took := time.Since(start)
+		var eb errorBody
+		res.json(t, &eb)
+		if res.status != 422 || !strings.Contains(strings.Join(eb.Details, "\n"), c.want) {
+			t.Errorf("%s: %d %+v, want 422 with %q", c.name, res.status, eb, c.want)
+		}
+		if took > time.Second {
+			t.Errorf("%s: refused after %v, want under a second", c.name, took)
+		}
+	}
+
+	// Two ranges deep passes on the sample's two press contacts...
+	loop := templates.Source{Subject: "{{.Title}}",
+		Text: "{{range .Contacts}}{{range $.Contacts}}{{end}}{{end}}{{.BodyText}}", HTML: builtin.HTML}
+	if res := b.do(t, "PUT", "/api/v1/templates/public/en", loop); res.status != 201 {
+		t.Fatalf("PUT: %d %s", res.status, res.body)
+	}
+	// ...and meets a release with 400 of them: 160,000 iterations a part.
+	ctx := context.Background()
+	if _, err := b.db.ExecContext(ctx, `
+		INSERT INTO contacts (email, kind, name, title, organisation)
+		SELECT 'officer' || g || '@example.org', 'press_officer', 'Officer ' || g, 'Press officer', 'IMA'
+		FROM generate_series(1, 400) g`); err != nil {
+		t.Fatal(err)
+	}
+	var officers []string
+	for i := 1; i <= 400; i++ {
+		officers = append(officers, fmt.Sprintf("officer%d@example.org", i))
+	}
+	id, err := releases.Create(ctx, b.db, &releases.Release{
+		Slug: "many-contacts", OriginalLanguage: "en",
+		Translations: map[string]releases.Translation{"en": {Title: "Many contacts", Body: "Text."}},
+		Countries:    []string{"MR"}, PressContacts: officers,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := b.do(t, "GET", "/api/v1/releases/"+itoa(id)+"/preview?lang=en&format=text", nil)
+	why, _ := new(mime.WordDecoder).DecodeHeader(res.header.Get("X-Communique-Override-Error"))
+	if res.status != 200 || !strings.Contains(why, "override public/en") ||
+		!(strings.Contains(why, "text: more than 100000 steps") || strings.Contains(why, "rendering took longer than 200ms")) {
+		t.Errorf("preview: %d, override error %q", res.status, why)
+	}
+	if !bytes.Contains(res.body, []byte("Officer 400")) || !bytes.Contains(res.body, []byte("For more information, please contact:")) {
+		t.Errorf("the built-in did not render the preview:\n%.500s", res.body)
+	}
+}
+
+func (b *bundle) getBuiltin(t *testing.T, message string) templates.Template {
+	t.Helper()
+	var tmpl templates.Template
+	b.do(t, "GET", "/api/v1/templates/"+message+"/en", nil).json(t, &tmpl)
+	if tmpl.Origin != "builtin" {
+		t.Fatalf("%s/en is not the built-in: %+v", message, tmpl)
+	}
+	return tmpl
+}
