@@ -3,6 +3,7 @@ package contacts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -40,21 +41,54 @@ const (
 	// belongs to a mission or press officer, who never self-subscribe;
 	// send nothing.
 	RequestRefused RequestOutcome = "refused"
+	// RequestLimited: the address was sent MaxRequestedMails confirmations
+	// within RequestedMailWindow; nothing changed, send nothing.
+	RequestLimited RequestOutcome = "limited"
+)
+
+// At most MaxRequestedMails mails of each kind go to one contact within
+// RequestedMailWindow because someone asked on a public page: whoever
+// asks cannot be told apart from the address's owner, so without a cap
+// anyone could use the service to flood an inbox.
+const (
+	MaxRequestedMails   = 3
+	RequestedMailWindow = 24 * time.Hour
+)
+
+// Kinds of requested mail, counted apart.
+const (
+	mailConfirmation = "confirmation"
+	mailPreferences  = "preferences"
 )
 
 // errNoSubscription is the problem of a subscriber who follows nothing.
 const errNoSubscription = "subscriptions: choose at least one region, country or topic"
+
+func (req *SubscriptionRequest) contact() *Contact {
+	return &Contact{Email: req.Email, Kind: KindJournalist, Name: req.Name, Organisation: req.Organisation,
+		Country: req.Country, Languages: req.Languages, Timezone: req.Timezone,
+		Regions: req.Regions, Countries: req.Countries, Topics: req.Topics}
+}
+
+// CheckSubscription checks req as RequestSubscription does, an EINVALID
+// error naming each bad field, without looking at the address's contact:
+// its answer and the time it takes are the same whoever the address
+// belongs to.
+func CheckSubscription(ctx context.Context, q sqlx.QueryerContext, req SubscriptionRequest) error {
+	return normalizeSubscriber(ctx, q, req.contact())
+}
 
 // RequestSubscription records a request from the public subscribe page. A
 // new address becomes a pending journalist; a pending one, or one that
 // unsubscribed, is updated and made pending again, so subscribing again
 // always needs a new confirmation, and an unsubscribed address stays
 // suppressed until then. Active, suppressed and non-journalist addresses
-// are left as they are. It returns the contact's id (0 when refused).
+// are left as they are, and so is an address that was sent its
+// MaxRequestedMails confirmations in the last RequestedMailWindow. A
+// pending or active outcome counts as one confirmation mail sent. It
+// returns the contact's id (0 when refused).
 func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionRequest) (int64, RequestOutcome, error) {
-	c := &Contact{Email: req.Email, Kind: KindJournalist, Name: req.Name, Organisation: req.Organisation,
-		Country: req.Country, Languages: req.Languages, Timezone: req.Timezone,
-		Regions: req.Regions, Countries: req.Countries, Topics: req.Topics}
+	c := req.contact()
 	if err := normalizeSubscriber(ctx, db, c); err != nil {
 		return 0, "", err
 	}
@@ -92,14 +126,23 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 				return fmt.Errorf("subscribe %s: insert: %w", c.Email, err)
 			}
 			outcome = RequestPending
+			if _, err := countMail(ctx, tx, id, mailConfirmation); err != nil {
+				return err
+			}
 			return replaceSubscriptions(ctx, tx, id, c)
 		case err != nil:
 			return fmt.Errorf("subscribe %s: %w", c.Email, err)
 		}
 		id = cur.ID
-		switch {
-		case cur.Kind != KindJournalist || cur.Status == StatusBounced || cur.Status == StatusBlocked:
+		if cur.Kind != KindJournalist || cur.Status == StatusBounced || cur.Status == StatusBlocked {
 			id, outcome = 0, RequestRefused
+			return nil
+		}
+		switch due, err := countMail(ctx, tx, id, mailConfirmation); {
+		case err != nil:
+			return err
+		case !due:
+			outcome = RequestLimited
 			return nil
 		case cur.Status == StatusActive:
 			outcome = RequestActive
@@ -121,6 +164,58 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 		return 0, "", err
 	}
 	return id, outcome, nil
+}
+
+// RequestPreferencesLink records that contact id asked to be mailed a
+// link to its preferences, and reports whether to send it: not to a
+// contact that receives nothing (unsubscribed, bounced, blocked), nor past
+// MaxRequestedMails such links in RequestedMailWindow. A missing contact
+// is an ENOTFOUND error.
+func RequestPreferencesLink(ctx context.Context, db *sqlx.DB, id int64) (*Contact, bool, error) {
+	due := false
+	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
+		cur, err := lockContact(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Status != StatusActive && cur.Status != StatusPending {
+			return nil
+		}
+		due, err = countMail(ctx, tx, id, mailPreferences)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := Get(ctx, db, id)
+	if err != nil {
+		return nil, false, err
+	}
+	return c, due, nil
+}
+
+// countMail records one requested mail of kind to contact id and reports
+// true, unless the contact had its MaxRequestedMails of that kind within
+// RequestedMailWindow. The caller holds the contact's lock, so two
+// requests cannot both take the last one. Older records go as it looks.
+func countMail(ctx context.Context, tx *sqlx.Tx, id int64, kind string) (bool, error) {
+	window := fmt.Sprintf("%d seconds", int(RequestedMailWindow.Seconds()))
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_mails WHERE contact_id = $1 AND sent_at <= now() - $2::interval`,
+		id, window); err != nil {
+		return false, fmt.Errorf("count %s mails of contact %d: %w", kind, id, err)
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO subscriber_mails (contact_id, kind)
+		SELECT $1, $2 WHERE (SELECT count(*) FROM subscriber_mails WHERE contact_id = $1 AND kind = $2) < $3`,
+		id, kind, MaxRequestedMails)
+	if err != nil {
+		return false, fmt.Errorf("count %s mails of contact %d: %w", kind, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("count %s mails of contact %d: %w", kind, id, err)
+	}
+	return n == 1, nil
 }
 
 // ConfirmOutcome says what a click on a confirmation link did.
