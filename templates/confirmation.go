@@ -17,18 +17,87 @@ type ConfirmationMail struct {
 
 // confirmationView is what the confirmation's templates see.
 type confirmationView struct {
-	Lang       string
-	L          *labels
+	Lang string
+	L    *labels
+	// Name is for administrators' templates only: the built-in ones greet
+	// nobody by name, because the only name known when a confirmation
+	// goes out is whatever the requester typed into the form, and the
+	// organisation's own address must not carry a stranger's words.
 	Name       string
 	ConfirmURL string
 }
 
-// Confirmation renders the subscription confirmation e-mail in lang for a
-// subscriber called name (may be empty), linking to confirmURL. A
-// language without built-in labels gets the English message, and Language
-// says so.
+// Confirmation renders the subscription confirmation e-mail in lang,
+// linking to confirmURL. name reaches only an administrator's template
+// that asks for it; the public pages pass none. A language without
+// built-in labels gets the English message, and Language says so.
 func Confirmation(lang, name, confirmURL string) (*ConfirmationMail, error) {
 	return ConfirmationWith(Overrides{}, lang, name, confirmURL)
+}
+
+// PreferencesLink renders the e-mail that brings a subscriber who asked
+// for it a link to their preferences, in lang: the confirmation's
+// layout with words of its own. Like the confirmation it holds nothing a
+// requester typed.
+func PreferencesLink(lang, preferencesURL string) (*ConfirmationMail, error) {
+	tag, err := language.Parse(lang)
+	if err != nil || tag == language.Und {
+		tag = language.English
+	}
+	base, _ := tag.Base()
+	words, ok := preferencesWords[base.String()]
+	if !ok {
+		tag, words = language.English, preferencesWords[fallbackLabels]
+	}
+	l := *labelsFor(tag)
+	l.ConfirmSubject, l.ConfirmHeading, l.ConfirmText = words.subject, words.heading, words.text
+	l.ConfirmButton, l.ConfirmIgnore = words.button, words.ignore
+	u := oneLine(preferencesURL)
+	if u == "" {
+		return nil, communique.Errorf(communique.EINVALID, "the preferences link is empty")
+	}
+	all, err := builtins()
+	if err != nil {
+		return nil, err
+	}
+	m, err := renderConfirmation(all[MessageConfirmation], &confirmationView{Lang: tag.String(), L: &l, ConfirmURL: u})
+	if err != nil {
+		return nil, fmt.Errorf("templates: preferences link in %s: %w", tag, err)
+	}
+	return m, nil
+}
+
+// preferencesWords are the words of the preferences link's mail, by
+// language, in the register of each language's confirmation.
+var preferencesWords = map[string]struct{ subject, heading, text, button, ignore string }{
+	"en": {
+		subject: "Your link to change what you receive from our press office",
+		heading: "Change your preferences",
+		text:    "You asked for a link to change the press releases you receive at this address: the regions, countries and topics you follow, your languages and your time zone. The link is valid for seven days:",
+		button:  "Change my preferences",
+		ignore:  "If you did not ask for this, ignore this message: nothing will change.",
+	},
+	"fr": {
+		subject: "Votre lien pour modifier ce que vous recevez de notre service de presse",
+		heading: "Modifiez vos préférences",
+		text:    "Vous avez demandé un lien pour modifier les communiqués de presse que vous recevez à cette adresse" + nbsp + ": les régions, les pays et les thèmes que vous suivez, vos langues et votre fuseau horaire. Ce lien est valable sept jours" + nbsp + ":",
+		button:  "Modifier mes préférences",
+		ignore:  "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message" + nbsp + ": rien ne sera modifié.",
+	},
+	"es": {
+		subject: "Su enlace para cambiar lo que recibe de nuestra oficina de prensa",
+		heading: "Cambie sus preferencias",
+		text:    "Ha solicitado un enlace para cambiar los comunicados de prensa que recibe en esta dirección: las regiones, los países y los temas que sigue, sus idiomas y su zona horaria. El enlace es válido durante siete días:",
+		button:  "Cambiar mis preferencias",
+		ignore:  "Si usted no lo ha solicitado, ignore este mensaje: no se cambiará nada.",
+	},
+	"ar": {
+		subject: "رابط تعديل ما تتلقونه من مكتبنا الصحفي",
+		heading: "تعديل التفضيلات",
+		text:    "لقد طلبتم رابطًا لتعديل البيانات الصحفية التي تتلقونها على هذا العنوان: المناطق والبلدان والمواضيع التي تتابعونها، ولغاتكم ومنطقتكم الزمنية. الرابط صالح لمدة سبعة أيام:",
+		button:  "تعديل تفضيلاتي",
+		ignore:  "إذا لم تطلبوا ذلك، فتجاهلوا هذه الرسالة: لن يتغيّر شيء.",
+	},
 }
 
 // ConfirmationWith is Confirmation with ov's template for the language, if
