@@ -269,7 +269,8 @@ func (d *Dispatcher) insertEmbargoRemainder(ctx context.Context, dispatchID, rel
 // embargo change) for those who received it, in the language they read:
 // for an embargo change, those who got the embargoed notice; for a recall,
 // anyone who got any version; for a correction, anyone who got the
-// release itself.
+// release itself in one of the languages it corrects (the dispatch's
+// languages, when set).
 func (d *Dispatcher) insertReceivers(ctx context.Context, dispatchID, releaseID int64, variant string) (int64, error) {
 	sources := map[string][]string{
 		"embargo_changed": {"embargoed"},
@@ -282,7 +283,9 @@ func (d *Dispatcher) insertReceivers(ctx context.Context, dispatchID, releaseID 
 			CASE WHEN sp.email IS NULL THEN 'queued' ELSE 'suppressed' END
 		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
 		LEFT JOIN suppressions sp ON sp.email = lower(d.email)
+		JOIN dispatches f ON f.id = $1
 		WHERE s.release_id = $2 AND s.variant = ANY ($3) AND d.status = 'sent'
+		  AND (f.languages IS NULL OR d.language = ANY (f.languages))
 		ORDER BY d.contact_id, d.id DESC
 		ON CONFLICT (dispatch_id, contact_id) DO NOTHING`, dispatchID, releaseID, pq.Array(sources))
 	if err != nil {

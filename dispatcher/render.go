@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -61,14 +62,9 @@ func newRenderCache(db *sqlx.DB, log *slog.Logger) *renderCache {
 }
 
 func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
-	var meta struct {
-		ReleaseID int64     `db:"release_id"`
-		Variant   string    `db:"variant"`
-		UpdatedAt time.Time `db:"updated_at"`
-		Templates string    `db:"templates"`
-	}
+	var meta dispatchMeta
 	if err := c.db.GetContext(ctx, &meta, `
-		SELECT s.release_id, s.variant, r.updated_at,
+		SELECT s.release_id, s.variant, s.notes, s.reason, r.updated_at,
 			(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates
 		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
 		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
@@ -84,7 +80,7 @@ func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, err
 		c.m[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.r, e.err = c.render(ctx, meta.ReleaseID, meta.Variant) })
+	e.once.Do(func() { e.r, e.err = c.render(ctx, &meta) })
 	if e.err != nil {
 		c.mu.Lock()
 		delete(c.m, key) // let the next batch try again
@@ -93,7 +89,30 @@ func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, err
 	return e.r, e.err
 }
 
-func (c *renderCache) render(ctx context.Context, releaseID int64, variant string) (*rendered, error) {
+// dispatchMeta is what a dispatch adds to its release's text.
+type dispatchMeta struct {
+	ReleaseID int64  `db:"release_id"`
+	Variant   string `db:"variant"`
+	// Notes are a correction's notes by language, Reason a recall's.
+	Notes     jsonNotes `db:"notes"`
+	Reason    string    `db:"reason"`
+	UpdatedAt time.Time `db:"updated_at"`
+	Templates string    `db:"templates"`
+}
+
+// jsonNotes scans a JSON object of strings.
+type jsonNotes map[string]string
+
+func (n *jsonNotes) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok {
+		return fmt.Errorf("notes: want JSON bytes, got %T", src)
+	}
+	return json.Unmarshal(b, (*map[string]string)(n))
+}
+
+func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered, error) {
+	releaseID, variant := meta.ReleaseID, meta.Variant
 	rel, err := releases.Get(ctx, c.db, releaseID)
 	if err != nil {
 		return nil, err
@@ -133,6 +152,7 @@ func (c *renderCache) render(ctx context.Context, releaseID int64, variant strin
 			ID: rel.ID, Slug: rel.Slug, Language: lang,
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
 			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,
+			CorrectionNote: meta.Notes[lang], RecallNote: meta.Reason,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)

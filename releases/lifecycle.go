@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/events"
@@ -37,9 +39,10 @@ func (l *Lifecycle) now() time.Time {
 	return now().UTC().Truncate(time.Microsecond)
 }
 
-// Publish publishes release id with the default clock, as the system.
+// Publish publishes release id with the default clock, as the system,
+// under the same rules as a press officer who sets no option.
 func Publish(ctx context.Context, db *sqlx.DB, id int64) (string, error) {
-	return (&Lifecycle{DB: db}).Publish(ctx, id, "system")
+	return (&Lifecycle{DB: db}).Publish(ctx, id, "system", PublishOptions{})
 }
 
 // locked is the part of a release the life cycle reads, locked for update.
@@ -63,11 +66,25 @@ func lock(ctx context.Context, tx *sqlx.Tx, id int64) (*locked, error) {
 	return &r, nil
 }
 
+// PublishOptions are what a press officer may add to a publication,
+// each overriding a rule that otherwise refuses it.
+type PublishOptions struct {
+	// PublishNow publishes at once, to the public, a release whose
+	// embargo_until has passed; without it such a release is refused,
+	// since its embargo can no longer be honoured as written.
+	PublishNow bool `json:"publish_now"`
+	// AllowEmpty publishes a release that nobody would receive; without
+	// it that is refused, as it usually means a wrong region or topic.
+	AllowEmpty bool `json:"allow_empty"`
+}
+
 // Publish makes a draft release public, or embargoed when its
 // embargo_until is in the future: the embargoed notice goes to the embargo
 // audience at once and the public version at the lift. Publishing a
 // release that is already out changes nothing and reports its status.
-func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string) (string, error) {
+// A past embargo_until and an empty audience are EINVALID errors unless
+// opts overrides them.
+func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string, opts PublishOptions) (string, error) {
 	var status string
 	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
 		r, err := lock(ctx, tx, id)
@@ -82,24 +99,45 @@ func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string) (string
 			return communique.Errorf(communique.ECONFLICT, "release %d was recalled and cannot be published", id)
 		}
 		now := l.now()
-		if r.EmbargoUntil != nil && r.EmbargoUntil.After(now) {
+		details := map[string]any{}
+		if err := checkEmbargo(r.EmbargoUntil, now, opts.PublishNow); err != nil {
+			return err
+		}
+		if r.EmbargoUntil != nil && !r.EmbargoUntil.After(now) {
+			// Published at once, it was never under embargo: the release
+			// no longer claims one.
+			details["embargo_until_ignored"] = r.EmbargoUntil
+			r.EmbargoUntil = nil
+			if _, err := tx.ExecContext(ctx, `UPDATE releases SET embargo_until = NULL WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("drop the past embargo of release %d: %w", id, err)
+			}
+		}
+		embargoed := r.EmbargoUntil != nil
+		if !opts.AllowEmpty {
+			if err := checkAudience(ctx, tx, id, embargoed); err != nil {
+				return err
+			}
+		}
+		if embargoed {
 			status = StatusEmbargoed
 			if _, err := tx.ExecContext(ctx, `UPDATE releases SET status = 'embargoed', updated_at = $2 WHERE id = $1`, id, now); err != nil {
 				return fmt.Errorf("embargo release %d: %w", id, err)
 			}
-			if err := dispatch(ctx, tx, r, "embargoed", 0, events.SubjectEmbargoed, "release.embargoed", now); err != nil {
+			if err := dispatch(ctx, tx, r, "embargoed", 0, events.SubjectEmbargoed, "release.embargoed", now, followUp{}); err != nil {
 				return err
 			}
-			return audit(ctx, tx, actor, "publish", id, map[string]any{"status": status, "embargo_until": r.EmbargoUntil})
+			details["status"], details["embargo_until"] = status, r.EmbargoUntil
+			return audit(ctx, tx, actor, "publish", id, details)
 		}
 		status = StatusPublished
 		if _, err := tx.ExecContext(ctx, `UPDATE releases SET status = 'published', published_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
 			return fmt.Errorf("publish release %d: %w", id, err)
 		}
-		if err := dispatch(ctx, tx, r, "public", 0, events.SubjectPublished, "release.published", now); err != nil {
+		if err := dispatch(ctx, tx, r, "public", 0, events.SubjectPublished, "release.published", now, followUp{}); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "publish", id, map[string]any{"status": status})
+		details["status"] = status
+		return audit(ctx, tx, actor, "publish", id, details)
 	})
 	return status, err
 }
@@ -185,7 +223,7 @@ func lift(ctx context.Context, tx *sqlx.Tx, r *locked, now time.Time, actor, act
 		r.ID, now); err != nil {
 		return fmt.Errorf("cancel embargoed notices of release %d: %w", r.ID, err)
 	}
-	if err := dispatch(ctx, tx, r, "public", 0, events.SubjectLifted, "release.lifted", now); err != nil {
+	if err := dispatch(ctx, tx, r, "public", 0, events.SubjectLifted, "release.lifted", now, followUp{}); err != nil {
 		return err
 	}
 	return audit(ctx, tx, actor, action, r.ID, map[string]any{"embargo_until": r.EmbargoUntil, "lifted_at": now})
@@ -215,7 +253,7 @@ func (l *Lifecycle) Postpone(ctx context.Context, id int64, until time.Time, act
 			return fmt.Errorf("postpone release %d: %w", id, err)
 		}
 		r.EmbargoUntil = &until
-		if err := dispatch(ctx, tx, r, "embargo_changed", r.Revision, events.SubjectPostponed, "release.postponed", now); err != nil {
+		if err := dispatch(ctx, tx, r, "embargo_changed", r.Revision, events.SubjectPostponed, "release.postponed", now, followUp{}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, actor, "postpone", id, map[string]any{"from": previous, "to": until})
@@ -224,8 +262,12 @@ func (l *Lifecycle) Postpone(ctx context.Context, id int64, until time.Time, act
 
 // Recall withdraws an embargoed or published release: sends not yet made
 // stop, and everyone who received any version gets a "please disregard"
-// notice; nobody else hears of it.
-func (l *Lifecycle) Recall(ctx context.Context, id int64, actor string) error {
+// notice, which gives reason when there is one; nobody else hears of it.
+func (l *Lifecycle) Recall(ctx context.Context, id int64, reason, actor string) error {
+	reason = strings.TrimSpace(reason)
+	if len(reason) > maxNote {
+		return communique.Invalid("invalid recall", []string{fmt.Sprintf("reason: longer than %d bytes", maxNote)})
+	}
 	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
 		r, err := lock(ctx, tx, id)
 		if err != nil {
@@ -250,69 +292,45 @@ func (l *Lifecycle) Recall(ctx context.Context, id int64, actor string) error {
 			UPDATE dispatches SET status = 'done' WHERE release_id = $1 AND status = 'pending'`, id); err != nil {
 			return fmt.Errorf("stop planning of release %d: %w", id, err)
 		}
-		if err := dispatch(ctx, tx, r, "recall", 0, events.SubjectRecalled, "release.recalled", now); err != nil {
+		if err := dispatch(ctx, tx, r, "recall", 0, events.SubjectRecalled, "release.recalled", now, followUp{reason: reason}); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "recall", id, map[string]any{"status_before": r.Status})
+		details := map[string]any{"status_before": r.Status}
+		if reason != "" {
+			details["reason"] = reason
+		}
+		return audit(ctx, tx, actor, "recall", id, details)
 	})
 }
 
-// Correct replaces a release's text with corrected translations and sends
-// the corrected text, marked as corrected, to everyone who received it.
-// Recipients not yet reached simply get the corrected text.
-func (l *Lifecycle) Correct(ctx context.Context, id int64, translations map[string]Translation, actor string) error {
-	if len(translations) == 0 {
-		return communique.Invalid("invalid correction", []string{"translations: at least one is required"})
-	}
-	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		r, err := lock(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if r.Status != StatusPublished {
-			// An embargoed release is changed by recalling it, or by
-			// correcting it once lifted: a correction mail must never
-			// carry embargoed text without the embargo marker.
-			return communique.Errorf(communique.ECONFLICT, "release %d is %s: only a published release can be corrected", id, r.Status)
-		}
-		cur, err := Get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		for lang, t := range translations {
-			cur.Translations[lang] = t
-		}
-		if err := cur.Normalize(); err != nil {
-			return err
-		}
-		now := l.now()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM release_translations WHERE release_id = $1`, id); err != nil {
-			return fmt.Errorf("correct release %d: %w", id, err)
-		}
-		if err := insertTranslations(ctx, tx, id, cur.Translations); err != nil {
-			return err
-		}
-		r.Revision++
-		if _, err := tx.ExecContext(ctx, `UPDATE releases SET revision = $2, updated_at = $3 WHERE id = $1`, id, r.Revision, now); err != nil {
-			return fmt.Errorf("correct release %d: %w", id, err)
-		}
-		if err := dispatch(ctx, tx, r, "correction", r.Revision, events.SubjectCorrected, "release.corrected", now); err != nil {
-			return err
-		}
-		langs := make([]string, 0, len(translations))
-		for lang := range translations {
-			langs = append(langs, lang)
-		}
-		return audit(ctx, tx, actor, "correct", id, map[string]any{"revision": r.Revision, "languages": langs})
-	})
+// followUp is what a correction or a recall tells its readers beyond the
+// release itself.
+type followUp struct {
+	// languages limits a correction to the readers of these languages;
+	// nil sends to every reader.
+	languages []string
+	notes     map[string]string // per language, for a correction
+	reason    string            // for a recall
 }
 
 // dispatch records a dispatch of the release and the event that starts it.
-func dispatch(ctx context.Context, tx *sqlx.Tx, r *locked, variant string, revision int, subject, typ string, now time.Time) error {
+func dispatch(ctx context.Context, tx *sqlx.Tx, r *locked, variant string, revision int, subject, typ string, now time.Time, f followUp) error {
+	notes := []byte("{}")
+	if len(f.notes) > 0 {
+		var err error
+		if notes, err = json.Marshal(f.notes); err != nil {
+			return fmt.Errorf("notes of release %d: %w", r.ID, err)
+		}
+	}
+	var languages any // NULL unless limited
+	if f.languages != nil {
+		languages = pq.Array(f.languages)
+	}
 	var dispatchID int64
 	if err := tx.GetContext(ctx, &dispatchID, `
-		INSERT INTO dispatches (release_id, variant, revision, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		r.ID, variant, revision, now); err != nil {
+		INSERT INTO dispatches (release_id, variant, revision, created_at, languages, notes, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		r.ID, variant, revision, now, languages, notes, f.reason); err != nil {
 		return fmt.Errorf("create %s dispatch of release %d: %w", variant, r.ID, err)
 	}
 	ev := events.Event{Type: typ, Version: events.Version, ReleaseID: r.ID, Slug: r.Slug,

@@ -27,6 +27,10 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 
+// anyone publishes to an audience of nobody: these tests are about the
+// life cycle, not about who follows the release.
+var anyone = releases.PublishOptions{AllowEmpty: true}
+
 func setup(t *testing.T) (*sqlx.DB, *releases.Lifecycle, *clock) {
 	t.Helper()
 	db := pgtest.DB(t)
@@ -74,7 +78,7 @@ func TestEmbargoLiftsAtItsTimeNotBefore(t *testing.T) {
 	db, l, clk := setup(t)
 	until := t0.Add(time.Hour)
 	id := create(t, db, "embargoed", &until)
-	if st, err := l.Publish(ctx, id, "tester"); err != nil || st != "embargoed" {
+	if st, err := l.Publish(ctx, id, "tester", anyone); err != nil || st != "embargoed" {
 		t.Fatalf("Publish = %q, %v", st, err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM outbox WHERE subject = 'communique.release.embargoed'`); n != 1 {
@@ -114,7 +118,7 @@ func TestLongOutageLiftsOnceAndCancelsNotices(t *testing.T) {
 	db, l, clk := setup(t)
 	until := t0.Add(time.Minute)
 	id := create(t, db, "outage", &until)
-	l.Publish(ctx, id, "tester")
+	l.Publish(ctx, id, "tester", anyone)
 	pgtest.Exec(t, db, `INSERT INTO contacts (email, kind, country) VALUES ('m1@example.org', 'mission', 'MR'), ('m2@example.org', 'mission', 'MR')`)
 	pgtest.Exec(t, db, `
 		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status, lease_until)
@@ -143,16 +147,48 @@ func TestLongOutageLiftsOnceAndCancelsNotices(t *testing.T) {
 	}
 }
 
-func TestPublishWithPastEmbargoIsPublic(t *testing.T) {
+// An embargo_until that has passed is refused at publication, leaving the
+// release as it was, unless the press officer says to publish at once:
+// then it goes out public, and no longer claims an embargo.
+func TestPublishWithPastEmbargo(t *testing.T) {
 	ctx := context.Background()
 	db, l, _ := setup(t)
 	past := t0.Add(-time.Minute)
 	id := create(t, db, "past", &past)
-	if st, err := l.Publish(ctx, id, "tester"); err != nil || st != "published" {
-		t.Fatalf("Publish = %q, %v", st, err)
+	_, err := l.Publish(ctx, id, "tester", anyone)
+	if communique.ErrorCode(err) != communique.EINVALID ||
+		!strings.Contains(err.Error(), "embargo_until: is in the past (2026-12-01T07:59:00Z)") || !strings.Contains(err.Error(), `"publish_now": true`) {
+		t.Fatalf("Publish with a past embargo: %v", err)
+	}
+	if st := status(t, db, id); st != "draft" || count(t, db, `SELECT count(*) FROM dispatches`)+count(t, db, `SELECT count(*) FROM outbox`)+count(t, db, `SELECT count(*) FROM audit_log`) != 0 {
+		t.Fatalf("a refused publication left status %s and rows behind", st)
+	}
+	if st, err := l.Publish(ctx, id, "tester", releases.PublishOptions{PublishNow: true, AllowEmpty: true}); err != nil || st != "published" {
+		t.Fatalf("Publish now = %q, %v", st, err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM dispatches WHERE variant = 'embargoed'`); n != 0 {
 		t.Fatal("an embargoed notice for a release already public")
+	}
+	if r, _ := releases.Get(ctx, db, id); r.EmbargoUntil != nil {
+		t.Fatalf("published at once, the release still claims an embargo until %v", r.EmbargoUntil)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE details ? 'embargo_until_ignored'`); n != 1 {
+		t.Fatal("the audit log does not say the past embargo was ignored")
+	}
+}
+
+// publish_now cannot break an embargo still to come.
+func TestPublishNowKeepsAFutureEmbargo(t *testing.T) {
+	ctx := context.Background()
+	db, l, _ := setup(t)
+	until := t0.Add(time.Hour)
+	id := create(t, db, "future", &until)
+	_, err := l.Publish(ctx, id, "tester", releases.PublishOptions{PublishNow: true, AllowEmpty: true})
+	if communique.ErrorCode(err) != communique.EINVALID || !strings.Contains(err.Error(), "publish_now:") {
+		t.Fatalf("publish_now with an embargo to come: %v", err)
+	}
+	if st := status(t, db, id); st != "draft" {
+		t.Fatalf("status %s", st)
 	}
 }
 
@@ -161,7 +197,7 @@ func TestPostponeMovesTheLift(t *testing.T) {
 	db, l, clk := setup(t)
 	until := t0.Add(time.Hour)
 	id := create(t, db, "postponed", &until)
-	l.Publish(ctx, id, "tester")
+	l.Publish(ctx, id, "tester", anyone)
 	later := until.Add(time.Hour)
 	if err := l.Postpone(ctx, id, later, "tester"); err != nil {
 		t.Fatal(err)
@@ -184,7 +220,8 @@ func TestStatesRefuseWhatTheyDoNotAllow(t *testing.T) {
 	db, l, clk := setup(t)
 	until := t0.Add(time.Hour)
 	draft := create(t, db, "draft", &until)
-	tr := map[string]releases.Translation{"en": {Title: "Fixed"}}
+	fixed := "Fixed"
+	tr := releases.Correction{Translations: map[string]releases.TranslationPatch{"en": {Title: &fixed}}}
 	want := func(err error, code, mention string) {
 		t.Helper()
 		if communique.ErrorCode(err) != code || !strings.Contains(err.Error(), mention) {
@@ -192,26 +229,27 @@ func TestStatesRefuseWhatTheyDoNotAllow(t *testing.T) {
 		}
 	}
 	want(l.Lift(ctx, draft, "t"), communique.ECONFLICT, "draft")
-	want(l.Recall(ctx, draft, "t"), communique.ECONFLICT, "draft")
+	want(l.Recall(ctx, draft, "", "t"), communique.ECONFLICT, "draft")
 	want(l.Postpone(ctx, draft, until.Add(time.Hour), "t"), communique.ECONFLICT, "draft")
 	want(l.Correct(ctx, draft, tr, "t"), communique.ECONFLICT, "draft")
 	want(l.Lift(ctx, 999999, "t"), communique.ENOTFOUND, "999999")
 
-	l.Publish(ctx, draft, "t")
+	l.Publish(ctx, draft, "t", anyone)
 	want(l.Postpone(ctx, draft, t0.Add(-time.Minute), "t"), communique.EINVALID, "embargo_until")
 	want(l.Correct(ctx, draft, tr, "t"), communique.ECONFLICT, "embargoed")
 	clk.set(until)
 	l.LiftDue(ctx)
 	want(l.Lift(ctx, draft, "t"), communique.ECONFLICT, "published")
-	want(l.Correct(ctx, draft, map[string]releases.Translation{"en": {Title: ""}}, "t"), communique.EINVALID, "title")
+	empty := ""
+	want(l.Correct(ctx, draft, releases.Correction{Translations: map[string]releases.TranslationPatch{"en": {Title: &empty}}}, "t"), communique.EINVALID, "title")
 	if err := l.Correct(ctx, draft, tr, "t"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Recall(ctx, draft, "t"); err != nil {
+	if err := l.Recall(ctx, draft, "", "t"); err != nil {
 		t.Fatal(err)
 	}
-	want(l.Recall(ctx, draft, "t"), communique.ECONFLICT, "recalled")
-	if st, err := l.Publish(ctx, draft, "t"); communique.ErrorCode(err) != communique.ECONFLICT {
+	want(l.Recall(ctx, draft, "", "t"), communique.ECONFLICT, "recalled")
+	if st, err := l.Publish(ctx, draft, "t", anyone); communique.ErrorCode(err) != communique.ECONFLICT {
 		t.Fatalf("publish after recall: %q %v", st, err)
 	}
 	var actions []string

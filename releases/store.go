@@ -13,7 +13,9 @@ import (
 	"github.com/communique/communique/taxonomy"
 )
 
-// Create validates r and stores it as a draft, returning its id.
+// Create validates r and stores it as a draft, returning its id. It
+// checks no time and writes no audit entry: the press office's surfaces
+// use Lifecycle.Create, which does both.
 func Create(ctx context.Context, db *sqlx.DB, r *Release) (int64, error) {
 	if err := r.Normalize(); err != nil {
 		return 0, err
@@ -22,27 +24,38 @@ func Create(ctx context.Context, db *sqlx.DB, r *Release) (int64, error) {
 		return 0, err
 	}
 	var id int64
-	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
-		contactIDs, err := pressContactIDs(ctx, tx, r.PressContacts)
-		if err != nil {
-			return err
-		}
-		err = tx.GetContext(ctx, &id, `
-			INSERT INTO releases (slug, original_language, regions, countries, topics,
-				embargo_until, embargo_missions, embargo_verified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			r.Slug, r.OriginalLanguage, pq.Array(nonNil(r.Regions)), pq.Array(nonNil(r.Countries)), pq.Array(nonNil(r.Topics)),
-			r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists)
-		if postgres.IsUniqueViolation(err, "releases_slug_key") {
-			return &communique.Error{Code: communique.ECONFLICT, Message: "a release with this slug exists",
-				Details: []string{fmt.Sprintf("slug: %q is taken", r.Slug)}}
-		}
-		if err != nil {
-			return fmt.Errorf("insert release: %w", err)
-		}
-		return insertChildren(ctx, tx, id, r, contactIDs)
+	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) (err error) {
+		id, err = insertRelease(ctx, tx, r)
+		return err
 	})
 	return id, err
+}
+
+// insertRelease stores a validated release as a draft.
+func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release) (int64, error) {
+	contactIDs, err := pressContactIDs(ctx, tx, r.PressContacts)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.GetContext(ctx, &id, `
+		INSERT INTO releases (slug, original_language, regions, countries, topics,
+			embargo_until, embargo_missions, embargo_verified)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		r.Slug, r.OriginalLanguage, pq.Array(nonNil(r.Regions)), pq.Array(nonNil(r.Countries)), pq.Array(nonNil(r.Topics)),
+		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists)
+	if postgres.IsUniqueViolation(err, "releases_slug_key") {
+		return 0, slugTaken(r.Slug)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert release: %w", err)
+	}
+	return id, insertChildren(ctx, tx, id, r, contactIDs)
+}
+
+func slugTaken(slug string) error {
+	return &communique.Error{Code: communique.ECONFLICT, Message: "a release with this slug exists",
+		Details: []string{fmt.Sprintf("slug: %q is taken", slug)}}
 }
 
 func insertChildren(ctx context.Context, tx *sqlx.Tx, id int64, r *Release, contactIDs []int64) error {

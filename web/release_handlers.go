@@ -1,9 +1,13 @@
 package web
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
+	"unicode"
 
 	"github.com/communique/communique"
 
@@ -12,7 +16,12 @@ import (
 
 func (h *Handler) releaseRoutes(mux *http.ServeMux) {
 	h.api(mux, "POST /api/v1/releases", h.createRelease)
+	h.api(mux, "GET /api/v1/releases", h.listReleases)
 	h.api(mux, "GET /api/v1/releases/{id}", h.getRelease)
+	h.api(mux, "PUT /api/v1/releases/{id}", h.editRelease)
+	h.api(mux, "DELETE /api/v1/releases/{id}", h.deleteRelease)
+	h.api(mux, "GET /api/v1/releases/{id}/audience", h.releaseAudience)
+	h.api(mux, "POST /api/v1/releases/{id}/test", h.testRelease)
 	h.api(mux, "POST /api/v1/releases/{id}/publish", h.publishRelease)
 	h.api(mux, "GET /api/v1/releases/{id}/report", h.releaseReport)
 	h.api(mux, "GET /api/v1/releases/{id}/deliveries", h.releaseDeliveries)
@@ -30,16 +39,46 @@ func actor(r *http.Request) string { return "admin" }
 func (h *Handler) lifecycle() *releases.Lifecycle { return &releases.Lifecycle{DB: h.DB} }
 
 func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
-	var rel releases.Release
-	if err := readJSON(w, r, &rel); err != nil {
+	var d releases.Draft
+	if err := readJSON(w, r, &d); err != nil {
 		return err
 	}
-	id, err := releases.Create(r.Context(), h.DB, &rel)
+	id, err := h.lifecycle().Create(r.Context(), &d, actor(r))
 	if err != nil {
 		return err
 	}
-	h.Logger.Info("release created", "release_id", id, "slug", rel.Slug)
+	h.Logger.Info("release created", "release_id", id, "slug", d.Slug)
 	writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
+	return nil
+}
+
+// editRelease replaces a draft, with the same body as createRelease.
+func (h *Handler) editRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var d releases.Draft
+	if err := readJSON(w, r, &d); err != nil {
+		return err
+	}
+	if err := h.lifecycle().Edit(r.Context(), id, &d, actor(r)); err != nil {
+		return err
+	}
+	h.Logger.Info("release edited", "release_id", id, "slug", d.Slug)
+	return h.getRelease(w, r)
+}
+
+func (h *Handler) deleteRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.lifecycle().Delete(r.Context(), id, actor(r)); err != nil {
+		return err
+	}
+	h.Logger.Info("release deleted", "release_id", id)
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -61,7 +100,11 @@ func (h *Handler) publishRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status, err := h.lifecycle().Publish(r.Context(), id, actor(r))
+	var opts releases.PublishOptions
+	if err := readOptionalJSON(w, r, &opts); err != nil {
+		return err
+	}
+	status, err := h.lifecycle().Publish(r.Context(), id, actor(r), opts)
 	if err != nil {
 		return err
 	}
@@ -130,7 +173,13 @@ func (h *Handler) recallRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.lifecycle().Recall(r.Context(), id, actor(r)); err != nil {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := readOptionalJSON(w, r, &body); err != nil {
+		return err
+	}
+	if err := h.lifecycle().Recall(r.Context(), id, body.Reason, actor(r)); err != nil {
 		return err
 	}
 	return h.changed(w, r, id, "recalled")
@@ -141,16 +190,35 @@ func (h *Handler) correctRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		Translations map[string]releases.Translation `json:"translations"`
-	}
-	if err := readJSON(w, r, &body); err != nil {
+	var c releases.Correction
+	if err := readJSON(w, r, &c); err != nil {
 		return err
 	}
-	if err := h.lifecycle().Correct(r.Context(), id, body.Translations, actor(r)); err != nil {
+	if err := h.lifecycle().Correct(r.Context(), id, c, actor(r)); err != nil {
 		return err
 	}
 	return h.changed(w, r, id, "corrected")
+}
+
+// readOptionalJSON is readJSON for bodies that may be left out: an
+// empty body leaves v as it is.
+func readOptionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, maxBody))
+	for {
+		b, err := br.Peek(1)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return communique.Invalid("invalid JSON body", []string{describeJSONError(err)})
+		}
+		if !unicode.IsSpace(rune(b[0])) {
+			break
+		}
+		br.ReadByte()
+	}
+	r.Body = io.NopCloser(br)
+	return readJSON(w, r, v)
 }
 
 func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {

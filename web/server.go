@@ -127,6 +127,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case communique.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case communique.EUNAVAILABLE:
+		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError
 	}

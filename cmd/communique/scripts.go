@@ -104,11 +104,12 @@ func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("releases: want create, publish, status or watch")
+		return fmt.Errorf("releases: want create, edit, delete, list, publish, status, watch, audience, lift, postpone, recall or correct")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("releases "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	opts := releaseFlags(fs, sub)
 	db, err := openCurrentDB(ctx, fs, args[1:])
 	if err != nil {
 		return err
@@ -118,56 +119,58 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch sub {
 	case "create":
 		usage = "FILE.json"
+	case "list":
+		usage, want = "no argument", 0
 	case "postpone":
 		usage, want = "ID TIME (RFC 3339)", 2
-	case "correct":
+	case "correct", "edit":
 		usage, want = "ID FILE.json", 2
 	}
 	if fs.NArg() != want {
 		return fmt.Errorf("releases %s: want %s", sub, usage)
 	}
-	arg := fs.Arg(0)
+	l := &releases.Lifecycle{DB: db}
 	switch sub {
 	case "create":
-		b, err := os.ReadFile(arg)
-		if err != nil {
+		var d releases.Draft
+		if err := readJSONFile(fs.Arg(0), &d); err != nil {
 			return err
 		}
-		var r releases.Release
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", arg, err)
-		}
-		id, err := releases.Create(ctx, db, &r)
+		id, err := l.Create(ctx, &d, cliActor())
 		if err != nil {
 			return describe(err)
 		}
 		fmt.Fprintln(stdout, id)
 		return nil
-	case "lift", "postpone", "recall", "correct":
-		return runChange(ctx, db, sub, fs.Args(), stdout)
-	case "publish", "status", "watch":
-		id, err := strconv.ParseInt(arg, 10, 64)
+	case "list":
+		return listReleases(ctx, db, opts, stdout)
+	case "edit", "delete", "publish", "status", "watch", "audience", "lift", "postpone", "recall", "correct":
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 		if err != nil || id <= 0 {
-			return fmt.Errorf("releases %s: %q is not a release id", sub, arg)
+			return fmt.Errorf("releases %s: %q is not a release id", sub, fs.Arg(0))
 		}
-		if sub == "publish" {
-			status, err := (&releases.Lifecycle{DB: db}).Publish(ctx, id, cliActor())
+		switch sub {
+		case "status":
+			return printReport(ctx, db, id, stdout)
+		case "watch":
+			return watch(ctx, db, id, stdout)
+		case "audience":
+			return printAudience(ctx, db, id, stdout)
+		case "delete":
+			if err := l.Delete(ctx, id, cliActor()); err != nil {
+				return describe(err)
+			}
+			fmt.Fprintln(stdout, "deleted")
+			return nil
+		case "publish":
+			status, err := l.Publish(ctx, id, cliActor(), opts.publish)
 			if err != nil {
 				return describe(err)
 			}
 			fmt.Fprintln(stdout, status)
 			return nil
 		}
-		if sub == "watch" {
-			return watch(ctx, db, id, stdout)
-		}
-		rep, err := releases.GetReport(ctx, db, id)
-		if err != nil {
-			return describe(err)
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return runChange(ctx, l, sub, id, fs.Args()[1:], opts, stdout)
 	default:
 		return fmt.Errorf("releases: unknown subcommand %q", sub)
 	}
@@ -194,46 +197,56 @@ func cliActor() string {
 	return "cli"
 }
 
-// runChange runs lift, postpone, recall and correct.
-func runChange(ctx context.Context, db *sqlx.DB, sub string, args []string, stdout io.Writer) error {
-	id, err := strconv.ParseInt(args[0], 10, 64)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("releases %s: %q is not a release id", sub, args[0])
-	}
-	l := &releases.Lifecycle{DB: db}
+// runChange runs edit, lift, postpone, recall and correct, and prints
+// the release's status after the change.
+func runChange(ctx context.Context, l *releases.Lifecycle, sub string, id int64, args []string, opts *releaseOptions, stdout io.Writer) error {
+	var err error
 	switch sub {
+	case "edit":
+		var d releases.Draft
+		if err := readJSONFile(args[0], &d); err != nil {
+			return err
+		}
+		err = l.Edit(ctx, id, &d, cliActor())
 	case "lift":
 		err = l.Lift(ctx, id, cliActor())
 	case "recall":
-		err = l.Recall(ctx, id, cliActor())
+		err = l.Recall(ctx, id, opts.reason, cliActor())
 	case "postpone":
-		until, perr := time.Parse(time.RFC3339, args[1])
+		until, perr := time.Parse(time.RFC3339, args[0])
 		if perr != nil {
-			return fmt.Errorf("releases postpone: %q is not an RFC 3339 time such as 2026-12-01T09:00:00Z", args[1])
+			return fmt.Errorf("releases postpone: %q is not an RFC 3339 time such as 2026-12-01T09:00:00Z", args[0])
 		}
 		err = l.Postpone(ctx, id, until, cliActor())
 	case "correct":
-		b, rerr := os.ReadFile(args[1])
-		if rerr != nil {
-			return rerr
+		var c releases.Correction
+		if err := readJSONFile(args[0], &c); err != nil {
+			return err
 		}
-		var body struct {
-			Translations map[string]releases.Translation `json:"translations"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if derr := dec.Decode(&body); derr != nil {
-			return fmt.Errorf("%s: %w", args[1], derr)
-		}
-		err = l.Correct(ctx, id, body.Translations, cliActor())
+		err = l.Correct(ctx, id, c, cliActor())
 	}
 	if err != nil {
 		return describe(err)
 	}
-	rel, err := releases.Get(ctx, db, id)
+	rel, err := releases.Get(ctx, l.DB, id)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, rel.Status)
+	return nil
+}
+
+// readJSONFile decodes file into v, refusing fields v does not have, as
+// the API does.
+func readJSONFile(file string, v any) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
 	return nil
 }

@@ -1,0 +1,56 @@
+package releases
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/contacts"
+)
+
+// Audience is who a release would reach if it were published now, by
+// contact kind and by the language each would read; suppressed addresses
+// are not counted.
+type Audience struct {
+	// The public audience: everyone the public version is meant for.
+	contacts.AudienceCount
+	// Embargo is the embargo audience, who would get the embargoed notice
+	// first; set only when the release would be embargoed. They are
+	// counted in the public audience too when they follow the release,
+	// though at the lift they are not sent the public version again.
+	Embargo *contacts.AudienceCount `json:"embargo,omitempty"`
+}
+
+// Matcher picks the translation a reader gets among available, given
+// their ordered preferences (templates.MatchLanguage, which the
+// dispatcher uses).
+type Matcher func(prefs, available []string, original string) string
+
+// GetAudience counts release id's audience at now with the same SELECTs
+// that record its deliveries when it is published, reading languages as
+// match does.
+func GetAudience(ctx context.Context, db *sqlx.DB, id int64, match Matcher, now time.Time) (*Audience, error) {
+	rel, err := Get(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	var langs []string
+	// Sorted as the dispatcher reads them, so ties resolve alike.
+	if err := db.SelectContext(ctx, &langs, `SELECT language FROM release_translations WHERE release_id = $1 ORDER BY language`, id); err != nil {
+		return nil, fmt.Errorf("languages of release %d: %w", id, err)
+	}
+	choose := func(prefs []string) string { return match(prefs, langs, rel.OriginalLanguage) }
+	public, err := contacts.CountPublicAudience(ctx, db, id, choose)
+	if err != nil {
+		return nil, err
+	}
+	a := &Audience{AudienceCount: *public}
+	if rel.EmbargoUntil != nil && rel.EmbargoUntil.After(now) {
+		if a.Embargo, err = contacts.CountEmbargoAudience(ctx, db, id, choose); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
