@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -60,7 +61,7 @@ func PreferencesLink(lang, preferencesURL string) (*ConfirmationMail, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := renderConfirmation(all[MessageConfirmation], &confirmationView{Lang: tag.String(), L: &l, ConfirmURL: u})
+	m, err := renderConfirmation(context.Background(), all[MessageConfirmation], &confirmationView{Lang: tag.String(), L: &l, ConfirmURL: u}, builtinLimits)
 	if err != nil {
 		return nil, fmt.Errorf("templates: preferences link in %s: %w", tag, err)
 	}
@@ -123,7 +124,7 @@ func ConfirmationWith(ov Overrides, lang, name, confirmURL string) (*Confirmatio
 	}
 	v := confirmationView{Lang: tag.String(), L: labelsFor(tag), Name: oneLine(name), ConfirmURL: u}
 	if mt := ov.lookup(MessageConfirmation, v.Lang); mt != nil {
-		if m, err := renderConfirmation(mt, &v); err == nil {
+		if m, err := renderConfirmation(context.Background(), mt, &v, ov.limits()); err == nil {
 			return m, nil
 		}
 	}
@@ -131,32 +132,41 @@ func ConfirmationWith(ov Overrides, lang, name, confirmURL string) (*Confirmatio
 	if err != nil {
 		return nil, err
 	}
-	m, err := renderConfirmation(all[MessageConfirmation], &v)
+	m, err := renderConfirmation(context.Background(), all[MessageConfirmation], &v, builtinLimits)
 	if err != nil {
 		return nil, fmt.Errorf("templates: confirmation in %s: %w", v.Lang, err)
 	}
 	return m, nil
 }
 
-func renderConfirmation(mt *messageTemplates, v *confirmationView) (*ConfirmationMail, error) {
-	m := &ConfirmationMail{Language: v.Lang}
-	b := &limitedBuilder{max: maxPart}
-	if err := mt.subject.Execute(b, v); err != nil {
-		return nil, fmt.Errorf("subject: %w", err)
+// renderConfirmation renders a confirmation under lim (see budget.go).
+func renderConfirmation(ctx context.Context, mt *messageTemplates, v *confirmationView, lim limits) (*ConfirmationMail, error) {
+	b := newBudget(ctx, lim)
+	mt, err := mt.budgeted(b)
+	if err != nil {
+		return nil, err
 	}
-	if m.Subject = oneLine(b.String()); m.Subject == "" {
+	m := &ConfirmationMail{Language: v.Lang}
+	w := &writer{b: b}
+	b.start("subject", 0)
+	if err := b.result(mt.subject.Execute(w, v)); err != nil {
+		return nil, partError("subject", err)
+	}
+	if m.Subject = oneLine(w.String()); m.Subject == "" {
 		return nil, fmt.Errorf("subject: renders empty")
 	}
-	b.Reset()
-	if err := mt.text.ExecuteTemplate(b, mt.textEntry, v); err != nil {
-		return nil, fmt.Errorf("text: %w", err)
+	w.Reset()
+	b.start("text", 0)
+	if err := b.result(mt.text.ExecuteTemplate(w, mt.textEntry, v)); err != nil {
+		return nil, partError("text", err)
 	}
-	m.Text = b.String()
-	b.Reset()
-	if err := mt.html.ExecuteTemplate(b, mt.htmlEntry, v); err != nil {
-		return nil, fmt.Errorf("html: %w", err)
+	m.Text = w.String()
+	w.Reset()
+	b.start("html", 0)
+	if err := b.result(mt.html.ExecuteTemplate(w, mt.htmlEntry, v)); err != nil {
+		return nil, partError("html", err)
 	}
-	m.HTML = b.String()
+	m.HTML = w.String()
 	return m, nil
 }
 

@@ -179,11 +179,14 @@ func TestEmbargoChangedShowsBothTimes(t *testing.T) {
 // Arabic: right to left everywhere, with Latin-script runs isolated.
 func TestArabicIsRightToLeft(t *testing.T) {
 	for _, v := range variantNames {
-		p := prepareVariant(t, v, sampleRelease("ar", v))
-		_, html := p.Personalize(sampleRecipient("ar"))
+		p := prepareVariant(t, v, greeting(sampleRelease("ar", v)))
+		text, html := p.Personalize(sampleRecipient("ar"))
 		mustContain(t, "html "+v, html, `<html lang="ar" dir="rtl">`, "direction:rtl;text-align:right;",
 			`<bdi dir="ltr">&#43;222 45 00 00 00</bdi>`, `<bdi dir="ltr">ana.silva@example.com</bdi>`, "<bdi>Ana Silva</bdi>")
 		mustNotContain(t, "html "+v, html, "direction:ltr", "text-align:left")
+		// The plain text's equivalent of <bdi dir="ltr">.
+		mustContain(t, "text "+v, text, "\u2066+222 45 00 00 00\u2069", "\u2066ana.silva@example.com\u2069",
+			"\u2066<https://news.example.org/unsubscribe/tok123?list=press&lang=ar>\u2069")
 	}
 	c, err := Confirmation("ar", "Ana", "https://news.example.org/confirm/t")
 	if err != nil {

@@ -34,6 +34,17 @@ type labels struct {
 	ContactHeading string
 	Phone, Email   string // prefixes of a contact's phone and e-mail lines
 
+	// Colon follows a label in the plain-text part ("Office: Nouakchott").
+	Colon string
+	// Image surrounds an image's alt text in the plain-text part;
+	// ImageUntitled stands for an image without one.
+	Image         around
+	ImageUntitled string
+	// Isolate surrounds a phone number, an address or a link in the
+	// plain-text part: the left-to-right isolate characters in
+	// right-to-left languages, nothing in the others (see bidi.go).
+	Isolate around
+
 	SentTo      around // around the recipient's address in the footer
 	Unsubscribe string
 

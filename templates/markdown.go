@@ -10,14 +10,22 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // markdown parses release bodies. It runs without html.WithUnsafe, so raw
 // HTML is dropped at rendering already; the sanitizer below is the second,
 // independent wall. Linkify turns bare "www.example.org" into links, which
-// is how press officers tend to write them.
-var markdown = goldmark.New(goldmark.WithExtensions(extension.Linkify, extension.Strikethrough))
+// is how press officers tend to write them. Tables take their alignment
+// from addStyles, as attributes and inline styles both.
+var markdown = goldmark.New(
+	goldmark.WithExtensions(extension.Linkify, extension.Strikethrough,
+		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignNone))),
+	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(isolateRenderer{}, 500))),
+)
 
 // Mail clients drop <style> blocks and ignore most inherited CSS, so each
 // element the body can contain gets its own inline style. They are keyed by
@@ -50,8 +58,11 @@ func stylesFor(start string) map[ast.NodeKind]string {
 	}
 }
 
-// bodyPolicy is UGCPolicy plus exactly the style attributes set above: a
-// style that did not come from this file cannot survive sanitizing.
+// bodyPolicy allows exactly what the Markdown renderer writes: its
+// elements, the attributes they need, and the style attributes set in this
+// file, no other (no class, no id, no style that did not come from here).
+// Links and images must be absolute http(s) links (links may be mailto:
+// too): a relative one has nothing to be relative to in a mail client.
 var bodyPolicy = func() *bluemonday.Policy {
 	var known []string
 	for _, m := range bodyStyles {
@@ -62,13 +73,30 @@ var bodyPolicy = func() *bluemonday.Policy {
 	for _, s := range headingStyles[1:] {
 		known = append(known, regexp.QuoteMeta(s))
 	}
-	p := bluemonday.UGCPolicy()
-	// A relative link or image has nothing to be relative to in a mail
-	// client: it would point at the reader's own mailbox or nowhere.
+	for _, s := range append(tableStyleSet(), endMarkStyle) {
+		known = append(known, regexp.QuoteMeta(s))
+	}
+	exactly := func(s string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + s + `)$`) }
+
+	p := bluemonday.NewPolicy()
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false)
-	p.AllowAttrs("style").
-		Matching(regexp.MustCompile(`^(?:`+strings.Join(known, "|")+`)$`)).
-		OnElements("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "a", "hr", "img")
+	p.RequireNoFollowOnLinks(true)
+	p.AllowElements("p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code", "pre",
+		"blockquote", "ul", "ol", "li", "hr", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "bdi")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("src").OnElements("img")
+	p.AllowAttrs("alt", "title").Matching(bluemonday.Paragraph).OnElements("img")
+	p.AllowAttrs("title").Matching(bluemonday.Paragraph).OnElements("a")
+	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
+	p.AllowAttrs("dir").Matching(exactly("ltr")).OnElements("bdi")
+	p.AllowAttrs("cellpadding").Matching(exactly(tablePadding)).OnElements("table")
+	p.AllowAttrs("cellspacing").Matching(exactly(tableSpacing)).OnElements("table")
+	p.AllowAttrs("align").Matching(exactly(cellAlignments)).OnElements("th", "td")
+	p.AllowAttrs("style").Matching(exactly(strings.Join(known, "|"))).
+		OnElements("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "a", "hr", "img",
+			"table", "th", "td")
 	return p
 }()
 
@@ -79,15 +107,20 @@ type body struct {
 }
 
 // renderBody turns Markdown into sanitized, inline-styled HTML and readable
-// plain text.
-func renderBody(src []byte, dir string) (body, error) {
+// plain text, in the language of l (its direction and its words).
+func renderBody(src []byte, l *labels) (body, error) {
 	src = stripControls(src)
 	doc := markdown.Parser().Parse(text.NewReader(src))
+	markEnds(doc, src)
+	unwrapUnsafeImages(doc)
+	if l.Dir == "rtl" {
+		isolateRuns(doc, src)
+	}
 
 	var b body
-	b.text = plainText(doc, src, textWidth)
+	b.text = plainText(doc, src, textWidth, l)
 
-	addStyles(doc, bodyStyles[dir])
+	addStyles(doc, l)
 	var buf bytes.Buffer
 	if err := markdown.Renderer().Render(&buf, src, doc); err != nil {
 		return body{}, fmt.Errorf("render markdown: %w", err)
@@ -96,16 +129,46 @@ func renderBody(src []byte, dir string) (body, error) {
 	return b, nil
 }
 
+// unwrapUnsafeImages replaces each image whose source is not an absolute
+// http(s) URL, which the sanitizer would leave without one, by its alt
+// text: the reader then reads what the image stood for, in both parts.
+func unwrapUnsafeImages(doc ast.Node) {
+	var unsafe []*ast.Image
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if img, ok := n.(*ast.Image); ok && entering && !httpURL(string(img.Destination)) {
+			unsafe = append(unsafe, img)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, img := range unsafe {
+		parent := img.Parent()
+		for c := img.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, img, c)
+			c = next
+		}
+		parent.RemoveChild(parent, img)
+	}
+}
+
 // addStyles sets the inline style of every element that has one.
-func addStyles(doc ast.Node, styles map[ast.NodeKind]string) {
+func addStyles(doc ast.Node, l *labels) {
+	styles := bodyStyles[l.Dir]
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		if h, ok := n.(*ast.Heading); ok {
-			n.SetAttributeString("style", []byte(headingStyles[h.Level]))
-		} else if s, ok := styles[n.Kind()]; ok {
-			n.SetAttributeString("style", []byte(s))
+		switch n := n.(type) {
+		case *ast.Heading:
+			n.SetAttributeString("style", []byte(headingStyles[n.Level]))
+		case *endMark:
+			n.SetAttributeString("style", []byte(endMarkStyle))
+		case *east.Table:
+			styleTable(n, l.Start)
+		default:
+			if s, ok := styles[n.Kind()]; ok {
+				n.SetAttributeString("style", []byte(s))
+			}
 		}
 		return ast.WalkContinue, nil
 	})

@@ -146,7 +146,8 @@ func (p *Prepared) AppendMessage(dst []byte, h Headers, rc Recipient) ([]byte, e
 	tv, hv := p.values(rc)
 	f := formOf(&tv)
 	text, html := &m.text[f], &m.html[f]
-	if need := len(dst) + text.size + html.size + 1024 + 3*(len(tv.name)+len(hv.name)+len(tv.url)+len(hv.url)+len(hv.local)+len(hv.previous)); cap(dst) < need {
+	if need := len(dst) + text.size + html.size + 1024 + 3*(len(tv.name)+len(hv.name)+len(tv.url)+len(hv.url)+len(hv.local)+len(hv.previous)+
+		tv.size(fieldGreeting)+hv.size(fieldGreeting)); cap(dst) < need {
 		dst = append(make([]byte, 0, need), dst...)
 	}
 
@@ -199,6 +200,14 @@ func (p *Prepared) appendPart(dst []byte, typ string, l *qpLayout, v *values) []
 	dst = append(dst, "\r\n\r\n"...)
 	for i, f := range l.slots {
 		dst = append(dst, l.lits[i]...)
+		if f == fieldGreeting {
+			for _, s := range v.greeting {
+				if s != "" {
+					dst = appendQP(dst, s, false)
+				}
+			}
+			continue
+		}
 		dst = appendQP(dst, v.get(f), false)
 	}
 	return append(dst, l.lits[len(l.lits)-1]...)

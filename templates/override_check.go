@@ -277,6 +277,9 @@ func checkAttr(key, val, rawTag string) error {
 		if f == fieldLocal || f == fieldPrevious {
 			return errors.New("a lift time is in an attribute; put it in the text")
 		}
+		if f == fieldGreeting {
+			return errors.New("the greeting is in an attribute; it is a paragraph of its own")
+		}
 		if urlAttrs[key] && j == 0 && f != fieldURL {
 			return fmt.Errorf("a personal field starts the URL in %q; only .Recipient.UnsubscribeURL may", key)
 		}

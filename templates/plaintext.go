@@ -3,9 +3,9 @@ package templates
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/yuin/goldmark/ast"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/util"
 )
 
@@ -13,15 +13,19 @@ import (
 // client, and quoted-printable never has to break a line of ours.
 const textWidth = 72
 
-// plainText renders a Markdown document as plain text: headings underlined,
-// lists with their markers, quotes prefixed with "> ", links as
-// "text <url>", raw HTML dropped.
-func plainText(doc ast.Node, src []byte, width int) string {
-	c := textConv{src: src}
+// plainText renders a Markdown document as plain text in the language of
+// l: headings underlined, lists with their markers, quotes prefixed with
+// "> ", links as "text <url>", images as their alt text, tables with
+// aligned columns, raw HTML dropped.
+func plainText(doc ast.Node, src []byte, width int, l *labels) string {
+	c := textConv{src: src, l: l}
 	return strings.Join(c.blocks(doc, width), "\n")
 }
 
-type textConv struct{ src []byte }
+type textConv struct {
+	src []byte
+	l   *labels
+}
 
 // blocks renders the block children of n as lines, a blank line between
 // blocks (none between the items of a tight list's item).
@@ -48,8 +52,13 @@ func (c textConv) blocks(n ast.Node, width int) []string {
 
 func (c textConv) block(n ast.Node, width int) []string {
 	switch n := n.(type) {
+	case *endMark:
+		mark := c.inline(n)
+		return []string{strings.Repeat(" ", max(0, width-displayWidth(mark))/2) + mark}
 	case *ast.Paragraph, *ast.TextBlock:
 		return wrapLines(c.inline(n), width)
+	case *east.Table:
+		return c.table(n, width)
 	case *ast.Heading:
 		lines := wrapLines(c.inline(n), width)
 		switch n.Level {
@@ -152,7 +161,11 @@ func (c textConv) writeInline(b *strings.Builder, n ast.Node) {
 		case *ast.Link:
 			c.link(b, ch, string(ch.Destination))
 		case *ast.Image:
-			c.link(b, ch, string(ch.Destination))
+			c.image(b, ch)
+		case *isolateNode:
+			b.WriteString(lri)
+			c.writeInline(b, ch)
+			b.WriteString(pdi)
 		case *ast.AutoLink:
 			// The label is already the address a reader would type.
 			b.Write(ch.Label(c.src))
@@ -177,9 +190,42 @@ func (c textConv) link(b *strings.Builder, n ast.Node, dest string) {
 		b.WriteString(label)
 		b.WriteByte(' ')
 	}
+	c.url(b, dest)
+}
+
+// url writes "<url>", isolated in right-to-left text (see bidi.go).
+func (c textConv) url(b *strings.Builder, dest string) {
+	if c.l.Dir == "rtl" {
+		b.WriteString(lri)
+	}
 	b.WriteByte('<')
 	b.WriteString(dest)
 	b.WriteByte('>')
+	if c.l.Dir == "rtl" {
+		b.WriteString(pdi)
+	}
+}
+
+// image writes "[Image: alt] <url>", so a reader of the plain text knows
+// what the HTML part shows and where to fetch it. An image without an
+// http(s) URL is its alt text alone, as in the HTML part (see
+// unwrapUnsafeImages).
+func (c textConv) image(b *strings.Builder, n *ast.Image) {
+	alt := strings.Join(strings.Fields(c.inline(n)), " ")
+	dest := string(n.Destination)
+	if !httpURL(dest) {
+		b.WriteString(alt)
+		return
+	}
+	if alt == "" {
+		b.WriteString(c.l.ImageUntitled)
+	} else {
+		b.WriteString(c.l.Image.Before)
+		b.WriteString(alt)
+		b.WriteString(c.l.Image.After)
+	}
+	b.WriteByte(' ')
+	c.url(b, dest)
 }
 
 // unescape resolves backslash escapes and character references the way the
@@ -188,19 +234,18 @@ func unescape(v []byte) []byte {
 	return util.UnescapePunctuations(util.ResolveNumericReferences(util.ResolveEntityNames(v)))
 }
 
-// wrapLines word-wraps s at width runes, keeping explicit "\n" breaks. It
-// splits at ASCII spaces only: a no-break space must hold its words together.
-// Words longer than width (URLs) get a line of their own, unbroken.
+// wrapLines word-wraps s at width columns (see width.go), keeping explicit
+// "\n" breaks. It splits at ASCII spaces only: a no-break space must hold
+// its words together, and so must an isolated run (a phone number in
+// Arabic text, see bidi.go). Words longer than width (URLs) get a line of
+// their own, unbroken.
 func wrapLines(s string, width int) []string {
 	var out []string
 	for para := range strings.SplitSeq(s, "\n") {
 		var line strings.Builder
 		n := 0
-		for w := range strings.SplitSeq(para, " ") {
-			if w == "" {
-				continue
-			}
-			wn := utf8.RuneCountInString(w)
+		for w := range words(para) {
+			wn := displayWidth(w)
 			if n > 0 && n+1+wn > width {
 				out = append(out, line.String())
 				line.Reset()
@@ -218,14 +263,38 @@ func wrapLines(s string, width int) []string {
 	return out
 }
 
+// words yields the words of a line, an isolated run being one word.
+func words(para string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for para != "" {
+			para = strings.TrimLeft(para, " ")
+			if para == "" {
+				return
+			}
+			end := strings.IndexByte(para, ' ')
+			if end < 0 {
+				end = len(para)
+			}
+			if open := strings.Index(para[:end], lri); open >= 0 && !strings.Contains(para[open:end], pdi) {
+				if c := strings.Index(para[end:], pdi); c >= 0 {
+					end += c + len(pdi)
+					if sp := strings.IndexByte(para[end:], ' '); sp >= 0 {
+						end += sp
+					} else {
+						end = len(para)
+					}
+				}
+			}
+			if !yield(para[:end]) {
+				return
+			}
+			para = para[end:]
+		}
+	}
+}
+
 // wrap is wrapLines joined, for templates.
 func wrap(s string) string { return strings.Join(wrapLines(s, textWidth), "\n") }
 
 // rule returns a line of ch as wide as the widest of lines.
-func rule(lines []string, ch string) string {
-	n := 0
-	for _, l := range lines {
-		n = max(n, utf8.RuneCountInString(l))
-	}
-	return strings.Repeat(ch, n)
-}
+func rule(lines []string, ch string) string { return strings.Repeat(ch, ruleWidth(lines)) }

@@ -18,7 +18,7 @@ func TestPlainText(t *testing.T) {
 		{"code block", "```\nif a < b {\n}\n```", "    if a < b {\n    }"},
 		{"rule", "a\n\n---\n\nb", "a\n\n" + "------------------------" + "\n\nb"},
 		{"html block dropped", "a\n\n<div>\nx\n</div>\n\nb", "a\n\nb"},
-		{"image", "![Map of the region](https://example.org/map.png)", "Map of the region <https://example.org/map.png>"},
+		{"image", "![Map of the region](https://example.org/map.png)", "[Image: Map of the region] <https://example.org/map.png>"},
 		{"wrap keeps no-break spaces", "aaaa bbbb cccc\u00a0:", "aaaa bbbb\ncccc\u00a0:"},
 		{"long word alone", "a https://example.org/a/very/long/path b", "a\nhttps://example.org/a/very/long/path\nb"},
 	} {
@@ -28,7 +28,7 @@ func TestPlainText(t *testing.T) {
 		if tc.name == "wrap keeps no-break spaces" || tc.name == "long word alone" {
 			width = 10
 		}
-		if got := plainText(doc, src, width); got != tc.want {
+		if got := plainText(doc, src, width, labelSets["en"]); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

@@ -25,6 +25,8 @@ var sampleTexts = map[string]sampleText{
 Republic of Mauritania today concluded an agreement to open an IMA office in
 **Nouakchott** in the first half of 2027.
 
+![Signing of the agreement in Geneva](https://www.example.org/media/mauritania-signing.jpg)
+
 "This office brings us closer to the communities we serve," said IMA
 Director General Claire Example. "We will work day to day with the
 Mauritanian authorities and civil society."
@@ -37,8 +39,19 @@ The office will first focus on:
 2. training of border officials, together with national services;
 3. collecting reliable data on population movements.
 
-The text of the agreement is available on
-[the IMA website](https://www.example.org/en/mauritania-agreement).
+## The office in figures
+
+| Team | Staff in 2027 | Staff in 2028 |
+|:--|--:|--:|
+| Reception and guidance | 8 | 14 |
+| Border training | 4 | 6 |
+| Data | 2 | 3 |
+
+The office will be reachable on +222 45 25 00 00 and at
+nouakchott@example.org from March 2027. The text of the agreement is
+available on [the IMA website](https://www.example.org/en/mauritania-agreement).
+
+###
 `,
 		contacts: []PressContact{
 			{Name: "Awa Example", Title: "Communications Officer", Organisation: "IMA Nouakchott", Phone: "+222 45 00 00 00", Email: "awa.example@example.org"},
@@ -56,6 +69,8 @@ République islamique de Mauritanie ont conclu aujourd'hui un accord qui
 permettra l'ouverture d'un bureau de l'AIM à **Nouakchott** au premier
 semestre 2027.
 
+![Signature de l'accord à Genève](https://www.example.org/media/mauritania-signing.jpg)
+
 « Ce bureau nous rapprochera des communautés que nous servons », a indiqué
 la directrice générale de l'AIM, Claire Exemple. « Nous travaillerons au
 quotidien avec les autorités mauritaniennes et la société civile. »
@@ -69,8 +84,19 @@ Le bureau concentrera d'abord ses activités sur :
 - la formation des agents aux frontières, avec les services nationaux ;
 - la collecte de données fiables sur les mouvements de population.
 
-Le texte de l'accord est disponible sur
-[le site de l'AIM](https://www.example.org/fr/accord-mauritanie).
+## Le bureau en chiffres
+
+| Équipe | Effectif 2027 | Effectif 2028 |
+|:--|--:|--:|
+| Accueil et orientation | 8 | 14 |
+| Formation aux frontières | 4 | 6 |
+| Données | 2 | 3 |
+
+Le bureau sera joignable au +222 45 25 00 00 et à l'adresse
+nouakchott@example.org à partir de mars 2027. Le texte de l'accord est
+disponible sur [le site de l'AIM](https://www.example.org/fr/accord-mauritanie).
+
+###
 `,
 		contacts: []PressContact{
 			{Name: "Awa Exemple", Title: "Chargée de communication", Organisation: "AIM Nouakchott", Phone: "+222 45 00 00 00", Email: "awa.exemple@example.org"},
@@ -87,6 +113,8 @@ Le texte de l'accord est disponible sur
 República Islámica de Mauritania han firmado hoy un acuerdo para abrir una
 oficina de la AIM en **Nuakchot** durante el primer semestre de 2027.
 
+![Firma del acuerdo en Ginebra](https://www.example.org/media/mauritania-signing.jpg)
+
 «Esta oficina nos acercará a las comunidades a las que servimos», declaró
 la directora general de la AIM, Claire Ejemplo. «Trabajaremos a diario con
 las autoridades mauritanas y con la sociedad civil».
@@ -100,8 +128,19 @@ En un primer momento, la oficina se centrará en:
 - la formación de los agentes de fronteras, junto con los servicios nacionales;
 - la recopilación de datos fiables sobre los movimientos de población.
 
-El texto del acuerdo está disponible en
-[el sitio web de la AIM](https://www.example.org/es/acuerdo-mauritania).
+## La oficina en cifras
+
+| Equipo | Personal en 2027 | Personal en 2028 |
+|:--|--:|--:|
+| Acogida y orientación | 8 | 14 |
+| Formación en fronteras | 4 | 6 |
+| Datos | 2 | 3 |
+
+La oficina podrá contactarse en el +222 45 25 00 00 y en
+nouakchott@example.org a partir de marzo de 2027. El texto del acuerdo está
+disponible en [el sitio web de la AIM](https://www.example.org/es/acuerdo-mauritania).
+
+###
 `,
 		contacts: []PressContact{
 			{Name: "Awa Ejemplo", Title: "Responsable de comunicación", Organisation: "AIM Nuakchot", Phone: "+222 45 00 00 00", Email: "awa.ejemplo@example.org"},
@@ -117,6 +156,8 @@ El texto del acuerdo está disponible en
 		body: `أبرمت الوكالة الدولية للتنقل وحكومة الجمهورية الإسلامية الموريتانية اليوم
 اتفاقًا يتيح افتتاح مكتب للوكالة في **نواكشوط** خلال النصف الأول من عام 2027.
 
+![توقيع الاتفاق في جنيف](https://www.example.org/media/mauritania-signing.jpg)
+
 وقالت المديرة العامة للوكالة، كلير مثال: «سيقرّبنا هذا المكتب من المجتمعات
 التي نخدمها، وسنعمل يوميًا مع السلطات الموريتانية والمجتمع المدني».
 
@@ -128,8 +169,19 @@ El texto del acuerdo está disponible en
 - تدريب موظفي الحدود بالتعاون مع الأجهزة الوطنية؛
 - جمع بيانات موثوقة عن حركة السكان.
 
-نص الاتفاق متاح على
+## المكتب بالأرقام
+
+| الفريق | عدد الموظفين في 2027 | عدد الموظفين في 2028 |
+|---|---|---|
+| الاستقبال والتوجيه | 8 | 14 |
+| تدريب موظفي الحدود | 4 | 6 |
+| البيانات | 2 | 3 |
+
+سيكون الاتصال بالمكتب ممكنًا على الرقم +222 45 25 00 00 وعلى العنوان
+nouakchott@example.org اعتبارًا من مارس 2027. نص الاتفاق متاح على
 [موقع الوكالة](https://www.example.org/ar/mauritania-agreement).
+
+###
 `,
 		contacts: []PressContact{
 			{Name: "عوا مثال", Title: "مسؤولة الاتصال", Organisation: "مكتب الوكالة في نواكشوط", Phone: "+222 45 00 00 00", Email: "awa.example@example.org"},
@@ -168,6 +220,7 @@ func sampleRelease(lang, variant string) Release {
 		Title: t.title, Summary: t.summary, Dateline: t.dateline, Body: t.body,
 		PublishedAt:   samplePublished,
 		PressContacts: append([]PressContact(nil), t.contacts...),
+		Greeting:      true,
 	}
 	switch variant {
 	case VariantEmbargoed:
@@ -190,6 +243,7 @@ func minimalRelease(lang, variant string) Release {
 	r := sampleRelease(lang, variant)
 	r.Summary, r.Dateline, r.PressContacts = "", "", nil
 	r.CorrectionNote, r.RecallNote, r.PreviousEmbargoUntil = "", "", time.Time{}
+	r.Greeting = false
 	r.Body = "."
 	return r
 }

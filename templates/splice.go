@@ -35,6 +35,9 @@ const (
 	// recipients in UTC, and they share fieldLocal's form bit.
 	fieldLocal    field = 'L'
 	fieldPrevious field = 'P'
+	// fieldGreeting is the whole greeting line, empty for a recipient who
+	// gets none (see greeting.go).
+	fieldGreeting field = 'G'
 )
 
 // optional lists the fields whose absence changes the layout (a template
@@ -67,12 +70,20 @@ type recipientView struct {
 	// LocalLift and PreviousLocalLift are the lift times in the
 	// recipient's time zone, for messages about an embargo.
 	LocalLift, PreviousLocalLift string
+	// Greeting is the greeting line, with its line break, when the
+	// release greets its readers: empty otherwise, and for a recipient
+	// who gets none. In the HTML part it is a paragraph.
+	Greeting string
 }
 
 // placeholders returns the recipient a template sees when rendering form
-// f; hasPrevious says whether the message has a previous lift time.
-func placeholders(f int, hasPrevious bool) recipientView {
+// f; hasPrevious says whether the message has a previous lift time,
+// greets whether it opens with a greeting.
+func placeholders(f int, hasPrevious, greets bool) recipientView {
 	var rc recipientView
+	if greets {
+		rc.Greeting = marker(fieldGreeting)
+	}
 	for i, fd := range optional {
 		if f&(1<<i) == 0 {
 			continue
@@ -95,8 +106,14 @@ func placeholders(f int, hasPrevious bool) recipientView {
 }
 
 // values are one recipient's fields, ready for one kind of part.
-type values struct{ name, email, url, local, previous string }
+type values struct {
+	name, email, url, local, previous string
+	// greeting is the greeting line in pieces, written one after the
+	// other (see greetings).
+	greeting [3]string
+}
 
+// get returns field f; the greeting, in pieces, is read with write or size.
 func (v *values) get(f field) string {
 	switch f {
 	case fieldName:
@@ -107,14 +124,34 @@ func (v *values) get(f field) string {
 		return v.url
 	case fieldLocal:
 		return v.local
-	default:
+	case fieldPrevious:
 		return v.previous
 	}
+	return ""
+}
+
+// size is the length of field f.
+func (v *values) size(f field) int {
+	if f == fieldGreeting {
+		return len(v.greeting[0]) + len(v.greeting[1]) + len(v.greeting[2])
+	}
+	return len(v.get(f))
+}
+
+// write appends field f to b.
+func (v *values) write(b *strings.Builder, f field) {
+	if f == fieldGreeting {
+		for _, s := range v.greeting {
+			b.WriteString(s)
+		}
+		return
+	}
+	b.WriteString(v.get(f))
 }
 
 func knownField(f field) bool {
 	switch f {
-	case fieldName, fieldEmail, fieldURL, fieldLocal, fieldPrevious:
+	case fieldName, fieldEmail, fieldURL, fieldLocal, fieldPrevious, fieldGreeting:
 		return true
 	}
 	return false
@@ -170,13 +207,13 @@ func internString(s string, m map[string]string) string {
 func (l *layout) join(v *values) string {
 	n := l.size
 	for _, f := range l.slots {
-		n += len(v.get(f))
+		n += v.size(f)
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for i, f := range l.slots {
 		b.WriteString(l.lits[i])
-		b.WriteString(v.get(f))
+		v.write(&b, f)
 	}
 	b.WriteString(l.lits[len(l.lits)-1])
 	return b.String()
@@ -193,7 +230,8 @@ func textValues(rc Recipient) values {
 // administrators' templates to that). An unsubscribe URL with a scheme
 // other than http(s) or mailto is replaced the way html/template replaces
 // unsafe URLs, so a bad value can never become a script link. The local
-// times are not the recipient's text: they come escaped from zoneTimes.
+// times and the greeting are not the recipient's text: they come escaped
+// from zoneTimes and greetings.
 func htmlValues(v values) values {
 	if v.url != "" && !safeURL(v.url) {
 		v.url = "#ZgotmplZ"

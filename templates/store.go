@@ -72,7 +72,7 @@ func CheckOverride(ctx context.Context, message, lang string, src Source) error 
 		tag, _ := language.Parse(lang)
 		for _, name := range []string{"Ana Silva", ""} {
 			v := confirmationView{Lang: lang, L: labelsFor(tag), Name: name, ConfirmURL: "https://news.example.org/confirm/tok123"}
-			if _, err := renderConfirmation(mt, &v); err != nil {
+			if _, err := renderConfirmation(ctx, mt, &v, overrideLimits); err != nil {
 				details = append(details, describeTemplateError(err))
 			}
 		}

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +56,12 @@ type Release struct {
 	// CorrectionNote says what a correction changed, RecallNote why a
 	// release was withdrawn; plain text, optional.
 	CorrectionNote, RecallNote string
+	// Greeting opens every message with a greeting line: the language's
+	// salutation with the recipient's name ("Dear Ana Silva,"), or its
+	// neutral form when the name is unknown. Off by default, as most press
+	// offices send their releases; institutions are never greeted (see
+	// Recipient.Institution).
+	Greeting bool
 }
 
 // Recipient holds the few per-recipient fields.
@@ -68,6 +73,12 @@ type Recipient struct {
 	// about an embargo show the lift time there as well as in UTC. Empty or
 	// unknown reads as UTC.
 	TimeZone string
+	// Institution marks a recipient that is an institution, such as a
+	// member-state mission. A press office writes to a mission as it
+	// writes to a newsroom, without "Dear …": even a release that greets
+	// its readers greets no institution, neither by the contact's name
+	// nor as "Sir or Madam".
+	Institution bool
 }
 
 // Prepared is a release rendered for one message and language; safe for
@@ -84,8 +95,10 @@ type Prepared struct {
 	zoned              bool
 	lift, previousLift time.Time
 	labels             *labels
-	zones              sync.Map // time zone name → *zoneTimes
-	zoneCount          atomic.Int32
+	// greet holds the greeting lines, nil when the message opens without.
+	greet     *greetings
+	zones     sync.Map // time zone name → *zoneTimes
+	zoneCount atomic.Int32
 
 	overrideErr error
 	mime        mimeCache
@@ -205,6 +218,9 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 	}
 
 	p := &Prepared{lang: v.Lang, labels: l}
+	if r.Greeting {
+		p.greet = newGreetings(l)
+	}
 	// A correction is still under embargo if it lifts after the release's
 	// date: a caller may pass the lift time of an embargo long over.
 	underEmbargo := variant == VariantEmbargoed || variant == VariantEmbargoChanged ||
@@ -219,7 +235,7 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 		}
 	}
 
-	b, err := renderBody([]byte(r.Body), l.Dir)
+	b, err := renderBody([]byte(r.Body), l)
 	if err != nil {
 		return nil, nil, fmt.Errorf("templates: release %d (%s): %w", r.ID, v.Lang, err)
 	}
@@ -252,7 +268,7 @@ func (p *Prepared) render(ctx context.Context, mt *messageTemplates, v *view, li
 		if f&localBit != 0 && !p.zoned {
 			continue // no recipient can have this form
 		}
-		v.Recipient = placeholders(f, !p.previousLift.IsZero())
+		v.Recipient = placeholders(f, !p.previousLift.IsZero(), p.greet != nil)
 		w.Reset()
 		b.start("text", len(v.BodyText))
 		if err := b.result(mt.text.ExecuteTemplate(w, mt.textEntry, v)); err != nil {
@@ -316,6 +332,9 @@ func (p *Prepared) Personalize(rc Recipient) (text, html string) {
 func (p *Prepared) values(rc Recipient) (tv, hv values) {
 	tv = textValues(rc)
 	hv = htmlValues(tv)
+	if p.greet != nil && !rc.Institution {
+		p.greet.set(&tv, &hv)
+	}
 	if p.zoned {
 		z := p.zone(rc.TimeZone)
 		tv.local, tv.previous = z.text[0], z.text[1]
@@ -337,27 +356,4 @@ func cleanContacts(in []PressContact) []PressContact {
 		}
 	}
 	return out
-}
-
-// limitedBuilder is a strings.Builder that refuses to grow past max bytes,
-// which stops a template's execution with an error.
-type limitedBuilder struct {
-	strings.Builder
-	max int
-}
-
-var errTooLarge = fmt.Errorf("output larger than %d bytes", maxPart)
-
-func (b *limitedBuilder) Write(p []byte) (int, error) {
-	if b.Len()+len(p) > b.max {
-		return 0, errTooLarge
-	}
-	return b.Builder.Write(p)
-}
-
-func (b *limitedBuilder) WriteString(s string) (int, error) {
-	if b.Len()+len(s) > b.max {
-		return 0, errTooLarge
-	}
-	return b.Builder.WriteString(s)
 }

@@ -65,7 +65,7 @@ func (p *Prepared) computeZone(name string) *zoneTimes {
 		}
 		local := p.labels.dateTime(t.In(loc))
 		label := strings.ReplaceAll(loc.String(), "_", " ")
-		z.text[i] = local + " (" + label + ")"
+		z.text[i] = local + " (" + p.labels.Isolate.Before + label + p.labels.Isolate.After + ")"
 		// The zone name is Latin script: isolated, it keeps its place and
 		// its parentheses the right way round inside Arabic text.
 		z.html[i] = html.EscapeString(local) + ` (<bdi dir="ltr">` + html.EscapeString(label) + `</bdi>)`
