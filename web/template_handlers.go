@@ -98,13 +98,15 @@ func (h *Handler) deleteTemplate(w http.ResponseWriter, r *http.Request) error {
 // previewRelease shows a release as one reader gets it: ?message= (public
 // by default), ?lang= (the original by default; a language the release
 // lacks shows what its readers get, the original), ?tz= (the reader's
-// time zone for embargo times, UTC by default), ?name= (the greeting's
-// name) and ?format=text for the plain-text part. Content-Language says
-// which translation it is; X-Communique-Override-Error, why an
-// administrator's template did not render it (a bound of the render
-// budget passed, or a field the release lacks), in which case the
-// built-in did, as it would for the readers. Rendering stops when the
-// request ends.
+// time zone for embargo times, UTC by default), ?name= (the reader's
+// name, for a release that greets its readers), ?kind= (journalist by
+// default; a mission gets neither a greeting nor an unsubscribe link, a
+// press officer no unsubscribe link) and ?format=text for the plain-text
+// part. Content-Language says which translation it is;
+// X-Communique-Override-Error, why an administrator's template did not
+// render it (a bound of the render budget passed, or a field the release
+// lacks), in which case the built-in did, as it would for the readers.
+// Rendering stops when the request ends.
 func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -118,6 +120,11 @@ func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	format := q.Get("format")
 	if format != "" && format != "html" && format != "text" {
 		return communique.Invalid("invalid preview", []string{"format: " + format + " is neither html nor text"})
+	}
+	switch q.Get("kind") {
+	case "", "journalist", "mission", "press_officer":
+	default:
+		return communique.Invalid("invalid preview", []string{"kind: " + q.Get("kind") + " is not journalist, mission or press_officer"})
 	}
 	tz := q.Get("tz")
 	if tz != "" {
@@ -140,9 +147,14 @@ func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 		h.Logger.Warn("template override failed on release", "release_id", id, "error", err)
 		hd.Set("X-Communique-Override-Error", mime.QEncoding.Encode("utf-8", err.Error()))
 	}
-	rc := templates.Recipient{
-		Name: q.Get("name"), Email: "journalist@example.com", TimeZone: tz,
-		UnsubscribeURL: strings.TrimRight(h.BaseURL, "/") + "/unsubscribe/preview",
+	rc := templates.Recipient{Name: q.Get("name"), Email: "journalist@example.com", TimeZone: tz}
+	switch q.Get("kind") {
+	case "", "journalist":
+		rc.UnsubscribeURL = strings.TrimRight(h.BaseURL, "/") + "/unsubscribe/preview"
+	case "mission":
+		rc.Email, rc.Institution = "mission@example.org", true
+	case "press_officer":
+		rc.Email = "press.officer@example.org"
 	}
 	text, html := pv.Personalize(rc)
 

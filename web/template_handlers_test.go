@@ -258,6 +258,15 @@ func TestReleasePreview(t *testing.T) {
 	if res = b.do(t, "GET", base+"?lang=en", nil); res.status != 200 || res.header.Get("Content-Language") != "en" {
 		t.Errorf("en: %d %v", res.status, res.header)
 	}
+	// A mission has no unsubscribe link; a journalist has one.
+	if res = b.do(t, "GET", base+"?lang=en&format=text&kind=mission&name=Permanent+Mission", nil); res.status != 200 ||
+		bytes.Contains(res.body, []byte("Unsubscribe")) || bytes.Contains(res.body, []byte("Permanent Mission")) ||
+		!bytes.Contains(res.body, []byte("This message was sent to mission@example.org.")) {
+		t.Errorf("mission: %d\n%s", res.status, res.body)
+	}
+	if res = b.do(t, "GET", base+"?lang=en&format=text", nil); !bytes.Contains(res.body, []byte("Unsubscribe <https://news.example.org/unsubscribe/preview>")) {
+		t.Errorf("journalist:\n%s", res.body)
+	}
 
 	noEmbargo := createReleaseSlug(t, b.db, "other-release")
 	for _, c := range []struct {
@@ -267,6 +276,7 @@ func TestReleasePreview(t *testing.T) {
 		{base + "?message=newsletter", 422},
 		{base + "?tz=Mars/Olympus", 422},
 		{base + "?format=pdf", 422},
+		{base + "?kind=ambassador", 422},
 		{base + "?lang=%3Cx%3E", 422},
 		{"/api/v1/releases/999999/preview", 404},
 		{"/api/v1/releases/" + itoa(noEmbargo) + "/preview?message=embargoed", 422},

@@ -33,7 +33,8 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	message := fs.String("message", templates.VariantPublic, "public, embargoed, correction, recall or embargo_changed")
 	out := fs.String("o", "", "write the message to this .eml file (default: standard output)")
 	tz := fs.String("tz", "UTC", "the reader's IANA time zone, for embargo times")
-	to := fs.String("to", "journalist@example.com", "the recipient, e.g. 'Ana Silva <ana@example.com>' (a name shows in the greeting)")
+	to := fs.String("to", "journalist@example.com", "the recipient, e.g. 'Ana Silva <ana@example.com>' (a name shows in the greeting of a release that greets)")
+	kind := fs.String("kind", "journalist", "the recipient's kind: journalist, mission (no greeting, no unsubscribe link) or press_officer (no unsubscribe link)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -42,6 +43,11 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if _, err := time.LoadLocation(*tz); err != nil || *tz == "Local" {
 		return fmt.Errorf("templates preview: -tz %q is not an IANA time zone", *tz)
+	}
+	switch *kind {
+	case "journalist", "mission", "press_officer":
+	default:
+		return fmt.Errorf("templates preview: -kind %q is not journalist, mission or press_officer", *kind)
 	}
 	fromSpec := cfg.From
 	if fromSpec == "" {
@@ -88,16 +94,21 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if base == "" {
 		base = "http://" + cfg.HTTPAddr
 	}
-	rc := templates.Recipient{Name: rcpt.Name, Email: rcpt.Address, TimeZone: *tz, UnsubscribeURL: base + "/unsubscribe/preview"}
+	// As the dispatcher addresses them: only journalists can unsubscribe,
+	// and a mission is an institution, greeted by no one's name.
+	rc := templates.Recipient{Name: rcpt.Name, Email: rcpt.Address, TimeZone: *tz, Institution: *kind == "mission"}
 	m := &mailer.Message{
 		FromName: from.Name, FromEmail: from.Address, ToName: rcpt.Name, ToEmail: rcpt.Address,
-		ReplyTo:          pv.ReplyTo,
-		MessageID:        fmt.Sprintf("preview-%d.%s.%s.%d@%s", *id, *message, pv.Language(), time.Now().UnixNano(), domain),
-		ListID:           fmt.Sprintf("%s <releases.%s>", from.Name, domain),
-		Language:         pv.Language(),
-		UnsubscribeHTTPS: rc.UnsubscribeURL, UnsubscribeMailto: "mailto:unsubscribe+preview@" + bounce,
-		Subject: pv.Subject(),
-		Date:    time.Now(),
+		ReplyTo:   pv.ReplyTo,
+		MessageID: fmt.Sprintf("preview-%d.%s.%s.%d@%s", *id, *message, pv.Language(), time.Now().UnixNano(), domain),
+		ListID:    fmt.Sprintf("%s <releases.%s>", from.Name, domain),
+		Language:  pv.Language(),
+		Subject:   pv.Subject(),
+		Date:      time.Now(),
+	}
+	if *kind == "journalist" {
+		rc.UnsubscribeURL = base + "/unsubscribe/preview"
+		m.UnsubscribeHTTPS, m.UnsubscribeMailto = rc.UnsubscribeURL, "mailto:unsubscribe+preview@"+bounce
 	}
 	m.Text, m.HTML = pv.Personalize(rc)
 	msg, err := mailer.Build(m)
