@@ -1,0 +1,120 @@
+package office
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/users"
+)
+
+// resetMailsPerHour bounds the reset mails one address gets: asking is
+// open to anyone, and must not become a way to flood a colleague.
+const resetMailsPerHour = 3
+
+// mailResetLink looks the address up and, for an active user who has
+// not had too many already, mails a new reset link (voiding the earlier
+// ones). An unknown or disabled address gets nothing.
+func (h *Handler) mailResetLink(ctx context.Context, email, client string) error {
+	u, err := users.ByEmail(ctx, h.cfg.DB, email)
+	if communique.ErrorCode(err) == communique.ENOTFOUND {
+		h.log.Info("password reset asked for an unknown address", "client", client)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if u.Status != users.Active {
+		h.log.Info("password reset asked for a disabled user", "user_id", u.ID, "client", client)
+		return nil
+	}
+	var recent int
+	if err := h.cfg.DB.GetContext(ctx, &recent, `
+		SELECT count(*) FROM user_links
+		WHERE user_id = $1 AND purpose = $2 AND created_at > now() - interval '1 hour'`, u.ID, users.ResetLink); err != nil {
+		return fmt.Errorf("count reset links: %w", err)
+	}
+	if recent >= resetMailsPerHour {
+		h.log.Warn("password reset mails to a user limited", "user_id", u.ID, "client", client)
+		return nil
+	}
+	tok, err := users.IssueLink(ctx, h.cfg.DB, u.ID, users.ResetLink, ResetLinkTTL)
+	if err != nil {
+		return err
+	}
+	if err := h.sendResetMail(ctx, u, h.cfg.BaseURL+"/office/reset/"+tok); err != nil {
+		return fmt.Errorf("mail reset link to user %d: %w", u.ID, err)
+	}
+	h.log.Info("password reset link mailed", "user_id", u.ID, "client", client)
+	return nil
+}
+
+// sendResetMail is the one place a reset link leaves the service, in the
+// user's own language.
+func (h *Handler) sendResetMail(ctx context.Context, u *users.User, link string) error {
+	if h.cfg.SendMail == nil || h.cfg.FromEmail == "" {
+		return errors.New("no mail sender is configured (COMMUNIQUE_SMTP_URL, COMMUNIQUE_FROM)")
+	}
+	lang, ok := uiLanguage(u.UILanguage)
+	if !ok {
+		lang = "en"
+	}
+	v := resetMailView{Lang: lang, Dir: direction(lang), Link: link,
+		Greeting: translate(lang, "mail_greeting", displayName(u)),
+		Body:     translate(lang, "mail_reset_body"), Button: translate(lang, "mail_reset_button"),
+		Ignore: translate(lang, "mail_reset_ignore")}
+	var html bytes.Buffer
+	if err := resetMailHTML.Execute(&html, v); err != nil {
+		return fmt.Errorf("render reset mail: %w", err)
+	}
+	text := v.Greeting + "\n\n" + v.Body + "\n\n" + link + "\n\n" + v.Ignore + "\n"
+	domain := h.cfg.FromEmail[strings.LastIndexByte(h.cfg.FromEmail, '@')+1:]
+	b := make([]byte, 16)
+	rand.Read(b)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return h.cfg.SendMail(ctx, &mailer.Message{
+		FromName: h.cfg.FromName, FromEmail: h.cfg.FromEmail, ToName: u.Name, ToEmail: u.Email,
+		MessageID: hex.EncodeToString(b) + "@" + domain,
+		ListID:    strings.TrimSpace(h.cfg.FromName + " press office <office." + domain + ">"),
+		Language:  lang, Subject: translate(lang, "mail_reset_subject"), Text: text, HTML: html.String(),
+		Date: time.Now(),
+	})
+}
+
+func displayName(u *users.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+type resetMailView struct {
+	Lang, Dir, Link                string
+	Greeting, Body, Button, Ignore string
+}
+
+var resetMailHTML = template.Must(template.New("reset").Parse(`<!doctype html>
+<html lang="{{.Lang}}" dir="{{.Dir}}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" dir="{{.Dir}}" style="direction: {{.Dir}}; font-family: Arial, sans-serif; font-size: 16px; line-height: 1.5; color: #1d2430;">
+<tr><td style="padding: 16px; max-width: 560px;">
+<p>{{.Greeting}}</p>
+<p>{{.Body}}</p>
+<p><a href="{{.Link}}" style="display: inline-block; padding: 10px 16px; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">{{.Button}}</a></p>
+<p style="font-size: 14px; color: #5a6472;" dir="ltr"><a href="{{.Link}}" style="color: #0b5cad;">{{.Link}}</a></p>
+<p style="font-size: 14px; color: #5a6472;">{{.Ignore}}</p>
+</td></tr>
+</table>
+</body>
+</html>
+`))
