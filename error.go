@@ -3,6 +3,7 @@
 package communique
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -102,4 +103,27 @@ func ErrorDetails(err error) []string {
 		return e.Details
 	}
 	return nil
+}
+
+// Actor is who acts, as the audit log records it: a name ("user:EMAIL",
+// "token:NAME", "bootstrap", "cli:USER", "scheduler") and the client
+// address the request came from, if any.
+type Actor struct {
+	Name   string
+	Client string
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the actor of a request, so
+// that the audit log can record where a change came from without every
+// layer passing it along.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor a context carries, if any.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
 }

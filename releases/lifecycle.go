@@ -358,9 +358,11 @@ func RecordAudit(ctx context.Context, db sqlx.ExecerContext, actor, action strin
 	if releaseID != 0 {
 		rel = &releaseID
 	}
+	// The client address rides on the context from the HTTP edge.
+	a, _ := communique.ActorFrom(ctx)
 	if _, err := db.ExecContext(ctx, `
-		INSERT INTO audit_log (actor, action, release_id, details) VALUES ($1, $2, $3, $4)`,
-		actor, action, rel, b); err != nil {
+		INSERT INTO audit_log (actor, action, release_id, details, client) VALUES ($1, $2, $3, $4, $5)`,
+		actor, action, rel, b, a.Client); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
