@@ -1,20 +1,25 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/contacts"
 )
 
 func (h *Handler) contactRoutes(mux *http.ServeMux) {
-	h.api(mux, "POST /api/v1/contacts/import", h.importContacts)
+	limits := h.Imports.withDefaults()
+	h.api(mux, "POST /api/v1/contacts/import", h.importContacts(make(chan struct{}, limits.Concurrent), limits))
 	h.api(mux, "GET /api/v1/contacts/export", h.exportContacts)
 	h.api(mux, "GET /api/v1/contacts", h.listContacts)
 	h.api(mux, "POST /api/v1/contacts", h.createContact)
@@ -24,21 +29,6 @@ func (h *Handler) contactRoutes(mux *http.ServeMux) {
 	h.api(mux, "GET /api/v1/suppressions", h.listSuppressions)
 	h.api(mux, "POST /api/v1/suppressions", h.addSuppression)
 	h.api(mux, "DELETE /api/v1/suppressions/{email}", h.liftSuppression)
-}
-
-func (h *Handler) importContacts(w http.ResponseWriter, r *http.Request) error {
-	body := http.MaxBytesReader(w, r.Body, maxImport)
-	opts := contacts.ImportOptions{
-		SkipInvalid: r.URL.Query().Get("skip_invalid") == "true",
-		Source:      "api import",
-	}
-	res, err := contacts.Import(r.Context(), h.DB, body, opts)
-	if err != nil {
-		return err
-	}
-	h.Logger.Info("contacts imported", "created", res.Created, "updated", res.Updated, "rejected", len(res.Rejected))
-	writeJSON(w, http.StatusOK, res)
-	return nil
 }
 
 func (h *Handler) exportContacts(w http.ResponseWriter, r *http.Request) error {
@@ -81,11 +71,11 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) error {
 // unless the body says otherwise.
 func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 	var c contacts.Contact
-	if err := readJSON(w, r, &c); err != nil {
+	if err := readContact(w, r, &c); err != nil {
 		return err
 	}
 	if c.ConsentIP == "" {
-		c.ConsentIP = clientIP(r)
+		c.ConsentIP = h.clientIP(r)
 	}
 	created, err := contacts.Create(r.Context(), h.DB, &c)
 	if err != nil {
@@ -116,7 +106,7 @@ func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var c contacts.Contact
-	if err := readJSON(w, r, &c); err != nil {
+	if err := readContact(w, r, &c); err != nil {
 		return err
 	}
 	updated, err := contacts.Update(r.Context(), h.DB, id, &c)
@@ -221,8 +211,13 @@ func checkParams(q url.Values, known ...string) []string {
 	return p
 }
 
+// maxPageLimit is the largest page any list serves.
+const maxPageLimit = 1000
+
 // intParam reads a non-negative integer parameter, 0 when absent, adding
-// a problem to p when it is not one.
+// a problem to p when it is not one. A "limit" above maxPageLimit is a
+// problem too, so that every list refuses a page it will not serve
+// rather than serve a smaller one.
 func intParam(q url.Values, name string, p *[]string) int {
 	s := q.Get(name)
 	if s == "" {
@@ -233,5 +228,34 @@ func intParam(q url.Values, name string, p *[]string) int {
 		*p = append(*p, fmt.Sprintf("%s: %q is not a non-negative integer", name, s))
 		return 0
 	}
+	if name == "limit" && n > maxPageLimit {
+		*p = append(*p, fmt.Sprintf("limit: %d is more than the maximum, %d", n, maxPageLimit))
+		return 0
+	}
 	return n
+}
+
+// readContact reads a contact's JSON body. The JSON decoder would make
+// invalid UTF-8 inside a string U+FFFD without a word, so the body is
+// checked first and each field holding such bytes is named.
+func readContact(w http.ResponseWriter, r *http.Request, c *contacts.Contact) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return communique.Invalid("invalid JSON body", []string{describeJSONError(err)})
+	}
+	if !utf8.Valid(body) {
+		var fields map[string]json.RawMessage
+		p := []string{"body: not valid UTF-8 text"}
+		if json.Unmarshal(body, &fields) == nil {
+			p = p[:0]
+			for _, k := range slices.Sorted(maps.Keys(fields)) {
+				if !utf8.Valid(fields[k]) {
+					p = append(p, k+": not valid UTF-8 text")
+				}
+			}
+		}
+		return communique.Invalid("invalid contact", p)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return readJSON(w, r, c)
 }

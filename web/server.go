@@ -43,6 +43,8 @@ type Handler struct {
 	BaseURL string
 	// Metrics are served at /metrics and count requests, when set.
 	Metrics *metrics.Metrics
+	// Imports bounds the contact imports run at once and their uploads.
+	Imports ImportLimits
 	// MetricsElsewhere keeps /metrics off these routes, for a service
 	// that serves it on a listener of its own.
 	MetricsElsewhere bool
@@ -129,6 +131,8 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case communique.EUNAVAILABLE:
 		return http.StatusBadGateway
+	case communique.EBUSY:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}

@@ -94,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "contacts":
 		return runContacts(ctx, rest, stdout, stderr)
+	case "taxonomy":
+		return runTaxonomy(ctx, rest, stdout, stderr)
 	case "releases":
 		return runReleases(ctx, rest, stdout, stderr)
 	case "templates":

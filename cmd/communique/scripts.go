@@ -15,7 +15,6 @@ import (
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/app"
-	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/taxonomy"
@@ -62,44 +61,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "applied %d migration(s); schema version %d\n", n, postgres.SchemaVersion())
 	return nil
-}
-
-func runContacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("contacts: want 'import FILE.csv' or 'export'")
-	}
-	fs := flag.NewFlagSet("contacts "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	skip := fs.Bool("skip-invalid", false, "import: keep the valid rows and report the others")
-	db, err := openCurrentDB(ctx, fs, args[1:])
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	switch args[0] {
-	case "import":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("contacts import: want exactly one FILE.csv")
-		}
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		res, err := contacts.Import(ctx, db, f, contacts.ImportOptions{SkipInvalid: *skip, Source: "cli import"})
-		if err != nil {
-			return describe(err)
-		}
-		for _, r := range res.Rejected {
-			fmt.Fprintf(stderr, "%s: line %d: %s\n", fs.Arg(0), r.Line, r.Reason)
-		}
-		fmt.Fprintf(stdout, "created %d, updated %d, rejected %d\n", res.Created, res.Updated, len(res.Rejected))
-		return nil
-	case "export":
-		return contacts.Export(ctx, db, stdout)
-	default:
-		return fmt.Errorf("contacts: unknown subcommand %q", args[0])
-	}
 }
 
 func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
