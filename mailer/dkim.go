@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -76,7 +77,7 @@ func LoadDKIM(keyFile, selector, domain string) (*DKIM, error) {
 // NewDKIM returns a signer using key.
 func NewDKIM(key crypto.Signer, selector, domain string) *DKIM {
 	return &DKIM{opts: dkim.SignOptions{
-		Domain: domain, Selector: selector, Signer: key, Hash: crypto.SHA256,
+		Domain: domain, Selector: selector, Signer: guarded{key}, Hash: crypto.SHA256,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
 		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
 		HeaderKeys:             dkimHeaders,
@@ -104,4 +105,18 @@ func (d *DKIM) Sign(dst, msg []byte) ([]byte, error) {
 	buf.WriteString(s.Signature())
 	buf.Write(msg)
 	return buf.Bytes(), nil
+}
+
+// guarded turns a panic of the key (a hardware or remote signer gone
+// wrong) into an error: go-msgauth signs in a goroutine of its own, where
+// no recover of the caller's can catch it, and the process would die.
+type guarded struct{ crypto.Signer }
+
+func (g guarded) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) (sig []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("DKIM key failed: %v", p)
+		}
+	}()
+	return g.Signer.Sign(rand, digest, opts)
 }

@@ -2,12 +2,14 @@ package mailer
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,24 @@ func BenchmarkDKIMSign(b *testing.B) {
 	var dst []byte
 	for i := 0; i < b.N; i++ {
 		dst, _ = d.Sign(dst[:0], msg)
+	}
+}
+
+// panickingKey is a signing key that panics, like a remote signer gone
+// wrong.
+type panickingKey struct{ ed25519.PrivateKey }
+
+func (panickingKey) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	panic("signer unreachable")
+}
+
+// go-msgauth signs in a goroutine of its own, where a panicking key would
+// take the process down with it: the panic becomes an error instead.
+func TestDKIMKeyPanicIsAnError(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	d := NewDKIM(panickingKey{key}, "sel", "example.org")
+	_, err := d.Sign(nil, []byte("From: a@example.org\r\nSubject: x\r\n\r\nbody\r\n"))
+	if err == nil || !strings.Contains(err.Error(), "signer unreachable") {
+		t.Fatalf("Sign: %v", err)
 	}
 }
