@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -72,6 +73,10 @@ type Dispatcher struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// chunkHook, when tests set it, runs in a worker before each chunk
+	// is composed: where they inject faults.
+	chunkHook atomic.Pointer[func()]
 }
 
 // New returns a Dispatcher for cfg.
@@ -138,12 +143,12 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	for i := 0; i < d.cfg.Planners; i++ {
-		d.loop(runCtx, "planner", planner, d.plan)
+		d.loop(runCtx, "planner", planner, d.plan, nil)
 	}
 	for _, p := range d.cfg.Pools {
 		for i := 0; i < p.Target.Concurrency; i++ {
 			w := &worker{d: d, conn: p.Conn()}
-			d.loop(runCtx, "worker", workQueue, w.handle)
+			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack)
 		}
 	}
 	d.wg.Add(2)
@@ -172,11 +177,14 @@ func (d *Dispatcher) Stop() {
 	d.wg.Wait()
 }
 
-// loop fetches messages one at a time and hands them to handle until ctx ends.
-func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer, handle func(context.Context, jetstream.Msg)) {
+// loop fetches messages one at a time and hands them to handle until ctx
+// ends; after a panic in handle, cleanup (if any) hands back what it held
+// and the loop pauses before going on (see guard).
+func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer, handle func(context.Context, jetstream.Msg), cleanup func()) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		panics := 0
 		for ctx.Err() == nil {
 			fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			msg, err := c.Next(jetstream.FetchContext(fctx))
@@ -188,7 +196,12 @@ func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer
 				}
 				continue
 			}
-			handle(ctx, msg)
+			if d.guard(ctx, name, msg, handle, cleanup) {
+				panics++
+				sleep(ctx, panicPause(panics))
+			} else {
+				panics = 0
+			}
 		}
 	}()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"time"
 
 	"github.com/lib/pq"
@@ -23,6 +24,17 @@ type worker struct {
 	conn *mailer.Conn
 	bufs [][]byte // one message buffer per chunk slot, reused
 	sigs [][]byte // and one for its signed copy
+
+	// held is the chunk being sent: claimed, and neither recorded nor
+	// released yet. results holds its outcomes as they become known (the
+	// SMTP ones through sent, filled by the connection message by
+	// message, and idx); after a panic they tell what to record and what
+	// to hand back.
+	held    []claimed
+	results []mailer.Result
+	raws    []mailer.Raw
+	idx     []int
+	sent    []mailer.Result
 }
 
 // chunk is how many deliveries a worker claims, sends and records at a
@@ -99,9 +111,11 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		if len(rows) == 0 {
 			break
 		}
+		w.hold(rows)
 		// Looked up per chunk: a correction made meanwhile must reach the
 		// next chunk, or its recipients would miss it twice over.
 		if r, err = d.renders.get(ctx, b.DispatchID); err != nil {
+			w.held = nil
 			w.release(rows)
 			return err
 		}
@@ -109,6 +123,9 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 			log = log.With("release_id", r.releaseID)
 		}
 		results := w.sendChunk(ctx, log, r, rows)
+		// From here the bookkeeping owns the chunk: should it panic after
+		// writing, handing the chunk back again would undo its work.
+		w.held = nil
 		if err := w.record(ctx, rows, results); err != nil {
 			return err
 		}
@@ -155,14 +172,25 @@ func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 	return rows, nil
 }
 
-func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed) []mailer.Result {
-	results := make([]mailer.Result, len(rows))
-	raws := make([]mailer.Raw, 0, len(rows))
-	idx := make([]int, 0, len(rows))
+// hold makes rows the chunk being sent, with no outcome yet.
+func (w *worker) hold(rows []claimed) {
+	w.held = rows
+	w.results = cleared(w.results, len(rows))
+	w.raws, w.idx, w.sent = w.raws[:0], w.idx[:0], w.sent[:0]
 	for len(w.bufs) < len(rows) {
 		w.bufs = append(w.bufs, nil)
 		w.sigs = append(w.sigs, nil)
 	}
+}
+
+// sendChunk composes and sends the held chunk; its outcomes are in the
+// returned slice, one per row, valid until the next chunk.
+func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed) []mailer.Result {
+	if hook := w.d.chunkHook.Load(); hook != nil {
+		(*hook)()
+	}
+	results := w.results
+	raws, idx := w.raws, w.idx
 	for i, row := range rows {
 		raw, err := w.compose(r, row, w.bufs[i][:0])
 		if err == nil {
@@ -188,7 +216,10 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 		sendCtx, cancel = context.WithDeadline(ctx, r.embargoUntil.Add(-time.Second))
 		defer cancel()
 	}
-	for j, res := range w.conn.SendRaw(sendCtx, raws) {
+	w.raws, w.idx = raws, idx
+	w.sent = cleared(w.sent, len(raws))
+	w.conn.SendInto(sendCtx, raws, w.sent)
+	for j, res := range w.sent {
 		results[idx[j]] = res
 		if res.Status != mailer.Sent && res.Status != mailer.Unsent {
 			log.Info("delivery not sent", "delivery_id", rows[idx[j]].ID, "status", res.Status,
@@ -196,6 +227,45 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 		}
 	}
 	return results
+}
+
+// cleared returns s resized to n zero Results, reusing its array.
+func cleared(s []mailer.Result, n int) []mailer.Result {
+	if cap(s) < n {
+		return make([]mailer.Result, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// handBack is what a panic while sending leaves to do: record the
+// outcomes the server gave (a message it accepted must not go twice) and
+// hand the rest of the chunk back to the queue, so that nothing is lost
+// and nothing unsent is marked sent. The connection, in an unknown state,
+// is dropped.
+func (w *worker) handBack() {
+	w.conn.Close()
+	rows := w.held
+	w.held = nil
+	if len(rows) == 0 {
+		return
+	}
+	results := w.results[:len(rows)]
+	for j, i := range w.idx {
+		if j < len(w.sent) && results[i].Status == "" {
+			results[i] = w.sent[j]
+		}
+	}
+	for i := range results {
+		if results[i].Status == "" {
+			results[i] = mailer.Result{Status: mailer.Unsent}
+		}
+	}
+	if err := w.record(context.Background(), rows, results); err != nil {
+		w.d.log.Error("hand back deliveries after a panic; their leases will run out", "error", err,
+			"dispatch_id", rows[0].DispatchID, "deliveries", len(rows))
+	}
 }
 
 // compose appends the message for row to buf: the release was rendered
@@ -342,4 +412,50 @@ func (w *worker) backoff(attempts int) time.Duration {
 	base := float64(w.d.cfg.RetryBase) * math.Pow(2, float64(max(attempts-1, 0)))
 	base = min(base, float64(time.Hour))
 	return time.Duration(base * (0.8 + 0.4*rand.Float64()))
+}
+
+// guard runs handle on one message so that a panic in it (a bug, or a
+// dependency misbehaving in a way nobody foresaw) never takes the process
+// down: it is recovered and logged with its stack, cleanup hands back what
+// the handler held, and the message goes back to the queue for whichever
+// worker takes it next. It reports whether handle panicked.
+func (d *Dispatcher) guard(ctx context.Context, name string, msg jetstream.Msg,
+	handle func(context.Context, jetstream.Msg), cleanup func()) (panicked bool) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		panicked = true
+		var ids struct {
+			DispatchID int64 `json:"dispatch_id"`
+		}
+		json.Unmarshal(msg.Data(), &ids)
+		d.log.Error("recovered from a panic; handing the work back", "consumer", name,
+			"dispatch_id", ids.DispatchID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if cleanup != nil {
+			d.cleanUp(name, ids.DispatchID, cleanup)
+		}
+		msg.NakWithDelay(time.Second)
+	}()
+	handle(ctx, msg)
+	return false
+}
+
+// cleanUp runs cleanup, which must not bring down what guard saved.
+func (d *Dispatcher) cleanUp(name string, dispatchID int64, cleanup func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("panic while handing work back; its leases will run out", "consumer", name,
+				"dispatch_id", dispatchID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	cleanup()
+}
+
+// panicPause is how long a loop waits after its n-th panic in a row
+// before taking work again: a fault that strikes every message must not
+// spin, nor stall the loop for long once it is gone.
+func panicPause(n int) time.Duration {
+	return min(100*time.Millisecond<<min(n, 10), 10*time.Second)
 }
