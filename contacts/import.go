@@ -92,16 +92,17 @@ func Import(ctx context.Context, db *sqlx.DB, r io.Reader, opts ImportOptions) (
 	}
 	defer tx.Rollback()
 
+	// These replace, for this transaction only, whatever the pool's
+	// connections start with: an import's statements may rightly take
+	// minutes, but no longer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL statement_timeout = %d; SET LOCAL idle_in_transaction_session_timeout = %d`,
+		opts.StatementTimeout.Milliseconds(), opts.IdleTimeout.Milliseconds())); err != nil {
+		return nil, fmt.Errorf("import contacts: set timeouts: %w", err)
+	}
 	// Imports run one at a time: two files naming the same address would
 	// otherwise race between clearing and inserting its subscriptions.
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('communique.contacts.import'))`); err != nil {
 		return nil, fmt.Errorf("import contacts: wait for other imports: %w", err)
-	}
-	// Set once the lock is held, so that waiting for another import does
-	// not count against this one.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL statement_timeout = %d; SET LOCAL idle_in_transaction_session_timeout = %d`,
-		opts.StatementTimeout.Milliseconds(), opts.IdleTimeout.Milliseconds())); err != nil {
-		return nil, fmt.Errorf("import contacts: set timeouts: %w", err)
 	}
 	res := &ImportResult{}
 	known, err := taxonomy.LoadChecker(ctx, tx)
