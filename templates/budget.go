@@ -207,9 +207,6 @@ func (w *writer) grow(n int) error {
 	}
 	w.b.written += n
 	if w.b.written > w.b.maxBytes {
-		if w.b.lim.bytes == maxPart {
-			return w.b.fail("output larger than %d bytes", maxPart)
-		}
 		return w.b.fail("output exceeds %d bytes besides the release body", w.b.lim.bytes)
 	}
 	return nil
@@ -250,7 +247,7 @@ func (b *budget) textFuncs() texttemplate.FuncMap {
 		"commaJoin": b.joinWith(", "),
 		"joinWith":  b.joinWithSep,
 		"call":      refuseCall,
-		stepFunc:    b.stepTrue,
+		stepFunc:    b.stepFn,
 	}
 }
 
@@ -260,13 +257,13 @@ func (b *budget) htmlFuncs() htmltemplate.FuncMap {
 		"commaJoin": b.joinWith(", "),
 		"joinWith":  b.joinWithSep,
 		"call":      refuseCall,
-		stepFunc:    b.stepTrue,
+		stepFunc:    b.stepFn,
 	}
 }
 
-// stepTrue is stepFunc under the budget; its value is always false, so the
+// stepFn is stepFunc under the budget; its value is always false, so the
 // inserted {{if}} renders nothing.
-func (b *budget) stepTrue() (bool, error) { return false, b.step() }
+func (b *budget) stepFn() (bool, error) { return false, b.step() }
 
 func (b *budget) joinWith(sep string) func(...string) (string, error) {
 	return func(parts ...string) (string, error) { return b.joinWithSep(sep, parts...) }

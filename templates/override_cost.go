@@ -85,8 +85,8 @@ func checkCost(part string, trees map[string]*parse.Tree, entry string) []string
 		problems = append(problems, fmt.Sprintf("%s: ranges nest %d deep; at most %d", where(k.rangeAt), k.ranges, maxRangeDepth))
 	}
 	if len(problems) == 0 && k.steps > maxStaticSteps {
-		problems = append(problems, fmt.Sprintf("%s: would take more than %d steps with %d press contacts (template calls and ranges multiply); at most %d",
-			part, maxStaticSteps, rangeItems, maxStaticSteps))
+		problems = append(problems, fmt.Sprintf("%s: would take more than %d steps with %d press contacts (template calls and ranges multiply)",
+			part, maxStaticSteps, rangeItems))
 	}
 	return problems
 }

@@ -125,8 +125,10 @@ type view struct {
 	Recipient recipientView
 }
 
-// maxPart bounds a rendered part: an override that loops or repeats the
-// body cannot make a message of unbounded size.
+// maxPart bounds a part the built-in templates render, besides the
+// body: far more than any release needs, so that only a release with
+// thousands of press contacts could reach it. Overrides have tighter
+// limits (see overrideLimits).
 const maxPart = 4 << 20
 
 // Prepare renders r for variant with the built-in templates; see PrepareWith.
