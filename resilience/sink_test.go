@@ -21,16 +21,21 @@ type sink struct {
 	byRcpt   map[string]int
 	arrivals []time.Time
 	total    int
+	sessions int
 	reject   func(to string) *smtp.SMTPError
 }
 
-func newSink(t *testing.T) *sink {
+func newSink(t *testing.T) *sink { return newSinkIdle(t, 30*time.Second) }
+
+// newSinkIdle returns a sink that hangs up on connections idle for idle,
+// with go-smtp's "421 4.4.2 Idle timeout".
+func newSinkIdle(t *testing.T, idle time.Duration) *sink {
 	t.Helper()
 	s := &sink{byRcpt: map[string]int{}}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
-	s.srv.ReadTimeout = 30 * time.Second
+	s.srv.ReadTimeout = idle
 	s.srv.WriteTimeout = 30 * time.Second
 	s.srv.ErrorLog = log.New(io.Discard, "", 0) // killed clients are the point here
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,7 +67,19 @@ func (s *sink) times() []time.Time {
 	return append([]time.Time(nil), s.arrivals...)
 }
 
-func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+// connections is how many connections the sink has accepted.
+func (s *sink) connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
+}
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.sessions++
+	s.mu.Unlock()
+	return &sinkSession{s: s}, nil
+}
 
 type sinkSession struct {
 	s  *sink
