@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,17 +25,37 @@ import (
 )
 
 type bundle struct {
-	db  *sqlx.DB
-	srv *httptest.Server
+	db   *sqlx.DB
+	srv  *httptest.Server
+	logs *logBuffer
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := pgtest.DB(t)
-	h := &web.Handler{DB: db, Logger: slog.New(slog.DiscardHandler), AdminToken: "t", BaseURL: "https://news.example.org"}
+	logs := &logBuffer{}
+	h := &web.Handler{DB: db, Logger: slog.New(slog.NewTextHandler(logs, nil)), AdminToken: "t", BaseURL: "https://news.example.org"}
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
-	return &bundle{db: db, srv: srv}
+	return &bundle{db: db, srv: srv, logs: logs}
+}
+
+// logBuffer keeps the handler's log lines for a test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type response struct {
@@ -388,6 +409,9 @@ func TestTemplateOverrideBudget(t *testing.T) {
 	}
 	if !bytes.Contains(res.body, []byte("Officer 400")) || !bytes.Contains(res.body, []byte("For more information, please contact:")) {
 		t.Errorf("the built-in did not render the preview:\n%.500s", res.body)
+	}
+	if logs := b.logs.String(); !strings.Contains(logs, `msg="template override failed on release" release_id=`+itoa(id)) {
+		t.Errorf("the fallback was not logged:\n%s", logs)
 	}
 }
 
