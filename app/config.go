@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/communique/communique/web"
 )
 
 // Config is the service's configuration; every field comes from a flag
@@ -29,6 +31,9 @@ type Config struct {
 	AdminToken   string
 	DataDir      string
 	MetricsAddr  string
+	// TrustedProxies are the CIDRs of the reverse proxies whose
+	// X-Forwarded-For names the client, comma-separated.
+	TrustedProxies string
 
 	// Roles, so parts can run apart.
 	API        bool // HTTP API, public pages and the outbox relay
@@ -77,6 +82,7 @@ func Settings() []Setting {
 		{"COMMUNIQUE_ADMIN_TOKEN", "admin-token", "", "bootstrap API token for an administrator, at least 32 characters (openssl rand -base64 32)", func(c *Config) *string { return &c.AdminToken }, secretKey},
 		{"COMMUNIQUE_DATA_DIR", "data-dir", "./data", "local state of embedded parts", func(c *Config) *string { return &c.DataDir }, public},
 		{"COMMUNIQUE_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (default: the HTTP address)", func(c *Config) *string { return &c.MetricsAddr }, public},
+		{"COMMUNIQUE_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }, public},
 	}
 }
 
@@ -191,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
 		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")
+	}
+	if _, err := web.ParseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

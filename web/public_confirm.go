@@ -43,7 +43,7 @@ func (p *public) confirm(w http.ResponseWriter, r *http.Request) {
 		p.showConfirm(w, r, http.StatusForbidden, lang, c, []string{"err_csrf"})
 		return
 	}
-	ip := clientIP(r)
+	ip := p.h.clientIP(r)
 	c, outcome, err := contacts.Confirm(r.Context(), p.h.DB, c.ID, ip)
 	if err != nil {
 		p.failed(w, r, lang, err)

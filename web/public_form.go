@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -25,41 +24,9 @@ type selection struct {
 	Timezone  string
 }
 
-// Bounds on what a form may carry; a real subscriber stays far below.
-const (
-	maxFormBody  = 64 << 10
-	maxTextField = 200
-	maxChoices   = 300
-)
-
 // offeredLanguages are the languages the forms list, the page languages
 // first; a subscriber's stored languages are added to them.
 var offeredLanguages = []string{"en", "fr", "es", "ar", "pt", "ru", "zh"}
-
-// parseSelection reads the subscription fields of a submitted form. It
-// returns false when a field is longer or more repeated than a person
-// could type or tick, which only a forged request does.
-func parseSelection(r *http.Request) (selection, bool) {
-	f := r.PostForm
-	s := selection{
-		Email:        strings.TrimSpace(f.Get("email")),
-		Name:         strings.TrimSpace(f.Get("name")),
-		Organisation: strings.TrimSpace(f.Get("organisation")),
-		Regions:      f["region"],
-		Countries:    f["country"],
-		Topics:       f["topic"],
-		Timezone:     strings.TrimSpace(f.Get("timezone")),
-	}
-	for _, k := range []string{"lang1", "lang2", "lang3"} {
-		if l := strings.TrimSpace(f.Get(k)); l != "" && !slices.Contains(s.Languages, l) {
-			s.Languages = append(s.Languages, l)
-		}
-	}
-	ok := len(s.Email) <= 254 && len(s.Name) <= maxTextField && len(s.Organisation) <= maxTextField &&
-		len(s.Timezone) <= 64 && len(s.Regions) <= maxChoices && len(s.Countries) <= maxChoices &&
-		len(s.Topics) <= maxChoices
-	return s, ok
-}
 
 // formView is the subscription form's options in one language, with the
 // selection's ticked.

@@ -1,106 +1,83 @@
 package web
 
 import (
-	"net"
-	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per key (a client network, an address), kept
-// in memory and bounded: when full it forgets the buckets that have
-// refilled, which are the same as new ones, and failing that the oldest.
-type limiter struct {
-	mu      sync.Mutex
-	every   time.Duration
-	burst   int
-	max     int
-	buckets map[string]*bucket
-}
+// verdict is a limiter's answer to one event.
+type verdict int
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+const (
+	allowed verdict = iota
+	// limited: the key has used its burst and must wait its turn.
+	limited
+	// full: the key is new and the limiter holds as many keys as it may.
+	full
+)
+
+// limiter allows each key (a client network) burst events at once, then
+// one per every. It keeps, per key, the time at which the key's bucket is
+// full again (the generic cell rate algorithm's theoretical arrival
+// time); a key whose time has passed is the same as a new one and is the
+// only kind ever forgotten. Memory is bounded by refusing new keys while
+// the limiter is full, never by forgetting a key that is still limited:
+// otherwise a flood of requests from other keys would set it free.
+type limiter struct {
+	mu    sync.Mutex
+	every time.Duration
+	burst int
+	max   int
+	due   map[string]time.Time
+	// sweepAt is no later than the earliest due time held, so that a full
+	// limiter scans its keys only when one of them may have expired.
+	sweepAt time.Time
 }
 
 // newLimiter allows burst events per key at once, then one per every, for
-// at most max keys.
+// at most max keys at a time.
 func newLimiter(burst int, every time.Duration, max int) *limiter {
-	return &limiter{every: every, burst: burst, max: max, buckets: map[string]*bucket{}}
+	return &limiter{every: every, burst: burst, max: max, due: map[string]time.Time{}}
 }
 
-// allow reports whether key may have one more event at now.
-func (l *limiter) allow(key string, now time.Time) bool {
+// allow decides on one more event of key at now.
+func (l *limiter) allow(key string, now time.Time) verdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
+	due, ok := l.due[key]
 	if !ok {
-		if len(l.buckets) >= l.max {
-			l.evict(now)
-		}
-		b = &bucket{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
-}
-
-// evict drops the buckets that are full again, or the least recently seen
-// one when none is.
-func (l *limiter) evict(now time.Time) {
-	refill := l.every * time.Duration(l.burst)
-	var oldest string
-	for k, b := range l.buckets {
-		if now.Sub(b.seen) >= refill {
-			delete(l.buckets, k)
-		} else if oldest == "" || b.seen.Before(l.buckets[oldest].seen) {
-			oldest = k
+		if len(l.due) >= l.max && !l.sweep(now) {
+			return full
 		}
 	}
-	if len(l.buckets) >= l.max && oldest != "" {
-		delete(l.buckets, oldest)
+	if due.Before(now) {
+		due = now
 	}
+	next := due.Add(l.every)
+	if next.Sub(now) > time.Duration(l.burst)*l.every {
+		return limited
+	}
+	l.due[key] = next
+	if next.Before(l.sweepAt) {
+		l.sweepAt = next
+	}
+	return allowed
 }
 
-// clientIP is the address of the client of r. A proxy on the same host or
-// network (loopback or private address) is trusted to name the client in
-// the last X-Forwarded-For entry, the one it added itself; anyone else's
-// header is ignored, since a client could write any address there.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// sweep forgets the keys whose bucket is full again and reports whether
+// that made room.
+func (l *limiter) sweep(now time.Time) bool {
+	if now.Before(l.sweepAt) {
+		return false
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	if addr.IsLoopback() || addr.IsPrivate() {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			entries := strings.Split(xff[len(xff)-1], ",")
-			if fwd, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-1])); err == nil {
-				addr = fwd
-			}
+	var earliest time.Time
+	for k, due := range l.due {
+		if !due.After(now) {
+			delete(l.due, k)
+		} else if earliest.IsZero() || due.Before(earliest) {
+			earliest = due
 		}
 	}
-	return addr.Unmap().String()
-}
-
-// clientKey is the rate-limit key of a client address: the address for
-// IPv4, its /64 network for IPv6, since one subscriber line holds a whole
-// /64 and could otherwise pick a fresh address for each request.
-func clientKey(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil || addr.Is4() {
-		return ip
-	}
-	p, err := addr.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
+	l.sweepAt = earliest
+	return len(l.due) < l.max
 }

@@ -19,10 +19,14 @@ var pagesFS embed.FS
 type public struct {
 	h     *Handler
 	pages map[string]*template.Template
-	// byClient and byAddress bound subscription requests per client
-	// network and per address, so nobody can flood an inbox.
-	byClient, byAddress *limiter
-	now                 func() time.Time
+	// byClient bounds the requests that lead to a mail per client network.
+	// The mails to one address are capped in the database (contacts), where
+	// neither a restart nor a flood of requests resets the count.
+	byClient *limiter
+	// background does the work whose cost depends on the address after
+	// the answer, so the answer's timing tells nothing about it.
+	background *background
+	now        func() time.Time
 }
 
 // Token lifetimes. Unsubscribe links never expire (RFC 8058 links live in
@@ -37,12 +41,32 @@ func newPublic(h *Handler) *public {
 		h:     h,
 		pages: parsePages(),
 		// Ten requests at once from one network, then one every six
-		// minutes; three mails at once to one address, then one every
-		// eight hours.
-		byClient:  newLimiter(10, 6*time.Minute, 10_000),
-		byAddress: newLimiter(3, 8*time.Hour, 10_000),
-		now:       time.Now,
+		// minutes, for up to 10,000 networks at a time.
+		byClient: newLimiter(10, 6*time.Minute, 10_000),
+		// A mail takes milliseconds; 256 waiting is a flood, not a queue.
+		background: newBackground(h.Logger, 256, 4, time.Minute),
+		now:        time.Now,
 	}
+}
+
+// publicRoutes registers the public pages, localized in English, French,
+// Spanish and Arabic: subscribe, confirm, preferences and unsubscribe.
+func (h *Handler) publicRoutes(mux *http.ServeMux) {
+	if h.public == nil {
+		h.public = newPublic(h)
+	}
+	p := h.public
+	mux.HandleFunc("GET /subscribe", p.subscribeForm)
+	mux.HandleFunc("POST /subscribe", p.subscribe)
+	mux.HandleFunc("GET /confirm/{token}", p.confirmPage)
+	mux.HandleFunc("POST /confirm/{token}", p.confirm)
+	mux.HandleFunc("GET /preferences/{token}", p.preferencesPage)
+	mux.HandleFunc("POST /preferences/{token}", p.savePreferences)
+	mux.HandleFunc("GET /unsubscribe/{token}", p.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", p.unsubscribe)
+	mux.HandleFunc("POST /unsubscribe/{token}/preferences", p.mailPreferencesLink)
+	mux.HandleFunc("GET /assets/public.css", p.asset("public.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /assets/public.js", p.asset("public.js", "text/javascript; charset=utf-8"))
 }
 
 var pageFuncs = template.FuncMap{
@@ -87,6 +111,12 @@ type page struct {
 	// Errors are keys of problems to show above the form; Details are
 	// problems in English that only a forged form can cause.
 	Errors, Details []string
+	// Problems are the form's fields in error, each shown next to its
+	// field and named above the form.
+	Problems []fieldProblem
+	// LinkAction is the URL of the unsubscribe page's second form, which
+	// mails a link to the preferences.
+	LinkAction string
 	// Notice is the key of a message shown above the content.
 	Notice string
 	Email  string

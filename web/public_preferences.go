@@ -20,10 +20,10 @@ func (p *public) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("saved") == "1" {
 		notice = "prefs_saved"
 	}
-	p.showPreferences(w, r, http.StatusOK, lang, c, sel, notice, nil, nil)
+	p.showPreferences(w, r, http.StatusOK, lang, c, sel, notice, formErrors{})
 }
 
-func (p *public) showPreferences(w http.ResponseWriter, r *http.Request, status int, lang string, c *contacts.Contact, sel selection, notice string, errs, details []string) {
+func (p *public) showPreferences(w http.ResponseWriter, r *http.Request, status int, lang string, c *contacts.Contact, sel selection, notice string, fe formErrors) {
 	form, err := p.newFormView(r.Context(), lang, sel)
 	if err != nil {
 		p.failed(w, r, lang, err)
@@ -31,7 +31,7 @@ func (p *public) showPreferences(w http.ResponseWriter, r *http.Request, status 
 	}
 	pg := p.newPage(r, lang, "prefs_title")
 	pg.Form, pg.Email, pg.Status, pg.Notice = form, c.Email, c.Status, notice
-	pg.Errors, pg.Details = errs, details
+	fe.apply(pg)
 	pg.CSRF = p.csrfToken(w, r)
 	pg.Links = []pageLink{{URL: p.unsubscribeURL(c.ID, lang), Key: "unsub_link"}}
 	switch c.Status {
@@ -52,19 +52,17 @@ func (p *public) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		p.message(w, r, http.StatusBadRequest, lang, "err_title", "err_form")
+	if !p.parseForm(w, r, lang) {
 		return
 	}
-	sel, sane := parseSelection(r)
+	sel, problems := readSelection(r.PostForm, false)
 	sel.Email = c.Email
 	if !p.csrfValid(r) {
-		p.showPreferences(w, r, http.StatusForbidden, lang, c, sel, "", []string{"err_csrf"}, nil)
+		p.showPreferences(w, r, http.StatusForbidden, lang, c, sel, "", formErrors{keys: []string{"err_csrf"}})
 		return
 	}
-	if errs := checkSelection(sel, sane, false); len(errs) > 0 {
-		p.showPreferences(w, r, http.StatusUnprocessableEntity, lang, c, sel, "", errs, nil)
+	if fe := checkSelection(sel, false, problems); fe.any() {
+		p.showPreferences(w, r, http.StatusUnprocessableEntity, lang, c, sel, "", fe)
 		return
 	}
 	_, err := contacts.SetPreferences(r.Context(), p.h.DB, c.ID, contacts.Preferences{
@@ -73,7 +71,8 @@ func (p *public) savePreferences(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case communique.ErrorCode(err) == communique.EINVALID:
-		p.showPreferences(w, r, http.StatusUnprocessableEntity, lang, c, sel, "", []string{"err_form"}, communique.ErrorDetails(err))
+		p.showPreferences(w, r, http.StatusUnprocessableEntity, lang, c, sel, "",
+			formErrors{keys: []string{"err_form"}, details: communique.ErrorDetails(err)})
 		return
 	case err != nil:
 		p.failed(w, r, lang, err)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,93 +16,173 @@ import (
 	"github.com/communique/communique/templates"
 )
 
+// formErrors are what a submitted public form gets back: keys of
+// problems with the form as a whole, problems of single fields, and
+// problems in English that only a forged form can cause.
+type formErrors struct {
+	keys     []string
+	problems []fieldProblem
+	details  []string
+}
+
+func (fe formErrors) any() bool { return len(fe.keys)+len(fe.problems)+len(fe.details) > 0 }
+
+func (fe formErrors) apply(pg *page) {
+	pg.Errors, pg.Problems, pg.Details = fe.keys, fe.problems, fe.details
+}
+
 // subscribeForm shows the subscription form.
 func (p *public) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	lang := pageLanguage(r, nil)
-	p.showSubscribe(w, r, http.StatusOK, lang, selection{}, nil, nil)
+	p.showSubscribe(w, r, http.StatusOK, lang, selection{}, formErrors{})
 }
 
-func (p *public) showSubscribe(w http.ResponseWriter, r *http.Request, status int, lang string, sel selection, errs, details []string) {
+func (p *public) showSubscribe(w http.ResponseWriter, r *http.Request, status int, lang string, sel selection, fe formErrors) {
 	form, err := p.newFormView(r.Context(), lang, sel)
 	if err != nil {
 		p.failed(w, r, lang, err)
 		return
 	}
 	pg := p.newPage(r, lang, "subscribe_title")
-	pg.Form, pg.Errors, pg.Details = form, errs, details
+	pg.Form = form
+	fe.apply(pg)
 	pg.CSRF = p.csrfToken(w, r)
 	p.render(w, r, status, "subscribe", pg)
 }
 
-// subscribe takes a subscription request: it records the address as a
-// pending contact with its consent and mails it a link to confirm. The
-// answer is the same whether or not the address may subscribe, so the
-// page tells nobody who is on the list.
+// subscribe takes a subscription request. It checks what the form says,
+// answers, and only then looks at the address: recording it as a pending
+// contact and mailing it a link to confirm, mailing an active one a link
+// that leads to its preferences, or doing nothing for a refused one. The
+// answer is the same page, after the same work, whoever the address
+// belongs to, so it tells nobody who is on the list.
 func (p *public) subscribe(w http.ResponseWriter, r *http.Request) {
 	lang := pageLanguage(r, nil)
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		p.message(w, r, http.StatusBadRequest, lang, "err_title", "err_form")
+	if !p.parseForm(w, r, lang) {
 		return
 	}
-	sel, ok := parseSelection(r)
+	sel, problems := readSelection(r.PostForm, true)
 	if !p.csrfValid(r) {
-		p.showSubscribe(w, r, http.StatusForbidden, lang, sel, []string{"err_csrf"}, nil)
+		p.showSubscribe(w, r, http.StatusForbidden, lang, sel, formErrors{keys: []string{"err_csrf"}})
 		return
 	}
-	ip := clientIP(r)
-	if !p.byClient.allow(clientKey(ip), p.now()) {
-		p.h.Logger.Warn("subscription requests limited", "client", ip)
-		p.message(w, r, http.StatusTooManyRequests, lang, "limited_title", "limited_body")
+	ip := p.h.clientIP(r)
+	if !p.allowClient(w, r, lang, ip) {
 		return
 	}
-	if errs := checkSelection(sel, ok, true); len(errs) > 0 {
-		p.showSubscribe(w, r, http.StatusUnprocessableEntity, lang, sel, errs, nil)
+	if fe := checkSelection(sel, true, problems); fe.any() {
+		p.showSubscribe(w, r, http.StatusUnprocessableEntity, lang, sel, fe)
 		return
 	}
-	if !p.byAddress.allow(strings.ToLower(sel.Email), p.now()) {
-		p.h.Logger.Warn("confirmation mails to an address limited", "client", ip)
-		p.sent(w, r, lang, sel.Email)
-		return
-	}
-	id, outcome, err := contacts.RequestSubscription(r.Context(), p.h.DB, contacts.SubscriptionRequest{
+	req := contacts.SubscriptionRequest{
 		Email: sel.Email, Name: sel.Name, Organisation: sel.Organisation, Languages: sel.Languages,
 		Timezone: sel.Timezone, Regions: sel.Regions, Countries: sel.Countries, Topics: sel.Topics,
 		Source: "subscribe form (" + lang + ")", IP: ip,
-	})
-	switch {
+	}
+	switch err := contacts.CheckSubscription(r.Context(), p.h.DB, req); {
 	case communique.ErrorCode(err) == communique.EINVALID:
-		p.showSubscribe(w, r, http.StatusUnprocessableEntity, lang, sel, []string{"err_form"}, communique.ErrorDetails(err))
+		p.showSubscribe(w, r, http.StatusUnprocessableEntity, lang, sel,
+			formErrors{keys: []string{"err_form"}, details: communique.ErrorDetails(err)})
 		return
 	case err != nil:
 		p.failed(w, r, lang, err)
 		return
 	}
-	p.h.Logger.Info("subscription requested", "contact_id", id, "outcome", string(outcome), "client", ip)
-	if outcome != contacts.RequestRefused {
-		if err := p.sendConfirmation(r.Context(), lang, sel.Name, sel.Email, id); err != nil {
-			p.h.Logger.Error("send confirmation", "contact_id", id, "error", err)
-			p.message(w, r, http.StatusServiceUnavailable, lang, "mail_title", "mail_body")
-			return
-		}
+	if !p.canMail(w, r, lang) {
+		return
+	}
+	if !p.background.submit("subscription request", func(ctx context.Context) error {
+		return p.requestSubscription(ctx, req, lang)
+	}) {
+		p.busy(w, r, lang)
+		return
 	}
 	p.sent(w, r, lang, sel.Email)
 }
 
-// checkSelection returns the keys of what a subscriber must fix, the
-// address included when the form has one.
-func checkSelection(sel selection, sane, withEmail bool) []string {
-	if !sane {
-		return []string{"err_form"}
+// requestSubscription records req and mails what its outcome calls for.
+func (p *public) requestSubscription(ctx context.Context, req contacts.SubscriptionRequest, lang string) error {
+	id, outcome, err := contacts.RequestSubscription(ctx, p.h.DB, req)
+	if err != nil {
+		return fmt.Errorf("subscription request: %w", err)
 	}
-	var errs []string
-	if withEmail && contacts.CheckEmail(sel.Email) != "" {
-		errs = append(errs, "err_email")
+	switch outcome {
+	case contacts.RequestPending, contacts.RequestActive:
+	case contacts.RequestLimited:
+		p.h.Logger.Warn("confirmation mails to an address limited", "contact_id", id, "client", req.IP)
+		return nil
+	default:
+		p.h.Logger.Info("subscription requested", "outcome", string(outcome), "client", req.IP)
+		return nil
+	}
+	p.h.Logger.Info("subscription requested", "contact_id", id, "outcome", string(outcome), "client", req.IP)
+	token := p.h.Signer.Token("confirm", id, p.now().Add(confirmTTL))
+	m, err := templates.Confirmation(lang, "", p.link("/confirm/"+token, lang))
+	if err != nil {
+		return fmt.Errorf("render confirmation of contact %d: %w", id, err)
+	}
+	if err := p.mail(ctx, req.Email, m); err != nil {
+		return fmt.Errorf("send confirmation to contact %d: %w", id, err)
+	}
+	return nil
+}
+
+// parseForm reads a public form's body, bounded, answering a body that is
+// not a form itself.
+func (p *public) parseForm(w http.ResponseWriter, r *http.Request, lang string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		p.message(w, r, http.StatusBadRequest, lang, "err_title", "err_form")
+		return false
+	}
+	return true
+}
+
+// allowClient counts a request that leads to a mail against its client's
+// limit, answering 429 itself when it is over.
+func (p *public) allowClient(w http.ResponseWriter, r *http.Request, lang, ip string) bool {
+	switch p.byClient.allow(clientKey(ip), p.now()) {
+	case limited:
+		p.h.Logger.Warn("public requests limited", "client", ip)
+		p.message(w, r, http.StatusTooManyRequests, lang, "limited_title", "limited_body")
+		return false
+	case full:
+		p.h.Logger.Warn("public request refused: too many clients at once", "client", ip)
+		p.busy(w, r, lang)
+		return false
+	}
+	return true
+}
+
+// busy answers a request the service cannot take now, whoever sends it.
+func (p *public) busy(w http.ResponseWriter, r *http.Request, lang string) {
+	p.message(w, r, http.StatusTooManyRequests, lang, "limited_title", "busy_body")
+}
+
+// canMail answers, when no mail can be sent at all, that the page cannot
+// do its work: a fault of the configuration, the same for every address.
+func (p *public) canMail(w http.ResponseWriter, r *http.Request, lang string) bool {
+	if p.h.SendMail != nil && p.h.FromEmail != "" {
+		return true
+	}
+	p.h.Logger.Error("no mail sender is configured (COMMUNIQUE_SMTP_URL, COMMUNIQUE_FROM)")
+	p.message(w, r, http.StatusServiceUnavailable, lang, "mail_title", "mail_body")
+	return false
+}
+
+// checkSelection returns what a subscriber must fix: the problems of the
+// fields read, then what they do not tell, a valid address (when the form
+// has one) and a choice, all at once.
+func checkSelection(sel selection, withEmail bool, problems []fieldProblem) formErrors {
+	fe := formErrors{problems: problems}
+	hasProblem := slices.ContainsFunc(problems, func(p fieldProblem) bool { return p.ID == "email" })
+	if withEmail && !hasProblem && contacts.CheckEmail(sel.Email) != "" {
+		fe.problems = append(fe.problems, fieldProblem{ID: "email", Label: "email", Key: "err_email"})
 	}
 	if len(sel.Regions)+len(sel.Countries)+len(sel.Topics) == 0 {
-		errs = append(errs, "err_choose")
+		fe.keys = append(fe.keys, "err_choose")
 	}
-	return errs
+	return fe
 }
 
 func (p *public) sent(w http.ResponseWriter, r *http.Request, lang, email string) {
@@ -111,22 +191,14 @@ func (p *public) sent(w http.ResponseWriter, r *http.Request, lang, email string
 	p.render(w, r, http.StatusOK, "sent", pg)
 }
 
-// sendConfirmation mails the double opt-in link of contact id, in the
-// language of the page the request came from.
-func (p *public) sendConfirmation(ctx context.Context, lang, name, email string, id int64) error {
-	if p.h.SendMail == nil || p.h.FromEmail == "" {
-		return errors.New("no mail sender is configured (COMMUNIQUE_SMTP_URL, COMMUNIQUE_FROM)")
-	}
-	token := p.h.Signer.Token("confirm", id, p.now().Add(confirmTTL))
-	m, err := templates.Confirmation(lang, name, p.link("/confirm/"+token, lang))
-	if err != nil {
-		return fmt.Errorf("render confirmation: %w", err)
-	}
+// mail sends m, a message a subscriber asked for, to the bare address: no
+// display name, since the only one known is what the requester typed.
+func (p *public) mail(ctx context.Context, to string, m *templates.ConfirmationMail) error {
 	domain := p.h.FromEmail[strings.LastIndexByte(p.h.FromEmail, '@')+1:]
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return p.h.SendMail(ctx, &mailer.Message{
-		FromName: p.h.FromName, FromEmail: p.h.FromEmail, ToName: name, ToEmail: email,
+		FromName: p.h.FromName, FromEmail: p.h.FromEmail, ToEmail: to,
 		MessageID: randomID() + "@" + domain,
 		ListID:    strings.TrimSpace(p.h.FromName + " subscriptions <subscriptions." + domain + ">"),
 		Language:  m.Language, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: p.now(),

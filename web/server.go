@@ -48,6 +48,12 @@ type Handler struct {
 	// MetricsElsewhere keeps /metrics off these routes, for a service
 	// that serves it on a listener of its own.
 	MetricsElsewhere bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (COMMUNIQUE_TRUSTED_PROXIES); none by default.
+	TrustedProxies Proxies
+
+	// public holds the public pages' limits and background work.
+	public *public
 }
 
 // maxBody bounds JSON request bodies; CSV imports get their own limit.

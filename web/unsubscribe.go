@@ -7,25 +7,10 @@ import (
 	"github.com/communique/communique/contacts"
 )
 
-// publicRoutes registers the public pages, localized in English, French,
-// Spanish and Arabic: subscribe, confirm, preferences and unsubscribe.
-func (h *Handler) publicRoutes(mux *http.ServeMux) {
-	p := newPublic(h)
-	mux.HandleFunc("GET /subscribe", p.subscribeForm)
-	mux.HandleFunc("POST /subscribe", p.subscribe)
-	mux.HandleFunc("GET /confirm/{token}", p.confirmPage)
-	mux.HandleFunc("POST /confirm/{token}", p.confirm)
-	mux.HandleFunc("GET /preferences/{token}", p.preferencesPage)
-	mux.HandleFunc("POST /preferences/{token}", p.savePreferences)
-	mux.HandleFunc("GET /unsubscribe/{token}", p.unsubscribePage)
-	mux.HandleFunc("POST /unsubscribe/{token}", p.unsubscribe)
-	mux.HandleFunc("GET /assets/public.css", p.asset("public.css", "text/css; charset=utf-8"))
-	mux.HandleFunc("GET /assets/public.js", p.asset("public.js", "text/javascript; charset=utf-8"))
-}
-
 // unsubscribePage only shows a button, because link scanners follow every
 // link in a message; the button, or a mail client's one-click request,
-// posts to unsubscribe.
+// posts to unsubscribe. It offers the preferences only by mail (see
+// mailPreferencesLink).
 func (p *public) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	c, lang, ok := p.tokenContact(w, r, "unsubscribe")
 	if !ok {
@@ -35,10 +20,7 @@ func (p *public) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		p.unsubscribed(w, r, lang, c)
 		return
 	}
-	pg := p.newPage(r, lang, "unsub_title")
-	pg.Email = c.Email
-	pg.Links = []pageLink{{URL: p.preferencesURL(c.ID, lang), Key: "manage"}}
-	p.render(w, r, http.StatusOK, "unsubscribe", pg)
+	p.showUnsubscribe(w, r, http.StatusOK, lang, c, nil)
 }
 
 // unsubscribe unsubscribes at once. It takes the RFC 8058 one-click POST

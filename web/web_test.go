@@ -95,8 +95,10 @@ func (b *bundle) browser() *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// mails returns the messages sent so far.
+// mails returns the messages sent so far, once the public pages' work
+// queued after answering is done.
 func (b *bundle) mails() []*mailer.Message {
+	b.settle()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]*mailer.Message(nil), b.sent...)
