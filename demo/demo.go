@@ -1,6 +1,7 @@
 // Package demo loads the data `communique dev` shows on a first run:
 // member-state missions, journalists across regions and languages, two
-// press officers and a draft release, all at example.org addresses.
+// press officers, a draft release and one press-office user per role,
+// all at example.org addresses.
 package demo
 
 import (
@@ -12,8 +13,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique"
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/releases"
+	"github.com/communique/communique/users"
 )
 
 // ReleaseSlug is the demo release's slug.
@@ -63,8 +66,35 @@ var (
 	}
 )
 
-// Load creates the demo contacts, topics and release unless they exist.
+// User is a demo user of the press office. Their passwords are printed
+// by `communique dev` and written here: they are for a first look on
+// one's own machine, never for a service others can reach.
+type User struct {
+	Email, Name, Language, Password string
+	Role                            users.Role
+}
+
+// Users are the demo users, one per role, each reading the office in
+// another language.
+var Users = []User{
+	{Email: "admin@example.org", Name: "Adèle Martin", Language: "en", Password: "demo-admin-password", Role: users.Admin},
+	{Email: "editor@example.org", Name: "Karim Haddad", Language: "ar", Password: "demo-editor-password", Role: users.Editor},
+	{Email: "press.officer@example.org", Name: "Nora Belkacem", Language: "fr", Password: "demo-press-officer-password", Role: users.PressOfficer},
+	{Email: "viewer@example.org", Name: "Lucía García", Language: "es", Password: "demo-viewer-password", Role: users.Viewer},
+}
+
+// Load creates the demo users, contacts, topics and release unless they
+// exist.
 func Load(ctx context.Context, db *sqlx.DB) error {
+	for _, u := range Users {
+		_, err := users.ByEmail(ctx, db, u.Email)
+		if communique.ErrorCode(err) == communique.ENOTFOUND {
+			_, err = users.Create(ctx, db, users.NewUser{Email: u.Email, Name: u.Name, UILanguage: u.Language, Role: u.Role, Password: u.Password})
+		}
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", u.Email, err)
+		}
+	}
 	for _, t := range topics {
 		if _, err := db.ExecContext(ctx, `
 			INSERT INTO topics (slug, names) VALUES ($1, jsonb_build_object('en', $2::text, 'fr', $3::text))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/demo"
@@ -61,7 +62,7 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 				return fmt.Errorf("demo data: %w", err)
 			}
 		}
-		printDevBanner(stdout, a)
+		printDevBanner(stdout, a, !*noDemo)
 	}
 	log.Info("started", "mode", mode)
 	<-ctx.Done()
@@ -69,23 +70,37 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	return a.Close()
 }
 
-func printDevBanner(w io.Writer, a *app.App) {
+func printDevBanner(w io.Writer, a *app.App, withDemo bool) {
 	c := a.Config()
 	fmt.Fprintf(w, `
 Communiqué is running (development mode).
 
   Web:          %[1]s
+  Press office: %[1]s/office/signin
   Mailbox:      %[1]s/dev/mailbox
   Admin token:  %[2]s
   NATS:         %[3]s
-
+%[5]s
 Publish the demo release and watch the mailbox fill:
 
   curl -s -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/publish
   curl -s -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/report
 
 Stop with Ctrl-C.
-`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB))
+`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB), demoUsers(withDemo))
+}
+
+// demoUsers lists the demo users the press office can be signed in as.
+func demoUsers(withDemo bool) string {
+	if !withDemo {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nSign in to the press office as any of the demo users:\n\n")
+	for _, u := range demo.Users {
+		fmt.Fprintf(&b, "  %-27s %-28s %s\n", u.Email, u.Password, u.Role)
+	}
+	return b.String()
 }
 
 // natsLine shows the NATS server in use without its credentials, and where
