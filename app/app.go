@@ -27,6 +27,7 @@ import (
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/metrics"
+	"github.com/communique/communique/office"
 	"github.com/communique/communique/outbox"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
@@ -54,6 +55,7 @@ type App struct {
 	disp       *dispatcher.Dispatcher
 	httpSrv    *http.Server
 	handler    *web.Handler
+	office     *office.Handler
 	httpLn     net.Listener
 	httpErr    chan error
 	metricsSrv *http.Server
@@ -354,8 +356,15 @@ func (a *App) startHTTP(signer *links.Signer) {
 	if a.Mailbox != nil {
 		h.Dev = a.Mailbox.Handler()
 	}
+	// The press office's pages sit beside the API and the public pages.
+	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, ClientIP: h.ClientIP}
+	oc.FromName, oc.FromEmail = h.FromName, h.FromEmail
+	a.office = office.New(oc)
+	mux := http.NewServeMux()
+	mux.Handle("/office/", a.office)
+	mux.Handle("/", h.Routes())
 	a.httpSrv = &http.Server{
-		Handler:           h.Routes(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // CSV imports can be large
 		WriteTimeout:      5 * time.Minute,
@@ -388,6 +397,7 @@ func (a *App) Close() error {
 		cancel()
 		// The mails that requests queued go before the database closes.
 		a.handler.Close()
+		a.office.Close()
 	} else if a.httpLn != nil {
 		a.httpLn.Close()
 	}
