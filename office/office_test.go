@@ -24,14 +24,14 @@ import (
 // bundle is the press office under test: its handler on a test server,
 // a database of its own, and the SMTP server its mail goes to.
 type bundle struct {
-	t    *testing.T
+	t    testing.TB
 	db   *sqlx.DB
 	h    *Handler
 	url  string
 	mail *mailbox.Server
 }
 
-func setup(t *testing.T, configure ...func(*Config)) *bundle {
+func setup(t testing.TB, configure ...func(*Config)) *bundle {
 	t.Helper()
 	db := pgtest.DB(t)
 	mb := mailbox.New(mailbox.Options{})
@@ -75,7 +75,7 @@ func (b *bundle) user(email string, role users.Role, password string) *users.Use
 // browser is one browser: its own cookies, redirects not followed so
 // that tests see them.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	b    *bundle
 	c    *http.Client
 	jar  *cookiejar.Jar
