@@ -102,6 +102,9 @@ func (h *Handler) startSession(ctx context.Context, u *users.User) error {
 	h.sessions.Put(ctx, keyUser, u.ID)
 	h.sessions.Put(ctx, keyEpoch, u.Epoch)
 	h.sessions.Put(ctx, keyCSRF, newSecret())
+	// A notice left for the visitor ("you have signed out") is stale now.
+	h.sessions.Remove(ctx, keyFlash)
+	h.sessions.Remove(ctx, keyArg)
 	return nil
 }
 
