@@ -3,11 +3,9 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/releases"
-	"github.com/communique/communique/templates"
 )
 
 // releasePage is the answer of GET /api/v1/releases: a page, newest
@@ -36,23 +34,5 @@ func (h *Handler) listReleases(w http.ResponseWriter, r *http.Request) error {
 		out.Next = strconv.FormatInt(next, 10)
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// releaseAudience answers who a release would reach if published now,
-// counted by the rules and language choice its publication would use.
-func (h *Handler) releaseAudience(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := communique.Invalid("invalid query", checkParams(r.URL.Query())); err != nil {
-		return err
-	}
-	a, err := releases.GetAudience(r.Context(), h.DB, id, templates.MatchLanguage, time.Now())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
 	return nil
 }
