@@ -204,6 +204,7 @@ func TestImportOfBadRowsAnswersBriefly(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	t.Logf("a %d-byte file of bad rows: %d bytes of answer", file.Len(), len(body))
 	var e errorAnswer
 	json.Unmarshal(body, &e)
 	if resp.StatusCode != http.StatusUnprocessableEntity || len(body) > 256<<10 || len(e.Details) != 1001 {
