@@ -2,22 +2,42 @@ package mailbox
 
 import (
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/communique/communique/mailer"
 )
 
-// An idle connection is closed with a 421 4.4.2, as real servers do.
+// An idle connection is closed with a 421 4.4.2, as real servers do, and
+// the log says so.
 func TestIdleConnectionClosed(t *testing.T) {
-	_, addr := setup(t, Options{IdleTimeout: 200 * time.Millisecond})
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	_, addr := setup(t, Options{IdleTimeout: 200 * time.Millisecond, Logger: logger})
 	c := dial(t, addr)
 	time.Sleep(400 * time.Millisecond)
 	err := c.Noop()
 	if code := smtpCode(err); code != 421 {
 		t.Fatalf("NOOP on an idle connection: %v, want a 421", err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "mailbox: closing an idle connection") {
+		t.Fatalf("the idle close was not logged: %q", logs.String())
+	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // A client that kept its connection open across a pause sends the first
 // message after it at once, whether the pause was longer than the

@@ -1,7 +1,10 @@
 package mailbox
 
 import (
+	"errors"
+	"log/slog"
 	"net"
+	"os"
 	"sync"
 )
 
@@ -10,14 +13,15 @@ import (
 // registered, and its Shutdown waits for clients to hang up.
 type listener struct {
 	net.Listener
+	logger *slog.Logger
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
 }
 
-func newListener(l net.Listener) *listener {
-	return &listener{Listener: l, conns: make(map[*conn]struct{})}
+func newListener(l net.Listener, logger *slog.Logger) *listener {
+	return &listener{Listener: l, logger: logger, conns: make(map[*conn]struct{})}
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -64,6 +68,17 @@ type conn struct {
 	l    *listener
 	once sync.Once
 	err  error
+}
+
+// Read notes when a client has been idle too long: go-smtp then answers
+// 421 and hangs up without a word in any log, and a client that kept the
+// connection open meets the 421 with its next message.
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.l.logger.Info("mailbox: closing an idle connection", "client", c.RemoteAddr().String())
+	}
+	return n, err
 }
 
 func (c *conn) Close() error {

@@ -100,7 +100,7 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mailbox: listen on %q: %w", addr, err)
 	}
-	s.ln = newListener(l)
+	s.ln = newListener(l, s.logger)
 	s.srv = newSMTPServer(s)
 	s.addr = l.Addr().String()
 	s.served = make(chan struct{})
