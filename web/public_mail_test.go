@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +117,12 @@ func TestConfirmationCarriesNoRequesterText(t *testing.T) {
 	if len(msgs) != len(cases) {
 		t.Fatalf("%d messages, want %d", len(msgs), len(cases))
 	}
-	for i, tc := range cases {
+	for _, tc := range cases {
+		// The mails go out side by side: find each by its recipient.
+		i := slices.IndexFunc(msgs, func(m mailbox.Message) bool { return slices.Equal(m.To, []string{tc.email}) })
+		if i < 0 {
+			t.Fatalf("no mail to %s", tc.email)
+		}
 		m := parseReceived(t, msgs[i].Data)
 		to, err := mail.ParseAddressList(m.header.Get("To"))
 		if err != nil || len(to) != 1 || to[0].Name != "" || to[0].Address != tc.email {
