@@ -347,3 +347,25 @@ func TestIdleConnectionProbed(t *testing.T) {
 		t.Fatalf("commands\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A message whose connection died before it could have been accepted is
+// not tried again once its deadline has passed (an embargoed notice near
+// its lift, a shutdown): it goes back to the queue unsent, like those
+// after it.
+func TestSendRawNoRetryPastDeadline(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Fault: on(1, 1, smtptest.MAIL, smtptest.Fault{Hang: true})})
+	ts, _ := mailer.ParseTargets("smtp://" + srv.Addr() + "?tls=none")
+	pool := mailer.NewPool(ts[0], "example.org")
+	pool.Timeout = faultTimeout
+	conn := pool.Conn()
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), faultTimeout/2)
+	defer cancel()
+	r := conn.SendRaw(ctx, []mailer.Raw{rawMessage(1, 0), rawMessage(2, 0)})
+	if r[0].Status != mailer.Unsent || r[1].Status != mailer.Unsent {
+		t.Fatalf("%+v, want both unsent", r)
+	}
+	if srv.Conns() != 1 || srv.Count() != 0 {
+		t.Fatalf("%d connections, %d messages accepted; want 1 and 0", srv.Conns(), srv.Count())
+	}
+}

@@ -44,12 +44,13 @@ func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 // one write (RFC 2920): one round trip per message instead of four.
 //
 // A connection that breaks is replaced for the next message. A message
-// that could not have been accepted when the connection broke (nothing
-// after its final dot was lost) is sent once more at once on a new
-// connection; one whose final dot went out is deferred, never sent twice
-// at once. When the server cannot be reached, or fails again on a new
-// connection, the messages left are deferred without trying. Messages not
-// started when ctx ends are Unsent. len(results) must be len(msgs).
+// that cannot have been accepted when the connection broke (its final dot
+// never went out) is sent once more at once on a new connection; one
+// whose final dot went out is deferred, never sent twice at once. When
+// the server cannot be reached, or fails again on a new connection, the
+// messages left are deferred without trying. Messages not started, or not
+// started again, when ctx ends are Unsent. len(results) must be
+// len(msgs).
 func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 	var down string // why the server is failing, once it is
 	for i, m := range msgs {
@@ -78,10 +79,9 @@ func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 // reports a server that cannot be reached or failed twice in a row.
 func (c *Conn) send(ctx context.Context, m Raw) (r Result, failing bool) {
 	for try := 0; ; try++ {
+		// Nothing of a message that goes again can have been accepted:
+		// when the time is up, it goes back to the queue as it was.
 		if err := c.pool.limiter.Wait(ctx); err != nil {
-			if try > 0 {
-				return r, false // the first try's outcome stands
-			}
 			return Result{Status: Unsent, Reply: "not attempted: " + err.Error()}, false
 		}
 		if err := c.ready(ctx); err != nil {
@@ -101,7 +101,7 @@ func (c *Conn) send(ctx context.Context, m Raw) (r Result, failing bool) {
 			return r, true
 		}
 		if ctx.Err() != nil {
-			return r, false
+			return Result{Status: Unsent, Reply: "not sent again: " + ctx.Err().Error()}, false
 		}
 	}
 }
