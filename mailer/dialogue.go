@@ -97,7 +97,7 @@ func (c *Conn) transact(m Raw) (Result, *lostConn) {
 // earlier refusal of the same message: the message keeps it, and is not
 // sent again at once.
 func (c *Conn) dropped(err error, step string, verdict error) (Result, *lostConn) {
-	if !isLost(err) && !is421(err) {
+	if err == nil || !isLost(err) && !is421(err) {
 		return Result{}, nil
 	}
 	if verdict != nil {

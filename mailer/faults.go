@@ -13,11 +13,17 @@ import (
 // isLost reports an error that is not an answer from the server: the
 // connection closed, timed out or carried something unreadable.
 func isLost(err error) bool {
+	if err == nil {
+		return false // before the declaration below, which allocates
+	}
 	var tpe *textproto.Error
-	return err != nil && !errors.As(err, &tpe)
+	return !errors.As(err, &tpe)
 }
 
 func is421(err error) bool {
+	if err == nil {
+		return false
+	}
 	var tpe *textproto.Error
 	return errors.As(err, &tpe) && tpe.Code == 421
 }
