@@ -347,7 +347,7 @@ func (a *App) baseURL() string {
 
 func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
-		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics()}
+		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics(), ClearanceRequired: a.cfg.ClearanceRequired()}
 	h.TrustedProxies, _ = web.ParseProxies(a.cfg.TrustedProxies) // Validate refused a bad list
 	a.handler = h
 	if a.from != nil {

@@ -50,6 +50,7 @@ func setup(t *testing.T, natsURL string, opts ...func(*app.Config)) *bundle {
 		Secret:      "test-secret-0123456789abcdef0123456789",
 		AdminToken:  token,
 		DataDir:     t.TempDir(),
+		Clearance:   "off",
 		API:         true, Dispatcher: true, Migrate: true,
 	}
 	for _, o := range opts {

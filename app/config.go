@@ -31,6 +31,10 @@ type Config struct {
 	AdminToken   string
 	DataDir      string
 	MetricsAddr  string
+	// Clearance is "required" (a release needs clearing by someone
+	// other than its author before it is published) or "off"; empty
+	// means required, except in dev.
+	Clearance string
 	// TrustedProxies are the CIDRs of the reverse proxies whose
 	// X-Forwarded-For names the client, comma-separated.
 	TrustedProxies string
@@ -81,6 +85,7 @@ func Settings() []Setting {
 		{"COMMUNIQUE_SECRET", "secret", "", "key for signed links and tokens, at least 32 bytes (openssl rand -base64 32)", func(c *Config) *string { return &c.Secret }, secretKey},
 		{"COMMUNIQUE_ADMIN_TOKEN", "admin-token", "", "bootstrap API token for an administrator, at least 32 characters (openssl rand -base64 32)", func(c *Config) *string { return &c.AdminToken }, secretKey},
 		{"COMMUNIQUE_DATA_DIR", "data-dir", "./data", "local state of embedded parts", func(c *Config) *string { return &c.DataDir }, public},
+		{"COMMUNIQUE_CLEARANCE", "clearance", "", "required or off: must someone other than its author clear a release before it is published (default: required, off in dev)", func(c *Config) *string { return &c.Clearance }, public},
 		{"COMMUNIQUE_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (default: the HTTP address)", func(c *Config) *string { return &c.MetricsAddr }, public},
 		{"COMMUNIQUE_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }, public},
 	}
@@ -195,6 +200,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Sprintf("COMMUNIQUE_ADMIN_TOKEN (-admin-token) is %d characters long; it must be at least %d: make one with 'openssl rand -base64 32'", len(c.AdminToken), minSecret))
 		}
 	}
+	if c.Clearance != "" && c.Clearance != "required" && c.Clearance != "off" {
+		errs = append(errs, fmt.Sprintf("COMMUNIQUE_CLEARANCE %q: want required or off", c.Clearance))
+	}
 	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
 		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")
 	}
@@ -205,4 +213,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// ClearanceRequired reports whether a release must be cleared before it
+// is published: required unless set off, and off in dev unless set.
+func (c *Config) ClearanceRequired() bool {
+	switch c.Clearance {
+	case "off":
+		return false
+	case "required":
+		return true
+	}
+	return !c.Dev
 }

@@ -270,7 +270,7 @@ func TestEmbargoSurvivesRestart(t *testing.T) {
 		a := app.New(app.Config{
 			DatabaseURL: dbURL, NATSURL: nats.URL, SMTPURL: "smtp://" + addr + "?tls=none",
 			From: "Media Office <media@example.org>", HTTPAddr: "127.0.0.1:0", Secret: "test-secret-0123456789abcdef0123456789", AdminToken: token,
-			DataDir: t.TempDir(), API: true, Dispatcher: true, Migrate: true,
+			DataDir: t.TempDir(), Clearance: "off", API: true, Dispatcher: true, Migrate: true,
 		}, quietLog())
 		if err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)

@@ -148,11 +148,11 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 		published = time.Time{}
 	}
 	for lang, tr := range rel.Translations {
-		p, err := templates.PrepareWith(ov, variant, templates.Release{
+		p, err := templates.PrepareContext(ctx, ov, variant, templates.Release{
 			ID: rel.ID, Slug: rel.Slug, Language: lang,
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
 			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,
-			CorrectionNote: meta.Notes[lang], RecallNote: meta.Reason,
+			CorrectionNote: meta.Notes[lang], RecallNote: meta.Reason, Greeting: rel.Greeting,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)

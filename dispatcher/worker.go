@@ -273,7 +273,8 @@ func (w *worker) handBack() {
 func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, error) {
 	d := w.d
 	p := r.prepared(row.Language)
-	rc := templates.Recipient{Name: row.Name, Email: row.Email, TimeZone: row.TimeZone}
+	// A mission is an institution: it is never greeted as a person.
+	rc := templates.Recipient{Name: row.Name, Email: row.Email, TimeZone: row.TimeZone, Institution: row.Kind == "mission"}
 	h := templates.Headers{
 		FromName: d.cfg.FromName, FromEmail: d.cfg.FromEmail,
 		ReplyTo:   r.replyTo,

@@ -47,6 +47,10 @@ func (l *Lifecycle) Create(ctx context.Context, d *Draft, actor string) (int64, 
 		if id, err = insertRelease(ctx, tx, &d.Release); err != nil {
 			return err
 		}
+		// The author may not clear their own release.
+		if _, err := tx.ExecContext(ctx, `UPDATE releases SET created_by = $2 WHERE id = $1`, id, actor); err != nil {
+			return fmt.Errorf("record the author of release %d: %w", id, err)
+		}
 		return audit(ctx, tx, actor, "create", id, map[string]any{"slug": d.Slug, "languages": d.Languages()})
 	})
 	return id, err
@@ -60,6 +64,11 @@ func (l *Lifecycle) Edit(ctx context.Context, id int64, d *Draft, actor string) 
 		if _, err := lockDraft(ctx, tx, id, "edited (correct it instead)"); err != nil {
 			return err
 		}
+		old, err := Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before := auditView(old)
 		now := l.now()
 		if err := d.prepare(ctx, tx, now); err != nil {
 			return err
@@ -70,10 +79,10 @@ func (l *Lifecycle) Edit(ctx context.Context, id int64, d *Draft, actor string) 
 		}
 		_, err = tx.ExecContext(ctx, `
 			UPDATE releases SET slug = $2, original_language = $3, regions = $4, countries = $5, topics = $6,
-				embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10
+				embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10, greeting = $11
 			WHERE id = $1`,
 			id, d.Slug, d.OriginalLanguage, pq.Array(nonNil(d.Regions)), pq.Array(nonNil(d.Countries)), pq.Array(nonNil(d.Topics)),
-			d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now)
+			d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting)
 		if postgres.IsUniqueViolation(err, "releases_slug_key") {
 			return slugTaken(d.Slug)
 		}
@@ -88,7 +97,15 @@ func (l *Lifecycle) Edit(ctx context.Context, id int64, d *Draft, actor string) 
 		if err := insertChildren(ctx, tx, id, &d.Release, contactIDs); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "edit", id, map[string]any{"slug": d.Slug, "languages": d.Languages()})
+		details := map[string]any{"slug": d.Slug, "languages": d.Languages(), "before": before, "after": auditView(&d.Release)}
+		was, err := unclear(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if was != "" {
+			details["clearance_dropped"] = was
+		}
+		return audit(ctx, tx, actor, "edit", id, details)
 	})
 }
 
@@ -118,4 +135,15 @@ func lockDraft(ctx context.Context, tx *sqlx.Tx, id int64, what string) (*locked
 		return nil, communique.Errorf(communique.ECONFLICT, "release %d is %s: only a draft can be %s", id, r.Status, what)
 	}
 	return r, nil
+}
+
+// auditView is what the audit log keeps of a release's content, to show
+// what an edit changed.
+func auditView(r *Release) map[string]any {
+	return map[string]any{
+		"slug": r.Slug, "original_language": r.OriginalLanguage, "translations": r.Translations,
+		"regions": nonNil(r.Regions), "countries": nonNil(r.Countries), "topics": nonNil(r.Topics),
+		"embargo_until": r.EmbargoUntil, "embargo_audience": r.EmbargoAudience,
+		"press_contacts": nonNil(r.PressContacts), "greeting": r.Greeting,
+	}
 }

@@ -27,6 +27,9 @@ type Lifecycle struct {
 	// Lifted, when set, is told how late after embargo_until each
 	// scheduled lift happened.
 	Lifted func(lateness time.Duration)
+	// ClearanceRequired refuses to publish a draft that was not cleared
+	// by someone other than its author.
+	ClearanceRequired bool
 }
 
 // now is the clock truncated to PostgreSQL's microseconds: sent as is, a
@@ -97,6 +100,9 @@ func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string, opts Pu
 			return nil
 		case StatusRecalled:
 			return communique.Errorf(communique.ECONFLICT, "release %d was recalled and cannot be published", id)
+		}
+		if err := l.checkCleared(ctx, tx, id); err != nil {
+			return err
 		}
 		now := l.now()
 		details := map[string]any{}

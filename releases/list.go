@@ -15,9 +15,11 @@ import (
 
 // Summary is a release as a list shows it.
 type Summary struct {
-	ID               int64          `db:"id" json:"id"`
-	Slug             string         `db:"slug" json:"slug"`
-	Status           string         `db:"status" json:"status"`
+	ID     int64  `db:"id" json:"id"`
+	Slug   string `db:"slug" json:"slug"`
+	Status string `db:"status" json:"status"`
+	// Clearance is a draft's: none, submitted, cleared or returned.
+	Clearance        string         `db:"clearance" json:"clearance"`
 	Title            string         `db:"title" json:"title"` // in the original language
 	OriginalLanguage string         `db:"original_language" json:"original_language"`
 	Languages        pq.StringArray `db:"languages" json:"languages"` // original first
@@ -60,13 +62,19 @@ func Statuses() []string {
 	return []string{StatusDraft, StatusEmbargoed, StatusPublished, StatusRecalled}
 }
 
+// listStatuses are the statuses a list filters by: a draft's clearance
+// counts as one.
+func listStatuses() []string {
+	return []string{StatusDraft, ClearanceSubmitted, ClearanceCleared, ClearanceReturned, StatusEmbargoed, StatusPublished, StatusRecalled}
+}
+
 // List returns a page of releases, newest first, and the AfterID of the
 // next page (0 after the last). A bad filter is an EINVALID error naming
 // each parameter.
 func List(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (page []Summary, next int64, err error) {
 	var bad []string
-	if f.Status != "" && !slices.Contains(Statuses(), f.Status) {
-		bad = append(bad, fmt.Sprintf("status: %q is not a release status (%s)", f.Status, strings.Join(Statuses(), ", ")))
+	if f.Status != "" && !slices.Contains(listStatuses(), f.Status) {
+		bad = append(bad, fmt.Sprintf("status: %q is not a release status (%s)", f.Status, strings.Join(listStatuses(), ", ")))
 	}
 	switch {
 	case f.Limit < 0:
@@ -92,13 +100,13 @@ func List(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (page []Summ
 	if err := sqlx.SelectContext(ctx, q, &page, `
 		WITH p AS (
 			SELECT r.* FROM releases r
-			WHERE ($1 = '' OR r.status = $1)
+			WHERE ($1 = '' OR r.status = $1 OR (r.status = 'draft' AND r.clearance = $1))
 			  AND ($2 = 0 OR r.id < $2)
 			  AND ($3 = '' OR r.slug ILIKE $3 ESCAPE '\'
 			       OR EXISTS (SELECT 1 FROM release_translations t
 			                  WHERE t.release_id = r.id AND t.title ILIKE $3 ESCAPE '\'))
 			ORDER BY r.id DESC LIMIT $4)
-		SELECT p.id, p.slug, p.status, coalesce(t.title, '') AS title, p.original_language,
+		SELECT p.id, p.slug, p.status, p.clearance, coalesce(t.title, '') AS title, p.original_language,
 			ARRAY(SELECT language FROM release_translations WHERE release_id = p.id
 			      ORDER BY language <> p.original_language, language) AS languages,
 			p.embargo_until, p.created_at, p.published_at,

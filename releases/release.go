@@ -35,9 +35,14 @@ type Release struct {
 	EmbargoUntil     *time.Time             `json:"embargo_until,omitempty"`
 	EmbargoAudience  EmbargoAudience        `json:"embargo_audience"`
 	PressContacts    []string               `json:"press_contacts"`
-	CreatedAt        time.Time              `json:"created_at"`
-	UpdatedAt        time.Time              `json:"updated_at"`
-	PublishedAt      *time.Time             `json:"published_at,omitempty"`
+	// Greeting opens each message with a salutation to the reader;
+	// off by default, as in most press offices' releases.
+	Greeting bool `json:"greeting"`
+	// Clearance is shown, never taken: submit, clear and return set it.
+	Clearance   *Clearance `json:"clearance,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
 }
 
 // Translation is a release's text in one language.

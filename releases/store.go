@@ -40,10 +40,10 @@ func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release) (int64, error) 
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO releases (slug, original_language, regions, countries, topics,
-			embargo_until, embargo_missions, embargo_verified)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			embargo_until, embargo_missions, embargo_verified, greeting)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		r.Slug, r.OriginalLanguage, pq.Array(nonNil(r.Regions)), pq.Array(nonNil(r.Countries)), pq.Array(nonNil(r.Topics)),
-		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists)
+		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists, r.Greeting)
 	if postgres.IsUniqueViolation(err, "releases_slug_key") {
 		return 0, slugTaken(r.Slug)
 	}
@@ -140,10 +140,17 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 		CreatedAt        time.Time      `db:"created_at"`
 		UpdatedAt        time.Time      `db:"updated_at"`
 		PublishedAt      *time.Time     `db:"published_at"`
+		Greeting         bool           `db:"greeting"`
+		CreatedBy        string         `db:"created_by"`
+		Clearance        string         `db:"clearance"`
+		ClearanceBy      string         `db:"clearance_by"`
+		ClearanceAt      *time.Time     `db:"clearance_at"`
+		ClearanceComment string         `db:"clearance_comment"`
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
 		SELECT id, slug, original_language, status, regions, countries, topics, embargo_until,
-			embargo_missions, embargo_verified, created_at, updated_at, published_at
+			embargo_missions, embargo_verified, created_at, updated_at, published_at, greeting,
+			created_by, clearance, clearance_by, clearance_at, clearance_comment
 		FROM releases WHERE id = $1`, id)
 	if postgres.IsNoRows(err) {
 		return nil, communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
@@ -157,7 +164,8 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 		EmbargoUntil:    row.EmbargoUntil,
 		EmbargoAudience: EmbargoAudience{Missions: row.EmbargoMissions, VerifiedJournalists: row.EmbargoVerified},
 		CreatedAt:       row.CreatedAt, UpdatedAt: row.UpdatedAt, PublishedAt: row.PublishedAt,
-		Translations: map[string]Translation{},
+		Translations: map[string]Translation{}, Greeting: row.Greeting,
+		Clearance: &Clearance{State: row.Clearance, Author: row.CreatedBy, By: row.ClearanceBy, At: row.ClearanceAt, Comment: row.ClearanceComment},
 	}
 	var trs []struct {
 		Language string `db:"language"`

@@ -60,6 +60,7 @@ func startService(t *testing.T, cfg app.Config) *service {
 	cfg.Secret, cfg.AdminToken = testSecret, "resilience-admin-token-0123456789abcdef"
 	cfg.DataDir = t.TempDir()
 	cfg.API, cfg.Migrate = true, true
+	cfg.Clearance = "off"
 	if cfg.Lease == 0 {
 		cfg.Lease = 3 * time.Second
 	}

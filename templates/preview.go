@@ -63,7 +63,7 @@ func LoadPreview(ctx context.Context, q sqlx.QueryerContext, ov Overrides, id in
 	r := Release{
 		ID: rel.ID, Slug: rel.Slug, Language: chosen,
 		Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
-		PublishedAt: time.Now(), PressContacts: pcs,
+		PublishedAt: time.Now(), PressContacts: pcs, Greeting: rel.Greeting,
 	}
 	if rel.EmbargoUntil != nil {
 		// An embargoed release is dated the day it becomes public.

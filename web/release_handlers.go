@@ -32,11 +32,9 @@ func (h *Handler) releaseRoutes(mux *http.ServeMux) {
 	h.api(mux, "GET /api/v1/audit", h.auditLog)
 }
 
-// actor names who a request acts for in the audit log. There is one
-// administrator token so far.
-func actor(r *http.Request) string { return "admin" }
-
-func (h *Handler) lifecycle() *releases.Lifecycle { return &releases.Lifecycle{DB: h.DB} }
+func (h *Handler) lifecycle() *releases.Lifecycle {
+	return &releases.Lifecycle{DB: h.DB, ClearanceRequired: h.ClearanceRequired}
+}
 
 func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
 	var d releases.Draft
@@ -223,11 +221,12 @@ func readOptionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
 
 func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	p := checkParams(q, "release_id", "after", "limit")
+	p := checkParams(q, "release_id", "actor", "after", "limit")
 	f := releases.AuditFilter{
 		ReleaseID: int64(intParam(q, "release_id", &p)),
 		AfterID:   int64(intParam(q, "after", &p)),
 		Limit:     int64(intParam(q, "limit", &p)),
+		Actor:     q.Get("actor"),
 	}
 	if err := communique.Invalid("invalid query", p); err != nil {
 		return err

@@ -114,7 +114,7 @@ func TestListReleases(t *testing.T) {
 		"?limit=501":            "limit: 501 is above the maximum of 500",
 		"?limit=-1":             `limit: "-1" is not a non-negative integer`,
 		"?after=x":              `after: "x" is not a non-negative integer`,
-		"?status=cleared":       `status: "cleared" is not a release status (draft, embargoed, published, recalled)`,
+		"?status=sent":          `status: "sent" is not a release status (draft, submitted, cleared, returned, embargoed, published, recalled)`,
 		"?status=draft&q=a&q=b": "q: given 2 times",
 	} {
 		var e errorAnswer

@@ -4,8 +4,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +43,9 @@ type Handler struct {
 	Metrics *metrics.Metrics
 	// Imports bounds the contact imports run at once and their uploads.
 	Imports ImportLimits
+	// ClearanceRequired refuses to publish a release that someone other
+	// than its author has not cleared.
+	ClearanceRequired bool
 	// MetricsElsewhere keeps /metrics off these routes, for a service
 	// that serves it on a listener of its own.
 	MetricsElsewhere bool
@@ -70,6 +71,8 @@ func (h *Handler) Routes() http.Handler {
 	h.contactRoutes(mux)
 	h.taxonomyRoutes(mux)
 	h.templateRoutes(mux)
+	h.userRoutes(mux)
+	h.clearanceRoutes(mux)
 	h.publicRoutes(mux)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -89,7 +92,7 @@ func (h *Handler) Routes() http.Handler {
 
 // api registers an authenticated JSON endpoint.
 func (h *Handler) api(mux *http.ServeMux, pattern string, fn func(http.ResponseWriter, *http.Request) error) {
-	mux.Handle(pattern, h.authenticated(fn))
+	mux.Handle(pattern, h.authorized(pattern, fn))
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
@@ -103,23 +106,6 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	io.WriteString(w, "ready\n")
-}
-
-// authenticated checks the bearer token in constant time and turns the
-// handler's error into a JSON response.
-func (h *Handler) authenticated(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
-	want := sha256.Sum256([]byte(h.AdminToken))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-		if !ok || h.AdminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			h.writeError(w, r, communique.Errorf(communique.EUNAUTHORIZED, "a valid bearer token is required"))
-			return
-		}
-		if err := fn(w, r); err != nil {
-			h.writeError(w, r, err)
-		}
-	})
 }
 
 // statusOf maps error codes to HTTP statuses: the only place that does.

@@ -90,7 +90,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 		DatabaseURL: dsn, NATSURL: natsURL,
 		From:     "Media Office <media@example.org>",
 		HTTPAddr: "127.0.0.1:0", Secret: benchSecret, AdminToken: benchSecret, DataDir: dir,
-		API: true, Migrate: true,
+		API: true, Migrate: true, Clearance: "off",
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer a.Close()
 	if err := a.Start(ctx); err != nil {

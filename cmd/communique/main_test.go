@@ -191,6 +191,8 @@ func TestCommandErrors(t *testing.T) {
 // The scripted path: import contacts, create and publish a release under
 // embargo, and preview its embargoed notice as an .eml.
 func TestScriptedReleaseAndPreview(t *testing.T) {
+	// These scripts publish what they wrote, with no second person to clear it.
+	t.Setenv("COMMUNIQUE_CLEARANCE", "off")
 	ctx := context.Background()
 	dbURL := pgtest.URL(t)
 	dir := t.TempDir()
@@ -282,6 +284,8 @@ func startDev(t *testing.T) string {
 // notice going out, the countdown, then the public version, and returns
 // only once both are sent.
 func TestWatchFollowsAnEmbargoThroughItsLift(t *testing.T) {
+	// These scripts publish what they wrote, with no second person to clear it.
+	t.Setenv("COMMUNIQUE_CLEARANCE", "off")
 	dbURL := startDev(t)
 	ctx := context.Background()
 	relFile := filepath.Join(t.TempDir(), "release.json")
@@ -347,6 +351,8 @@ func TestWatchFollowsAnEmbargoThroughItsLift(t *testing.T) {
 // The scripted drafts: create, list, delete, publish, correct by merging,
 // recall with a reason; and the refusals, each naming its field.
 func TestScriptedDraftsListCorrectAndRecall(t *testing.T) {
+	// These scripts publish what they wrote, with no second person to clear it.
+	t.Setenv("COMMUNIQUE_CLEARANCE", "off")
 	ctx := context.Background()
 	dbURL := pgtest.URL(t)
 	dir := t.TempDir()

@@ -71,7 +71,12 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("releases "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts := releaseFlags(fs, sub)
-	db, err := openCurrentDB(ctx, fs, args[1:])
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := openConfigured(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func runReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != want {
 		return fmt.Errorf("releases %s: want %s", sub, usage)
 	}
-	l := &releases.Lifecycle{DB: db}
+	l := &releases.Lifecycle{DB: db, ClearanceRequired: cfg.ClearanceRequired()}
 	switch sub {
 	case "create":
 		var d releases.Draft

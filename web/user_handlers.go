@@ -1,0 +1,253 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/users"
+)
+
+// userRoutes registers users, tokens and /me.
+func (h *Handler) userRoutes(mux *http.ServeMux) {
+	h.api(mux, "GET /api/v1/me", h.me)
+	h.api(mux, "GET /api/v1/users", h.listUsers)
+	h.api(mux, "POST /api/v1/users", h.createUser)
+	h.api(mux, "PATCH /api/v1/users/{id}", h.patchUser)
+	h.api(mux, "DELETE /api/v1/users/{id}", h.deleteUser)
+	h.api(mux, "GET /api/v1/tokens", h.listTokens)
+	h.api(mux, "POST /api/v1/tokens", h.createToken)
+	h.api(mux, "DELETE /api/v1/tokens/{id}", h.revokeToken)
+}
+
+// SignInLinkTTL is how long the link a new user gets to set a password
+// works.
+const SignInLinkTTL = 72 * time.Hour
+
+func (h *Handler) me(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var rights []users.Right
+	for _, x := range users.Rights() {
+		if p.Can(x.Right) {
+			rights = append(rights, x.Right)
+		}
+	}
+	body := map[string]any{"actor": p.Actor(), "role": p.Role, "rights": rights}
+	if p.UserID != 0 {
+		u, err := users.Get(r.Context(), h.DB, p.UserID)
+		if err != nil {
+			return err
+		}
+		body["user"] = u
+	}
+	if p.TokenID != 0 {
+		t, err := users.GetToken(r.Context(), h.DB, p.TokenID)
+		if err != nil {
+			return err
+		}
+		body["token"] = t
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := communique.Invalid("invalid query", checkParams(r.URL.Query())); err != nil {
+		return err
+	}
+	list, err := users.List(r.Context(), h.DB)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": list})
+	return nil
+}
+
+func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in users.NewUser
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := users.Create(r.Context(), h.DB, in)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"user": u}
+	if !u.HasPass {
+		tok, err := users.IssueLink(r.Context(), h.DB, u.ID, users.SignInLink, SignInLinkTTL)
+		if err != nil {
+			return err
+		}
+		body["sign_in_url"] = strings.TrimRight(h.BaseURL, "/") + "/office/welcome/" + tok
+		body["sign_in_expires_at"] = time.Now().Add(SignInLinkTTL).UTC()
+	}
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "user.create", 0, map[string]any{"user": u.Email, "role": u.Role}); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+strconv.FormatInt(u.ID, 10))
+	writeJSON(w, http.StatusCreated, body)
+	return nil
+}
+
+func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDOf(r, "user")
+	if err != nil {
+		return err
+	}
+	var p users.Patch
+	if err := readJSON(w, r, &p); err != nil {
+		return err
+	}
+	before, err := users.Get(r.Context(), h.DB, id)
+	if err != nil {
+		return err
+	}
+	u, err := users.Update(r.Context(), h.DB, id, p)
+	if err != nil {
+		return err
+	}
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "user.update", 0, map[string]any{
+		"user": u.Email, "before": userFields(before), "after": userFields(u)}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func userFields(u *users.User) map[string]any {
+	return map[string]any{"name": u.Name, "ui_language": u.UILanguage, "role": u.Role, "status": u.Status}
+}
+
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDOf(r, "user")
+	if err != nil {
+		return err
+	}
+	u, err := users.Get(r.Context(), h.DB, id)
+	if err != nil {
+		return err
+	}
+	if err := users.Delete(r.Context(), h.DB, id); err != nil {
+		return err
+	}
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "user.delete", 0, map[string]any{"user": u.Email}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
+	if err := communique.Invalid("invalid query", checkParams(r.URL.Query(), "user")); err != nil {
+		return err
+	}
+	p := principal(r)
+	f := users.TokenFilter{UserID: p.UserID}
+	if who := r.URL.Query().Get("user"); who != "" {
+		u, err := users.ByEmail(r.Context(), h.DB, who)
+		if err != nil {
+			return err
+		}
+		if u.ID != p.UserID {
+			if err := p.Require(users.Administer); err != nil {
+				return err
+			}
+		}
+		f.UserID = u.ID
+	} else if p.Can(users.Administer) {
+		f.UserID = 0 // an administrator sees every token
+	}
+	list, err := users.ListTokens(r.Context(), h.DB, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+	return nil
+}
+
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name    string     `json:"name"`
+		Role    users.Role `json:"role"`
+		Expires string     `json:"expires"` // "90d", "12h"
+		User    string     `json:"user"`    // the owner's address; default: the caller
+	}
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	ttl, err := users.ParseTTL(in.Expires)
+	if err != nil {
+		return communique.Invalid("invalid token", []string{"expires: " + err.Error()})
+	}
+	p := principal(r)
+	owner := p.UserID
+	if in.User != "" {
+		u, err := users.ByEmail(r.Context(), h.DB, in.User)
+		if err != nil {
+			return err
+		}
+		if u.ID != p.UserID {
+			if err := p.Require(users.Administer); err != nil {
+				return err
+			}
+		}
+		owner = u.ID
+	}
+	if owner == 0 {
+		return communique.Invalid("invalid token", []string{"user: the bootstrap token owns no tokens: name the user who will"})
+	}
+	// A token made with a token is no more powerful than the one used.
+	if in.Role == "" && p.TokenID != 0 && owner == p.UserID {
+		in.Role = p.Role
+	}
+	if in.Role != "" && in.Role.Valid() && !p.Role.AtLeast(in.Role) {
+		return communique.Errorf(communique.EFORBIDDEN, "forbidden: a %s token cannot be made by a %s", in.Role, p.Role)
+	}
+	t, secret, err := users.CreateToken(r.Context(), h.DB, users.NewToken{UserID: owner, Name: in.Name, Role: in.Role, TTL: ttl})
+	if err != nil {
+		return err
+	}
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "token.create", 0, map[string]any{"token": t.Name, "user": t.UserEmail, "role": t.Role}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	return nil
+}
+
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDOf(r, "token")
+	if err != nil {
+		return err
+	}
+	t, err := users.GetToken(r.Context(), h.DB, id)
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	if t.UserID != p.UserID {
+		if err := p.Require(users.Administer); err != nil {
+			return err
+		}
+	}
+	if t, err = users.RevokeToken(r.Context(), h.DB, id); err != nil {
+		return err
+	}
+	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "token.revoke", 0, map[string]any{"token": t.Name, "user": t.UserEmail}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// pathIDOf reads the {id} of a path naming a kind of thing.
+func pathIDOf(r *http.Request, kind string) (int64, error) {
+	s := r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, communique.Invalid("invalid id", []string{"id: " + strconv.Quote(s) + " is not a " + kind + " id"})
+	}
+	return id, nil
+}
