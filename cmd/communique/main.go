@@ -28,13 +28,17 @@ Commands:
   taxonomy export              write the custom regions and the topics as JSON to standard output
   taxonomy import FILE.json    add the regions and topics of an export (what exists as is stays)
   releases create FILE.json    create a draft release, print its id
-  releases publish ID          publish a release
+  releases edit ID FILE.json   replace a draft
+  releases delete ID           delete a draft
+  releases list                releases newest first (-status S -q TEXT -limit N -after ID)
+  releases publish ID          publish a release (-publish-now, -allow-empty)
+  releases audience ID         who a release would reach if published now
   releases status ID           print a release's delivery report
   releases watch ID            show a release's delivery progress until it is done
   releases lift ID             lift an embargo now
   releases postpone ID TIME    move an embargo to TIME (RFC 3339)
-  releases recall ID           recall a release: "please disregard" to those who got it
-  releases correct ID FILE     send corrected translations ({"translations": {...}})
+  releases recall ID           recall a release: "please disregard" to those who got it (-reason TEXT)
+  releases correct ID FILE     correct a release: the fields sent replace theirs ({"translations": {...}})
   users add EMAIL -role ROLE   create a user (admin, editor, press_officer, viewer); prints a one-time sign-in link
   users list                   list the users
   users disable EMAIL          disable a user: their sessions and tokens stop working
@@ -42,7 +46,7 @@ Commands:
                                create an API token; prints it once, as the last word
   tokens list                  list the live tokens (prefix, owner, role, last use)
   tokens revoke NAME           revoke a token
-  templates preview            write a release's message as .eml (-release ID -lang L -message M -o FILE)
+  templates preview            write a release's message as .eml (-release ID -lang L -message M -kind K -o FILE)
 
 Run 'communique COMMAND -h' for a command's flags.
 `
