@@ -66,6 +66,7 @@ func start(t *testing.T) *env {
 	h := &web.Handler{DB: db, Logger: slog.New(slog.DiscardHandler), Signer: links.NewSigner("browser test secret"),
 		AdminToken: "admin", FromName: "Media Office", FromEmail: "media@example.org", SendMail: pool.SendOne}
 	srv := httptest.NewServer(h.Routes())
+	t.Cleanup(h.Close)
 	t.Cleanup(srv.Close)
 	h.BaseURL = srv.URL
 	return &env{url: srv.URL, db: db, mail: mb}
@@ -145,6 +146,8 @@ func (j journey) run(t *testing.T, tab context.Context, e *env) {
 	)
 	b.checkPage(j.dir, "sent")
 	b.contains("h1", j.sent)
+	// The page answers first; the contact is recorded, then mailed, after.
+	confirmURL := waitForConfirmation(t, tab, e.mail, j.email)
 	c := getContact(t, e.db, j.email)
 	if c.Status != "pending" || c.ConsentAt == nil || c.ConsentIP != "127.0.0.1" || c.ConsentSource != "subscribe form ("+j.lang+")" ||
 		!slices.Equal(c.Subs, []string{"region:western-africa", "topic:migration-governance"}) ||
@@ -152,7 +155,6 @@ func (j journey) run(t *testing.T, tab context.Context, e *env) {
 		t.Fatalf("after subscribing: %+v", c)
 	}
 
-	confirmURL := waitForConfirmation(t, tab, e.mail, j.email)
 	if !strings.HasPrefix(confirmURL, e.url+"/confirm/") || !strings.HasSuffix(confirmURL, "?lang="+j.lang) {
 		t.Fatalf("confirmation link %q", confirmURL)
 	}
