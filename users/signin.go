@@ -112,6 +112,15 @@ const (
 	ResetLink  = "reset"  // a forgotten password
 )
 
+// WelcomeLinkTTL is how long a new user's link to set a password works.
+const WelcomeLinkTTL = 72 * time.Hour
+
+// WelcomeURL is the press office's page where a new user sets a password
+// with the link token tok; base is the service's public URL.
+func WelcomeURL(base, tok string) string {
+	return strings.TrimRight(base, "/") + "/office/welcome/" + tok
+}
+
 // IssueLink makes a one-time link token for the user, valid for ttl.
 // Issuing a new one voids the user's earlier links of the same purpose.
 func IssueLink(ctx context.Context, db *sqlx.DB, userID int64, purpose string, ttl time.Duration) (string, error) {

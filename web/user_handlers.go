@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/communique/communique"
@@ -22,10 +21,6 @@ func (h *Handler) userRoutes(mux *http.ServeMux) {
 	h.api(mux, "POST /api/v1/tokens", h.createToken)
 	h.api(mux, "DELETE /api/v1/tokens/{id}", h.revokeToken)
 }
-
-// SignInLinkTTL is how long the link a new user gets to set a password
-// works.
-const SignInLinkTTL = 72 * time.Hour
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
@@ -77,12 +72,12 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	body := map[string]any{"user": u}
 	if !u.HasPass {
-		tok, err := users.IssueLink(r.Context(), h.DB, u.ID, users.SignInLink, SignInLinkTTL)
+		tok, err := users.IssueLink(r.Context(), h.DB, u.ID, users.SignInLink, users.WelcomeLinkTTL)
 		if err != nil {
 			return err
 		}
-		body["sign_in_url"] = strings.TrimRight(h.BaseURL, "/") + "/office/welcome/" + tok
-		body["sign_in_expires_at"] = time.Now().Add(SignInLinkTTL).UTC()
+		body["sign_in_url"] = users.WelcomeURL(h.BaseURL, tok)
+		body["sign_in_expires_at"] = time.Now().Add(users.WelcomeLinkTTL).UTC()
 	}
 	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "user.create", 0, map[string]any{"user": u.Email, "role": u.Role}); err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/contacts"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/taxonomy"
 )
 
@@ -34,7 +33,7 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// openScript is openCurrentDB for commands whose flags may follow their
+// openScript opens the database for commands whose flags may follow their
 // arguments: it parses everything before it opens the database.
 func openScript(ctx context.Context, fs *flag.FlagSet, args []string) (*sqlx.DB, []string, error) {
 	var cfg app.Config
@@ -43,12 +42,8 @@ func openScript(ctx context.Context, fs *flag.FlagSet, args []string) (*sqlx.DB,
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := openConfigured(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := postgres.CheckVersion(ctx, db); err != nil {
-		db.Close()
 		return nil, nil, err
 	}
 	return db, pos, nil

@@ -30,10 +30,10 @@ func openDB(ctx context.Context, fs *flag.FlagSet, args []string) (*sqlx.DB, err
 	return postgres.Open(ctx, cfg.DatabaseURL)
 }
 
-// openCurrentDB is openDB for commands that need the schema this binary
-// expects: an old or new schema is an error, not a surprise halfway through.
-func openCurrentDB(ctx context.Context, fs *flag.FlagSet, args []string) (*sqlx.DB, error) {
-	db, err := openDB(ctx, fs, args)
+// openConfigured opens the database of cfg, which must have the schema
+// this binary expects.
+func openConfigured(ctx context.Context, cfg app.Config) (*sqlx.DB, error) {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}

@@ -5,19 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/communique/communique/app"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/users"
 )
-
-// signInLinkTTL is how long the link printed by `users add` works.
-const signInLinkTTL = 72 * time.Hour
 
 // runUsers serves `communique users add|list|disable`.
 func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,11 +22,12 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := fs.String("role", "", "add: admin, editor, press_officer or viewer (required)")
 	name := fs.String("name", "", "add: the user's name")
 	lang := fs.String("lang", "en", "add: the language of the user's pages (en, fr, es, ar)")
-	if err := parseInterspersed(fs, args[1:]); err != nil {
+	pos, err := parseAnywhere(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	want := map[string]int{"add": 1, "list": 0, "disable": 1}[sub]
-	if fs.NArg() != want {
+	if len(pos) != want {
 		return fmt.Errorf("users %s: want %s", sub, map[string]string{"add": "EMAIL -role ROLE", "list": "no argument", "disable": "EMAIL"}[sub])
 	}
 	db, err := openConfigured(ctx, cfg)
@@ -46,15 +40,15 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *role == "" {
 			return fmt.Errorf("users add: -role is required (admin, editor, press_officer or viewer)")
 		}
-		u, err := users.Create(ctx, db, users.NewUser{Email: fs.Arg(0), Name: *name, Role: users.Role(*role), UILanguage: *lang})
+		u, err := users.Create(ctx, db, users.NewUser{Email: pos[0], Name: *name, Role: users.Role(*role), UILanguage: *lang})
 		if err != nil {
 			return describe(err)
 		}
-		tok, err := users.IssueLink(ctx, db, u.ID, users.SignInLink, signInLinkTTL)
+		tok, err := users.IssueLink(ctx, db, u.ID, users.SignInLink, users.WelcomeLinkTTL)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created %s (%s); this sign-in link works once, for %d hours:\n%s\n", u.Email, u.Role, int(signInLinkTTL.Hours()), signInURL(cfg, tok))
+		fmt.Fprintf(stdout, "created %s (%s); this sign-in link works once, for %d hours:\n%s\n", u.Email, u.Role, int(users.WelcomeLinkTTL.Hours()), signInURL(cfg, tok))
 	case "list":
 		list, err := users.List(ctx, db)
 		if err != nil {
@@ -67,7 +61,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return w.Flush()
 	case "disable":
-		u, err := users.Disable(ctx, db, fs.Arg(0))
+		u, err := users.Disable(ctx, db, pos[0])
 		if err != nil {
 			return describe(err)
 		}
@@ -78,11 +72,11 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // signInURL is the page where a new user sets a password.
 func signInURL(cfg app.Config, tok string) string {
-	base := strings.TrimRight(cfg.BaseURL, "/")
+	base := cfg.BaseURL
 	if base == "" {
 		base = "http://" + cfg.HTTPAddr
 	}
-	return base + "/office/welcome/" + tok
+	return users.WelcomeURL(base, tok)
 }
 
 // runTokens serves `communique tokens create|list|revoke`.
@@ -96,11 +90,12 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := fs.String("name", "", "create: the token's name, as the audit log shows it (required)")
 	role := fs.String("role", "", "create: the token's role, no higher than its owner's (default: the owner's)")
 	expires := fs.String("expires", "", "create: lifetime such as 90d or 12h (default: no expiry)")
-	if err := parseInterspersed(fs, args[1:]); err != nil {
+	pos, err := parseAnywhere(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	want := map[string]int{"create": 0, "list": 0, "revoke": 1}[sub]
-	if fs.NArg() != want {
+	if len(pos) != want {
 		return fmt.Errorf("tokens %s: want %s", sub, map[string]string{"create": "-user EMAIL -name NAME", "list": "no argument", "revoke": "NAME"}[sub])
 	}
 	ttl, err := users.ParseTTL(*expires)
@@ -151,7 +146,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return w.Flush()
 	case "revoke":
-		t, err := users.RevokeTokenNamed(ctx, db, fs.Arg(0))
+		t, err := users.RevokeTokenNamed(ctx, db, pos[0])
 		if err != nil {
 			return describe(err)
 		}
@@ -165,35 +160,4 @@ func day(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04")
-}
-
-// parseInterspersed parses flags wherever they stand among the
-// arguments, as in `users add EMAIL -role editor`.
-func parseInterspersed(fs *flag.FlagSet, args []string) error {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	return fs.Parse(append([]string{"--"}, rest...))
-}
-
-// openConfigured opens the database of cfg, which must have the schema
-// this binary expects.
-func openConfigured(ctx context.Context, cfg app.Config) (*sqlx.DB, error) {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if err := postgres.CheckVersion(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }
