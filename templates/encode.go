@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -263,9 +264,18 @@ func headerAddress(addr string) (string, error) {
 		// Legal, but only ever seen in attempts to smuggle an encoded word.
 		return "", fmt.Errorf("address %q: \"=?\" is not allowed before the @", addr)
 	}
-	for i := 0; i < len(local); i++ {
-		if c := local[i]; c <= ' ' || c > '~' || strings.IndexByte(`<>()[]\,;:"@`, c) >= 0 {
-			return "", fmt.Errorf("address %q: character %q is not allowed before the @", addr, c)
+	for i, r := range local {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(local[i:], "\uFFFD"):
+			return "", fmt.Errorf("address %q: not valid UTF-8 before the @", addr)
+		case r >= utf8.RuneSelf:
+			// An internationalized local part (RFC 6532) goes as UTF-8;
+			// the mailer sends it only to a server offering SMTPUTF8.
+			if !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S) {
+				return "", fmt.Errorf("address %q: character %q is not allowed before the @", addr, r)
+			}
+		case r <= ' ' || r > '~' || strings.IndexByte(`<>()[]\,;:"@`, byte(r)) >= 0:
+			return "", fmt.Errorf("address %q: character %q is not allowed before the @", addr, r)
 		}
 	}
 	for i := 0; i < len(domain); i++ {

@@ -95,7 +95,7 @@ func TestAddressesCannotAddRecipients(t *testing.T) {
 		"a@example.com, victim@example.net", "a@example.com>,<victim@example.net", "<a@example.com>",
 		"a@example.com victim@example.net", `"a b"@example.com`, "a@exa mple.com", "a@[127.0.0.1]",
 		"=?utf-8?q?a=0D=0A?=@example.com", "a\x00@example.com", "a@example.com;victim@example.net",
-		"@example.com", "a@", "a",
+		"@example.com", "a@", "a", "a\u2028b@example.com", "a\u202eb@example.com", "a\xffb@example.com", "a\u3000b@example.com",
 	} {
 		for _, set := range []func(*Headers, *Recipient){
 			func(h *Headers, rc *Recipient) { rc.Email = addr },
@@ -109,5 +109,20 @@ func TestAddressesCannotAddRecipients(t *testing.T) {
 				t.Errorf("%q accepted:\n%s", addr, headerOf(buf.Bytes()))
 			}
 		}
+	}
+}
+
+// An internationalized local part (RFC 6532) goes into To as UTF-8, for
+// the mailer to send with SMTPUTF8; the domain goes as punycode.
+func TestInternationalizedAddress(t *testing.T) {
+	p := prepare(t, release("fr"))
+	rc := ana
+	rc.Email = "josé.müller@exämple.org"
+	var buf bytes.Buffer
+	if err := p.WriteMessage(&buf, testHeaders, rc); err != nil {
+		t.Fatal(err)
+	}
+	if h := headerOf(buf.Bytes()); !bytes.Contains(h, []byte("josé.müller@xn--exmple-cua.org")) {
+		t.Fatalf("To:\n%s", h)
 	}
 }
