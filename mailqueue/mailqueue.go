@@ -51,7 +51,7 @@ const NotifyChannel = "communique_messages"
 // Meta says what a message is and whom it concerns; the ids are 0 when
 // they do not apply.
 type Meta struct {
-	Kind                          string
+	Kind                         string
 	ContactID, UserID, ReleaseID int64
 }
 
