@@ -88,7 +88,25 @@ func CheckSubscription(ctx context.Context, q sqlx.QueryerContext, req Subscript
 // pending or active outcome counts as one confirmation mail sent. It
 // returns the contact's id (0 when refused).
 func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionRequest) (int64, RequestOutcome, error) {
+	return RequestSubscriptionMail(ctx, db, req, nil)
+}
+
+// MailFunc queues the mail a request calls for, to contact id at email,
+// in the transaction tx that records the request: the mail exists if and
+// only if the request does, and an error undoes the request.
+type MailFunc func(ctx context.Context, tx *sqlx.Tx, id int64, email string, outcome RequestOutcome) error
+
+// RequestSubscriptionMail is RequestSubscription calling mail (when not
+// nil) in its transaction for a pending or active outcome: the ones that
+// count a confirmation mail.
+func RequestSubscriptionMail(ctx context.Context, db *sqlx.DB, req SubscriptionRequest, mail MailFunc) (int64, RequestOutcome, error) {
 	c := req.contact()
+	queue := func(tx *sqlx.Tx, id int64, outcome RequestOutcome) error {
+		if mail == nil {
+			return nil
+		}
+		return mail(ctx, tx, id, c.Email, outcome)
+	}
 	if err := normalizeSubscriber(ctx, db, c); err != nil {
 		return 0, "", err
 	}
@@ -129,7 +147,10 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 			if _, err := countMail(ctx, tx, id, mailConfirmation); err != nil {
 				return err
 			}
-			return replaceSubscriptions(ctx, tx, id, c)
+			if err := replaceSubscriptions(ctx, tx, id, c); err != nil {
+				return err
+			}
+			return queue(tx, id, outcome)
 		case err != nil:
 			return fmt.Errorf("subscribe %s: %w", c.Email, err)
 		}
@@ -146,7 +167,7 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 			return nil
 		case cur.Status == StatusActive:
 			outcome = RequestActive
-			return nil
+			return queue(tx, id, outcome)
 		}
 		// Pending or unsubscribed: the new request replaces what was asked.
 		if _, err := tx.ExecContext(ctx, `
@@ -158,7 +179,10 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 			return fmt.Errorf("subscribe %s: update: %w", c.Email, err)
 		}
 		outcome = RequestPending
-		return replaceSubscriptions(ctx, tx, id, c)
+		if err := replaceSubscriptions(ctx, tx, id, c); err != nil {
+			return err
+		}
+		return queue(tx, id, outcome)
 	})
 	if err != nil {
 		return 0, "", err
@@ -172,6 +196,12 @@ func RequestSubscription(ctx context.Context, db *sqlx.DB, req SubscriptionReque
 // MaxRequestedMails such links in RequestedMailWindow. A missing contact
 // is an ENOTFOUND error.
 func RequestPreferencesLink(ctx context.Context, db *sqlx.DB, id int64) (*Contact, bool, error) {
+	return RequestPreferencesLinkMail(ctx, db, id, nil)
+}
+
+// RequestPreferencesLinkMail is RequestPreferencesLink calling mail (when
+// not nil) in its transaction when the link is due.
+func RequestPreferencesLinkMail(ctx context.Context, db *sqlx.DB, id int64, mail MailFunc) (*Contact, bool, error) {
 	due := false
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
 		cur, err := lockContact(ctx, tx, id)
@@ -181,8 +211,10 @@ func RequestPreferencesLink(ctx context.Context, db *sqlx.DB, id int64) (*Contac
 		if cur.Status != StatusActive && cur.Status != StatusPending {
 			return nil
 		}
-		due, err = countMail(ctx, tx, id, mailPreferences)
-		return err
+		if due, err = countMail(ctx, tx, id, mailPreferences); err != nil || !due || mail == nil {
+			return err
+		}
+		return mail(ctx, tx, id, cur.Email, RequestActive)
 	})
 	if err != nil {
 		return nil, false, err
