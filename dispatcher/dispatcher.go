@@ -40,6 +40,9 @@ type Config struct {
 	FromName, FromEmail string
 	BounceDomain        string
 	BaseURL             string
+	// DSN is the database's URL, to LISTEN for single messages as they are
+	// queued; without it they are found by a check once a second.
+	DSN string
 
 	BatchSize int // deliveries per work item (default 250)
 	// Window is how many deliveries of one dispatch may wait in the queue
@@ -73,6 +76,10 @@ type Dispatcher struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// messagesPending counts signals that single messages may be waiting;
+	// zero means none is (see messages.go).
+	messagesPending atomic.Int64
 
 	// chunkHook, when tests set it, runs in a worker before each chunk
 	// is composed: where they inject faults.
@@ -143,15 +150,21 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	for i := 0; i < d.cfg.Planners; i++ {
-		d.loop(runCtx, "planner", planner, d.plan, nil)
+		d.loop(runCtx, "planner", planner, d.plan, nil, nil)
 	}
+	// Messages queued while no dispatcher ran are sent at once.
+	d.messagesPending.Add(1)
 	for _, p := range d.cfg.Pools {
 		for i := 0; i < p.Target.Concurrency; i++ {
 			w := &worker{d: d, conn: p.Conn()}
-			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack)
+			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack, w.sendMessages)
 		}
 	}
-	d.wg.Add(2)
+	d.wg.Add(3)
+	go func() {
+		defer d.wg.Done()
+		d.listenMessages(runCtx)
+	}()
 	go func() {
 		defer d.wg.Done()
 		d.retryLoop(runCtx)
@@ -179,14 +192,30 @@ func (d *Dispatcher) Stop() {
 
 // loop fetches messages one at a time and hands them to handle until ctx
 // ends; after a panic in handle, cleanup (if any) hands back what it held
-// and the loop pauses before going on (see guard).
-func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer, handle func(context.Context, jetstream.Msg), cleanup func()) {
+// and the loop pauses before going on (see guard). A loop with first
+// (the workers') runs it before each fetch and waits at most idleFetch in
+// one, so that an idle worker notices a single message soon.
+func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer,
+	handle func(context.Context, jetstream.Msg), cleanup func(), first func(context.Context)) {
+	wait := 5 * time.Second
+	if first != nil {
+		wait = idleFetch
+	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
 		panics := 0
 		for ctx.Err() == nil {
-			fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if first != nil {
+				first(ctx)
+			}
+			// The fetch's deadline becomes the pull request's expiry on the
+			// server, a little shorter, so the request ends there before
+			// the client stops listening: no batch is handed to a fetch
+			// nobody waits for, to sit unacknowledged until its AckWait.
+			// Waking a worker by cancelling its fetch would risk exactly
+			// that, which is why workers poll briefly instead.
+			fctx, cancel := context.WithTimeout(ctx, wait)
 			msg, err := c.Next(jetstream.FetchContext(fctx))
 			cancel()
 			if err != nil {
@@ -205,6 +234,12 @@ func (d *Dispatcher) loop(ctx context.Context, name string, c jetstream.Consumer
 		}
 	}()
 }
+
+// idleFetch is the longest an idle worker waits for a batch before it
+// looks for single messages again: with the time to claim and send one,
+// a message reaches an idle dispatcher's connection well within a second.
+// The cost is a few pull requests a second per idle connection.
+const idleFetch = 400 * time.Millisecond
 
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

@@ -9,6 +9,7 @@ import (
 )
 
 // retryLoop puts deferred deliveries whose time has come back on the queue,
+// signals the workers when single messages are due,
 // and re-queues deliveries left queued with no live lease for a while (their
 // batch message was lost with a process that died between two steps).
 func (d *Dispatcher) retryLoop(ctx context.Context) {
@@ -22,6 +23,9 @@ func (d *Dispatcher) retryLoop(ctx context.Context) {
 		}
 		if err := d.requeueDue(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("retry scheduler", "error", err)
+		}
+		if err := d.checkMessages(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("message check", "error", err)
 		}
 		if tick%60 == 0 {
 			if err := d.requeueOrphans(ctx); err != nil && ctx.Err() == nil {

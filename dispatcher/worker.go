@@ -104,6 +104,8 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	var r *rendered
 	total := 0
 	for ctx.Err() == nil {
+		// Single messages go first, between two chunks of a release.
+		w.sendMessages(ctx)
 		rows, err := w.claim(ctx, b)
 		if err != nil {
 			return err

@@ -18,6 +18,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	deliveries   *prometheus.CounterVec   // outcomes recorded, by status
+	messages     *prometheus.CounterVec   // single messages' outcomes, by kind and status
 	smtpSend     *prometheus.HistogramVec // one message's SMTP exchange, by outcome
 	planned      prometheus.Counter       // deliveries recorded by planners
 	events       *prometheus.CounterVec   // outbox events published, by subject
@@ -32,6 +33,9 @@ func New() *Metrics {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "communique_deliveries_total", Help: "Delivery outcomes recorded, by status.",
 		}, []string{"status"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "communique_messages_total", Help: "Outcomes of single messages (confirmations, resets, test sends…), by kind and status.",
+		}, []string{"kind", "status"}),
 		smtpSend: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "communique_smtp_send_seconds", Help: "Time of one message's SMTP exchange, by outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
@@ -50,7 +54,7 @@ func New() *Metrics {
 			Name: "communique_http_requests_total", Help: "HTTP requests, by route and status code.",
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.deliveries, m.smtpSend, m.planned, m.events, m.liftLateness, m.http,
+	m.reg.MustRegister(m.deliveries, m.messages, m.smtpSend, m.planned, m.events, m.liftLateness, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -100,5 +104,13 @@ func (m *Metrics) Lifted(lateness time.Duration) {
 func (m *Metrics) Request(route string, code int) {
 	if m != nil {
 		m.http.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	}
+}
+
+// Message counts n outcomes of status for messages of kind (a
+// confirmation, a reset, a test send…).
+func (m *Metrics) Message(kind, status string, n int) {
+	if m != nil && n > 0 {
+		m.messages.WithLabelValues(kind, status).Add(float64(n))
 	}
 }
