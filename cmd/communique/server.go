@@ -22,6 +22,7 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	noDispatcher := fs.Bool("no-dispatcher", false, "serve: do not run dispatcher workers in this process")
 	noAPI := fs.Bool("no-api", false, "serve: do not run the HTTP server and outbox relay in this process")
 	noDemo := fs.Bool("no-demo", false, "dev: do not load demo data")
+	privateDB := fs.Bool("private-db", false, "dev: run a private PostgreSQL under the data directory (what dev does when no server answers at the default URL)")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this file until shutdown")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -39,6 +40,9 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q", mode, fs.Arg(0))
 	}
+	if *privateDB && mode != "dev" {
+		return fmt.Errorf("%s: -private-db is for dev only", mode)
+	}
 	switch mode {
 	case "dev":
 		cfg.Dev, cfg.API, cfg.Dispatcher, cfg.Migrate = true, true, true, true
@@ -51,6 +55,21 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	var db devDB
+	if mode == "dev" {
+		if db, err = devDatabase(ctx, &cfg, databaseGiven(fs), *privateDB, log); err != nil {
+			return err
+		}
+		if db.cluster != nil {
+			// Deferred first, so it runs last: after the service has
+			// closed its connections, also when it fails to start.
+			defer func() {
+				if err := db.cluster.Stop(); err != nil {
+					log.Error("stop the private PostgreSQL", "err", err)
+				}
+			}()
+		}
+	}
 	a := app.New(cfg, log)
 	defer a.Close()
 	if err := a.Start(ctx); err != nil {
@@ -62,7 +81,7 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 				return fmt.Errorf("demo data: %w", err)
 			}
 		}
-		printDevBanner(stdout, a, !*noDemo)
+		printDevBanner(stdout, a, db.about, !*noDemo)
 	}
 	log.Info("started", "mode", mode)
 	<-ctx.Done()
@@ -70,7 +89,7 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	return a.Close()
 }
 
-func printDevBanner(w io.Writer, a *app.App, withDemo bool) {
+func printDevBanner(w io.Writer, a *app.App, database string, withDemo bool) {
 	c := a.Config()
 	fmt.Fprintf(w, `
 Communiqué is running (development mode).
@@ -80,6 +99,7 @@ Communiqué is running (development mode).
   Mailbox:      %[1]s/dev/mailbox
   Admin token:  %[2]s
   NATS:         %[3]s
+  Database:     %[6]s
 %[5]s
 Publish the demo release and watch the mailbox fill:
 
@@ -87,7 +107,7 @@ Publish the demo release and watch the mailbox fill:
   curl -s -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/report
 
 Stop with Ctrl-C.
-`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB), demoUsers(withDemo))
+`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB), demoUsers(withDemo), database)
 }
 
 // demoUsers lists the demo users the press office can be signed in as.
