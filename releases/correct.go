@@ -71,6 +71,9 @@ func (l *Lifecycle) Correct(ctx context.Context, id int64, c Correction, actor s
 		if err != nil {
 			return err
 		}
+		// The audit log keeps each corrected language as it was and as
+		// it became.
+		was := maps.Clone(cur.Translations)
 		langs, added, notes, err := merge(cur, c)
 		if err != nil {
 			return err
@@ -93,7 +96,14 @@ func (l *Lifecycle) Correct(ctx context.Context, id int64, c Correction, actor s
 		if err := dispatch(ctx, tx, r, "correction", r.Revision, events.SubjectCorrected, "release.corrected", now, f); err != nil {
 			return err
 		}
-		details := map[string]any{"revision": r.Revision, "languages": langs}
+		before, after := map[string]Translation{}, map[string]Translation{}
+		for _, lang := range langs {
+			if t, ok := was[lang]; ok {
+				before[lang] = t
+			}
+			after[lang] = cur.Translations[lang]
+		}
+		details := map[string]any{"revision": r.Revision, "languages": langs, "before": before, "after": after}
 		if len(added) > 0 {
 			details["added"] = added
 		}

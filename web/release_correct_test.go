@@ -104,6 +104,12 @@ func TestCorrectionReachesOnlyTheReadersOfWhatChanged(t *testing.T) {
 		fmt.Sprint(audit.Entries[4].Details["reason"]) != "La signature est reportée." {
 		t.Fatalf("audit details: %+v", audit.Entries)
 	}
+	// The correction's entry keeps French as it was and as it became.
+	before, _ := audit.Entries[2].Details["before"].(map[string]any)["fr"].(map[string]any)
+	after, _ := audit.Entries[2].Details["after"].(map[string]any)["fr"].(map[string]any)
+	if before["body"] != "Le bureau ouvre en 2027." || after["body"] != "Le bureau ouvre lundi." || after["summary"] != "Un accord signé à Genève." {
+		t.Fatalf("correction's before and after: %v / %v", before, after)
+	}
 }
 
 // Bad corrections are refused naming the field, and change nothing.
