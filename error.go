@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
-// Error codes: a small set, mapped to HTTP statuses in exactly one place (web).
+// Error codes: a small set, mapped to HTTP statuses in exactly one place
+// (HTTPStatus).
 const (
 	EINVALID      = "invalid"
 	ENOTFOUND     = "not_found"
@@ -126,4 +128,27 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
+}
+
+// HTTPStatus maps an error code to the HTTP status that answers it: the
+// one place that does, for the API and the pages alike.
+func HTTPStatus(code string) int {
+	switch code {
+	case EINVALID:
+		return http.StatusUnprocessableEntity
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EUNAVAILABLE:
+		return http.StatusBadGateway
+	case EBUSY:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
 }

@@ -269,7 +269,7 @@ func formPage(path string) string {
 // failed answers a request the service could not serve. Errors a user can
 // act on say so; anything else is logged and shown as a plain apology.
 func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(communique.ErrorCode(err))
+	status := communique.HTTPStatus(communique.ErrorCode(err))
 	if status == http.StatusInternalServerError {
 		h.log.Error("office request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		h.message(w, r, status, "error_title", "error_body")
@@ -288,29 +288,6 @@ func (h *Handler) sessionFailed(w http.ResponseWriter, r *http.Request, err erro
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, u *users.User) {
 	h.message(w, r, http.StatusNotFound, "notfound_title", "notfound_body")
-}
-
-// statusOf maps the service's error codes to the statuses of pages. It
-// mirrors the API's mapping; pages that answer a form choose their own.
-func statusOf(code string) int {
-	switch code {
-	case communique.EINVALID:
-		return http.StatusUnprocessableEntity
-	case communique.ENOTFOUND:
-		return http.StatusNotFound
-	case communique.ECONFLICT:
-		return http.StatusConflict
-	case communique.EFORBIDDEN:
-		return http.StatusForbidden
-	case communique.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case communique.EUNAVAILABLE:
-		return http.StatusBadGateway
-	case communique.EBUSY:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 // serveCSS serves the office's only stylesheet.

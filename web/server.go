@@ -108,28 +108,6 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ready\n")
 }
 
-// statusOf maps error codes to HTTP statuses: the only place that does.
-func statusOf(code string) int {
-	switch code {
-	case communique.EINVALID:
-		return http.StatusUnprocessableEntity
-	case communique.ENOTFOUND:
-		return http.StatusNotFound
-	case communique.ECONFLICT:
-		return http.StatusConflict
-	case communique.EFORBIDDEN:
-		return http.StatusForbidden
-	case communique.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case communique.EUNAVAILABLE:
-		return http.StatusBadGateway
-	case communique.EBUSY:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 type errorBody struct {
 	Error   string   `json:"error"`
 	Details []string `json:"details"`
@@ -144,7 +122,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if details == nil {
 		details = []string{}
 	}
-	writeJSON(w, statusOf(code), errorBody{Error: communique.ErrorMessage(err), Details: details})
+	writeJSON(w, communique.HTTPStatus(code), errorBody{Error: communique.ErrorMessage(err), Details: details})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
