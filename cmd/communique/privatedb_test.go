@@ -209,3 +209,35 @@ func TestDevDatabaseChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A dev that fails after starting its private cluster stops the cluster
+// too, and -private-db belongs to dev alone.
+func TestDevPrivateDBStopsWhenDevFails(t *testing.T) {
+	t.Setenv("COMMUNIQUE_DATABASE_URL", "")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dataDir := t.TempDir()
+	var stderr syncBuffer
+	err = run(context.Background(), []string{"dev", "-private-db", "-data-dir", dataDir, "-http-addr", taken.Addr().String()}, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "listen on "+taken.Addr().String()) {
+		t.Fatalf("dev on a taken port: %v", err)
+	}
+	m := regexp.MustCompile(`private PostgreSQL started" .* port=(\d+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("dev failed before it started its cluster:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "postgres", "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after dev failed, postmaster.pid: %v\n%s", err, stderr.String())
+	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+m[1], time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the private cluster still answers on port %s after dev failed", m[1])
+	}
+
+	if err := run(context.Background(), []string{"serve", "-private-db"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "-private-db is for dev only") {
+		t.Fatalf("serve -private-db: %v", err)
+	}
+}
