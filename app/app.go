@@ -290,8 +290,8 @@ func (a *App) startNATS(ctx context.Context) error {
 	return events.EnsureStreams(ctx, a.js)
 }
 
-// startMail parses the sender and SMTP targets, which the dispatcher and
-// the web's transactional mail share.
+// startMail parses the sender and the SMTP targets the dispatcher sends
+// through.
 func (a *App) startMail() error {
 	from, err := mail.ParseAddress(a.cfg.From)
 	if err != nil {
@@ -318,19 +318,11 @@ func (a *App) startMail() error {
 	return nil
 }
 
-// sendMail sends a transactional message through the first SMTP target.
-func (a *App) sendMail(ctx context.Context, m *mailer.Message) error {
-	if len(a.pools) == 0 {
-		return errors.New("no SMTP target is configured (COMMUNIQUE_SMTP_URL)")
-	}
-	return a.pools[0].SendOne(ctx, m)
-}
-
 func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	a.disp = dispatcher.New(dispatcher.Config{
 		DB: a.work, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
 		FromName: a.from.Name, FromEmail: a.from.Address,
-		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(),
+		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(), DSN: a.cfg.DatabaseURL,
 		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge, DKIM: a.dkim,
 		Metrics: a.metrics,
 	})
@@ -347,7 +339,7 @@ func (a *App) baseURL() string {
 
 func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
-		BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics(), ClearanceRequired: a.cfg.ClearanceRequired()}
+		BaseURL: a.cfg.BaseURL, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics(), ClearanceRequired: a.cfg.ClearanceRequired()}
 	h.TrustedProxies, _ = web.ParseProxies(a.cfg.TrustedProxies) // Validate refused a bad list
 	a.handler = h
 	if a.from != nil {
@@ -357,7 +349,7 @@ func (a *App) startHTTP(signer *links.Signer) {
 		h.Dev = a.Mailbox.Handler()
 	}
 	// The press office's pages sit beside the API and the public pages.
-	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, SendMail: a.sendMail, ClientIP: h.ClientIP}
+	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, ClientIP: h.ClientIP}
 	oc.FromName, oc.FromEmail = h.FromName, h.FromEmail
 	a.office = office.New(oc)
 	mux := http.NewServeMux()

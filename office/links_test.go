@@ -100,7 +100,7 @@ func TestPasswordReset(t *testing.T) {
 		br := b.browser()
 		br.get("/office/reset")
 		res := br.post("/office/reset", url.Values{"email": {email}})
-		b.h.jobs.wait()
+		b.settle()
 		return res
 	}
 	// Unknown, disabled and known addresses get the same answer; only the
@@ -183,8 +183,24 @@ func TestResetMailInTheUsersLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.h.sendResetMail(ctx, u, b.url+"/office/reset/abc"); err != nil {
+	if err := b.h.mailResetLink(ctx, "layla@example.org", "192.0.2.1"); err != nil {
 		t.Fatal(err)
+	}
+	b.settle()
+	var row struct {
+		Kind   string `db:"kind"`
+		UserID int64  `db:"user_id"`
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := b.db.Get(&row, `SELECT kind, user_id, status, (SELECT count(*) FROM messages) AS n FROM messages`); err != nil ||
+		row != (struct {
+			Kind   string `db:"kind"`
+			UserID int64  `db:"user_id"`
+			Status string `db:"status"`
+			N      int    `db:"n"`
+		}{"reset", u.ID, "sent", 1}) {
+		t.Fatalf("queued reset: %+v %v", row, err)
 	}
 	m := b.mail.Messages()[0]
 	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))

@@ -12,7 +12,6 @@
 package office
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,7 +24,6 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/users"
 )
 
@@ -36,8 +34,8 @@ type Config struct {
 	// BaseURL is the public URL of the service: links in mail start with
 	// it, and session cookies are Secure unless it is plain http.
 	BaseURL string
-	// SendMail sends one transactional message (a reset link) at once.
-	SendMail            func(ctx context.Context, m *mailer.Message) error
+	// FromName and FromEmail are the sender of the reset links' mail,
+	// which is queued for the dispatcher to send.
 	FromName, FromEmail string
 	// ClientIP names the client of a request, believing the proxies the
 	// service trusts; the peer's address when nil.

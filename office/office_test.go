@@ -17,7 +17,6 @@ import (
 
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
-	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/users"
 )
 
@@ -33,7 +32,7 @@ type bundle struct {
 
 func setup(t testing.TB, configure ...func(*Config)) *bundle {
 	t.Helper()
-	db := pgtest.DB(t)
+	db, dsn := testDB(t)
 	mb := mailbox.New(mailbox.Options{})
 	addr, err := mb.Start("127.0.0.1:0")
 	if err != nil {
@@ -44,10 +43,10 @@ func setup(t testing.TB, configure ...func(*Config)) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := mailer.NewPool(targets[0], "example.org")
+	startDispatcher(t, db, dsn, mailer.NewPool(targets[0], "example.org"))
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	cfg := Config{DB: db, Logger: slog.New(slog.DiscardHandler), BaseURL: base, SendMail: pool.SendOne,
+	cfg := Config{DB: db, Logger: slog.New(slog.DiscardHandler), BaseURL: base,
 		FromName: "Media Office", FromEmail: "media@example.org", SessionCleanup: time.Hour}
 	for _, c := range configure {
 		c(&cfg)

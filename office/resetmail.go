@@ -11,8 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/mailqueue"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/users"
 )
 
@@ -21,8 +25,9 @@ import (
 const resetMailsPerHour = 3
 
 // mailResetLink looks the address up and, for an active user who has
-// not had too many already, mails a new reset link (voiding the earlier
-// ones). An unknown or disabled address gets nothing.
+// not had too many already, queues a mail with a new reset link (voiding
+// the earlier ones), which the dispatcher sends. An unknown or disabled
+// address gets nothing.
 func (h *Handler) mailResetLink(ctx context.Context, email, client string) error {
 	u, err := users.ByEmail(ctx, h.cfg.DB, email)
 	if communique.ErrorCode(err) == communique.ENOTFOUND {
@@ -46,22 +51,33 @@ func (h *Handler) mailResetLink(ctx context.Context, email, client string) error
 		h.log.Warn("password reset mails to a user limited", "user_id", u.ID, "client", client)
 		return nil
 	}
-	tok, err := users.IssueLink(ctx, h.cfg.DB, u.ID, users.ResetLink, ResetLinkTTL)
-	if err != nil {
+	// The link and the mail that carries it commit together: a link
+	// nobody was sent, or a mail with a link that does not exist, cannot
+	// happen.
+	err = postgres.Tx(ctx, h.cfg.DB, func(tx *sqlx.Tx) error {
+		tok, err := users.IssueLinkTx(ctx, tx, u.ID, users.ResetLink, ResetLinkTTL)
+		if err != nil {
+			return err
+		}
+		m, err := h.resetMessage(u, h.cfg.BaseURL+"/office/reset/"+tok)
+		if err != nil {
+			return err
+		}
+		_, err = mailqueue.Enqueue(ctx, tx, m, mailqueue.Meta{Kind: mailqueue.KindReset, UserID: u.ID})
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("queue reset link for user %d: %w", u.ID, err)
 	}
-	if err := h.sendResetMail(ctx, u, h.cfg.BaseURL+"/office/reset/"+tok); err != nil {
-		return fmt.Errorf("mail reset link to user %d: %w", u.ID, err)
-	}
-	h.log.Info("password reset link mailed", "user_id", u.ID, "client", client)
+	h.log.Info("password reset link queued", "user_id", u.ID, "client", client)
 	return nil
 }
 
-// sendResetMail is the one place a reset link leaves the service, in the
+// resetMessage is the one place a reset link's mail is made, in the
 // user's own language.
-func (h *Handler) sendResetMail(ctx context.Context, u *users.User, link string) error {
-	if h.cfg.SendMail == nil || h.cfg.FromEmail == "" {
-		return errors.New("no mail sender is configured (COMMUNIQUE_SMTP_URL, COMMUNIQUE_FROM)")
+func (h *Handler) resetMessage(u *users.User, link string) (*mailer.Message, error) {
+	if h.cfg.FromEmail == "" {
+		return nil, errors.New("no mail sender is configured (COMMUNIQUE_FROM)")
 	}
 	lang, ok := uiLanguage(u.UILanguage)
 	if !ok {
@@ -73,21 +89,19 @@ func (h *Handler) sendResetMail(ctx context.Context, u *users.User, link string)
 		Ignore: translate(lang, "mail_reset_ignore")}
 	var html bytes.Buffer
 	if err := resetMailHTML.Execute(&html, v); err != nil {
-		return fmt.Errorf("render reset mail: %w", err)
+		return nil, fmt.Errorf("render reset mail: %w", err)
 	}
 	text := v.Greeting + "\n\n" + v.Body + "\n\n" + link + "\n\n" + v.Ignore + "\n"
 	domain := h.cfg.FromEmail[strings.LastIndexByte(h.cfg.FromEmail, '@')+1:]
 	b := make([]byte, 16)
 	rand.Read(b)
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return h.cfg.SendMail(ctx, &mailer.Message{
+	return &mailer.Message{
 		FromName: h.cfg.FromName, FromEmail: h.cfg.FromEmail, ToName: u.Name, ToEmail: u.Email,
 		MessageID: hex.EncodeToString(b) + "@" + domain,
 		ListID:    strings.TrimSpace(h.cfg.FromName + " press office <office." + domain + ">"),
 		Language:  lang, Subject: translate(lang, "mail_reset_subject"), Text: text, HTML: html.String(),
 		Date: time.Now(),
-	})
+	}, nil
 }
 
 func displayName(u *users.User) string {

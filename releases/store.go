@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/taxonomy"
 )
@@ -192,6 +193,10 @@ type Report struct {
 	ByStatus   map[string]int `json:"by_status"`
 	ByLanguage map[string]int `json:"by_language"`
 	ByVariant  map[string]int `json:"by_variant"`
+	// Messages counts the release's single messages (its test sends),
+	// by kind then status; they are not deliveries and count in no
+	// other field.
+	Messages map[string]map[string]int `json:"messages"`
 }
 
 // GetReport returns the delivery counts of release id in one query.
@@ -205,11 +210,12 @@ func GetReport(ctx context.Context, db *sqlx.DB, id int64) (*Report, error) {
 		Variant  string `db:"variant"`
 		N        int    `db:"n"`
 	}
-	if err := db.SelectContext(ctx, &rows, `
+	err := db.SelectContext(ctx, &rows, `
 		SELECT d.status, d.language, s.variant, count(*) AS n
 		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
 		WHERE s.release_id = $1
-		GROUP BY 1, 2, 3`, id); err != nil {
+		GROUP BY 1, 2, 3`, id)
+	if err != nil {
 		return nil, fmt.Errorf("report of release %d: %w", id, err)
 	}
 	rep := &Report{ByStatus: map[string]int{}, ByLanguage: map[string]int{}, ByVariant: map[string]int{}}
@@ -218,6 +224,9 @@ func GetReport(ctx context.Context, db *sqlx.DB, id int64) (*Report, error) {
 		rep.ByStatus[r.Status] += r.N
 		rep.ByLanguage[r.Language] += r.N
 		rep.ByVariant[r.Variant] += r.N
+	}
+	if rep.Messages, err = mailqueue.ReleaseCounts(ctx, db, id); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }

@@ -124,18 +124,25 @@ func WelcomeURL(base, tok string) string {
 // IssueLink makes a one-time link token for the user, valid for ttl.
 // Issuing a new one voids the user's earlier links of the same purpose.
 func IssueLink(ctx context.Context, db *sqlx.DB, userID int64, purpose string, ttl time.Duration) (string, error) {
+	var tok string
+	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) (err error) {
+		tok, err = IssueLinkTx(ctx, tx, userID, purpose, ttl)
+		return err
+	})
+	return tok, err
+}
+
+// IssueLinkTx is IssueLink within tx, so that the mail carrying the link
+// can be queued in the same transaction.
+func IssueLinkTx(ctx context.Context, tx sqlx.ExecerContext, userID int64, purpose string, ttl time.Duration) (string, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE user_links SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_links (hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, now() + $4::interval)`,
-			hashToken(tok), userID, purpose, ttl.String())
-		return err
-	})
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE user_links SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose); err != nil {
+		return "", fmt.Errorf("issue link: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO user_links (hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, now() + $4::interval)`,
+		hashToken(tok), userID, purpose, ttl.String()); err != nil {
 		return "", fmt.Errorf("issue link: %w", err)
 	}
 	return tok, nil

@@ -16,6 +16,9 @@ import (
 var routeRights = map[string]users.Right{
 	"GET /api/v1/me": users.ReadReleases,
 
+	// Messages name the addresses they went to, as contacts do.
+	"GET /api/v1/messages": users.ReadContacts,
+
 	"GET /api/v1/releases":                      users.ReadReleases,
 	"GET /api/v1/releases/{id}":                 users.ReadReleases,
 	"GET /api/v1/releases/{id}/report":          users.ReadReleases,

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/communique/communique/links"
-	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/taxonomy"
 )
@@ -46,8 +45,7 @@ func newFuzzPages(f *testing.F) *fuzzPages {
 	}
 	fp := &fuzzPages{errors: &errorCount{}}
 	fp.h = &Handler{DB: db, Logger: slog.New(fp.errors), Signer: links.NewSigner("fuzz secret"),
-		FromName: "Media Office", FromEmail: "media@example.org", BaseURL: "https://news.example.org",
-		SendMail: func(context.Context, *mailer.Message) error { return nil }}
+		FromName: "Media Office", FromEmail: "media@example.org", BaseURL: "https://news.example.org"}
 	fp.routes = fp.h.Routes()
 	f.Cleanup(fp.h.Close)
 	if err := db.GetContext(ctx, &fp.contact, `

@@ -3,12 +3,25 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"time"
 )
 
-// settle waits for the work the public pages queued after answering.
+// settle waits for the work the public pages queued after answering and,
+// when a dispatcher runs, for the messages queued to leave.
 func (b *bundle) settle() {
+	b.t.Helper()
 	if b.h.public != nil {
 		b.h.public.background.wait()
+	}
+	if !b.sending {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.count(`SELECT count(*) FROM messages WHERE status = 'queued'`) > 0 {
+		if time.Now().After(deadline) {
+			b.t.Fatal("queued messages were not sent within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -18,7 +31,7 @@ func (b *bundle) restart(opts ...func(*Handler)) {
 	b.t.Helper()
 	b.h.Close()
 	h := &Handler{DB: b.db, Logger: b.h.Logger, Signer: b.signer, AdminToken: testToken,
-		FromName: b.h.FromName, FromEmail: b.h.FromEmail, SendMail: b.h.SendMail}
+		FromName: b.h.FromName, FromEmail: b.h.FromEmail}
 	for _, o := range opts {
 		o(h)
 	}

@@ -18,25 +18,14 @@ import (
 	"time"
 
 	"github.com/communique/communique/mailbox"
-	"github.com/communique/communique/mailer"
 )
 
-// realSMTP sends b's mail through the mailer to an SMTP server in the
-// test, as the service does, and returns that server.
+// realSMTP has a dispatcher send b's queued mail through the mailer to an
+// SMTP server in the test, as the service does, and returns that server.
 func (b *bundle) realSMTP() *mailbox.Server {
 	b.t.Helper()
-	mb := mailbox.New(mailbox.Options{})
-	addr, err := mb.Start("127.0.0.1:0")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Cleanup(func() { mb.Close() })
-	targets, err := mailer.ParseTargets("smtp://" + addr + "?tls=none")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	pool := mailer.NewPool(targets[0], "example.org")
-	b.restart(func(h *Handler) { h.SendMail = pool.SendOne })
+	mb, pool := b.withMail(mailbox.Options{})
+	b.withDispatcher(pool)
 	return mb
 }
 

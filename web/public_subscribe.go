@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/templates"
 )
 
@@ -100,29 +102,32 @@ func (p *public) subscribe(w http.ResponseWriter, r *http.Request) {
 	p.sent(w, r, lang, sel.Email)
 }
 
-// requestSubscription records req and mails what its outcome calls for.
+// requestSubscription records req and, in the same transaction, queues
+// the mail its outcome calls for: the dispatcher sends it whenever the
+// relay takes it.
 func (p *public) requestSubscription(ctx context.Context, req contacts.SubscriptionRequest, lang string) error {
-	id, outcome, err := contacts.RequestSubscription(ctx, p.h.DB, req)
+	id, outcome, err := contacts.RequestSubscriptionMail(ctx, p.h.DB, req,
+		func(ctx context.Context, tx *sqlx.Tx, id int64, to string, _ contacts.RequestOutcome) error {
+			token := p.h.Signer.Token("confirm", id, p.now().Add(confirmTTL))
+			m, err := templates.Confirmation(lang, "", p.link("/confirm/"+token, lang))
+			if err != nil {
+				return fmt.Errorf("render confirmation of contact %d: %w", id, err)
+			}
+			// The address as typed in the request, not as once stored.
+			_, err = mailqueue.Enqueue(ctx, tx, p.mailTo(req.Email, m),
+				mailqueue.Meta{Kind: mailqueue.KindConfirmation, ContactID: id})
+			return err
+		})
 	if err != nil {
 		return fmt.Errorf("subscription request: %w", err)
 	}
 	switch outcome {
 	case contacts.RequestPending, contacts.RequestActive:
+		p.h.Logger.Info("subscription requested; confirmation queued", "contact_id", id, "outcome", string(outcome), "client", req.IP)
 	case contacts.RequestLimited:
 		p.h.Logger.Warn("confirmation mails to an address limited", "contact_id", id, "client", req.IP)
-		return nil
 	default:
 		p.h.Logger.Info("subscription requested", "outcome", string(outcome), "client", req.IP)
-		return nil
-	}
-	p.h.Logger.Info("subscription requested", "contact_id", id, "outcome", string(outcome), "client", req.IP)
-	token := p.h.Signer.Token("confirm", id, p.now().Add(confirmTTL))
-	m, err := templates.Confirmation(lang, "", p.link("/confirm/"+token, lang))
-	if err != nil {
-		return fmt.Errorf("render confirmation of contact %d: %w", id, err)
-	}
-	if err := p.mail(ctx, req.Email, m); err != nil {
-		return fmt.Errorf("send confirmation to contact %d: %w", id, err)
 	}
 	return nil
 }
@@ -159,13 +164,15 @@ func (p *public) busy(w http.ResponseWriter, r *http.Request, lang string) {
 	p.message(w, r, http.StatusTooManyRequests, lang, "limited_title", "busy_body")
 }
 
-// canMail answers, when no mail can be sent at all, that the page cannot
+// canMail answers, when no sender is configured, that the page cannot
 // do its work: a fault of the configuration, the same for every address.
+// Whether the relay is up does not matter here: the mail waits in the
+// queue until it is.
 func (p *public) canMail(w http.ResponseWriter, r *http.Request, lang string) bool {
-	if p.h.SendMail != nil && p.h.FromEmail != "" {
+	if p.h.FromEmail != "" {
 		return true
 	}
-	p.h.Logger.Error("no mail sender is configured (COMMUNIQUE_SMTP_URL, COMMUNIQUE_FROM)")
+	p.h.Logger.Error("no mail sender is configured (COMMUNIQUE_FROM)")
 	p.message(w, r, http.StatusServiceUnavailable, lang, "mail_title", "mail_body")
 	return false
 }
@@ -191,18 +198,16 @@ func (p *public) sent(w http.ResponseWriter, r *http.Request, lang, email string
 	p.render(w, r, http.StatusOK, "sent", pg)
 }
 
-// mail sends m, a message a subscriber asked for, to the bare address: no
+// mailTo is m, a message a subscriber asked for, to the bare address: no
 // display name, since the only one known is what the requester typed.
-func (p *public) mail(ctx context.Context, to string, m *templates.ConfirmationMail) error {
+func (p *public) mailTo(to string, m *templates.ConfirmationMail) *mailer.Message {
 	domain := p.h.FromEmail[strings.LastIndexByte(p.h.FromEmail, '@')+1:]
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return p.h.SendMail(ctx, &mailer.Message{
+	return &mailer.Message{
 		FromName: p.h.FromName, FromEmail: p.h.FromEmail, ToEmail: to,
 		MessageID: randomID() + "@" + domain,
 		ListID:    strings.TrimSpace(p.h.FromName + " subscriptions <subscriptions." + domain + ">"),
 		Language:  m.Language, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: p.now(),
-	})
+	}
 }
 
 func randomID() string {

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique/contacts"
+	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/templates"
 )
 
@@ -52,10 +55,19 @@ func (p *public) mailPreferencesLink(w http.ResponseWriter, r *http.Request) {
 	p.message(w, r, http.StatusOK, lang, "prefs_link_title", "prefs_link_body")
 }
 
-// sendPreferencesLink mails contact id a fresh link to its preferences,
-// unless it receives nothing or had its share of such mails today.
+// sendPreferencesLink queues a fresh link to its preferences for contact
+// id, in the transaction that counts it, unless it receives nothing or
+// had its share of such mails today.
 func (p *public) sendPreferencesLink(ctx context.Context, id int64, lang string) error {
-	c, due, err := contacts.RequestPreferencesLink(ctx, p.h.DB, id)
+	c, due, err := contacts.RequestPreferencesLinkMail(ctx, p.h.DB, id,
+		func(ctx context.Context, tx *sqlx.Tx, id int64, to string, _ contacts.RequestOutcome) error {
+			m, err := templates.PreferencesLink(lang, strings.TrimRight(p.h.BaseURL, "/")+p.preferencesURL(id, lang))
+			if err != nil {
+				return fmt.Errorf("render preferences link of contact %d: %w", id, err)
+			}
+			_, err = mailqueue.Enqueue(ctx, tx, p.mailTo(to, m), mailqueue.Meta{Kind: mailqueue.KindPreferences, ContactID: id})
+			return err
+		})
 	if err != nil {
 		return fmt.Errorf("preferences link of contact %d: %w", id, err)
 	}
@@ -63,13 +75,6 @@ func (p *public) sendPreferencesLink(ctx context.Context, id int64, lang string)
 		p.h.Logger.Info("preferences link not sent", "contact_id", id, "status", c.Status)
 		return nil
 	}
-	m, err := templates.PreferencesLink(lang, strings.TrimRight(p.h.BaseURL, "/")+p.preferencesURL(id, lang))
-	if err != nil {
-		return fmt.Errorf("render preferences link of contact %d: %w", id, err)
-	}
-	if err := p.mail(ctx, c.Email, m); err != nil {
-		return fmt.Errorf("send preferences link to contact %d: %w", id, err)
-	}
-	p.h.Logger.Info("preferences link sent", "contact_id", id)
+	p.h.Logger.Info("preferences link queued", "contact_id", id)
 	return nil
 }

@@ -106,8 +106,8 @@ func (b *bundle) count(q string, args ...any) int {
 	return n
 }
 
-// withMail sends the bundle's mail through a real SMTP server in the
-// test's process, the capture mailbox, instead of recording it.
+// withMail starts a real SMTP server in the test's process, the capture
+// mailbox, and returns it with a pool for withDispatcher to send through.
 func (b *bundle) withMail(opts mailbox.Options) (*mailbox.Server, *mailer.Pool) {
 	b.t.Helper()
 	srv := mailbox.New(opts)
@@ -120,13 +120,12 @@ func (b *bundle) withMail(opts mailbox.Options) (*mailbox.Server, *mailer.Pool) 
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	pool := mailer.NewPool(targets[0], "example.org")
-	b.h.SendMail = pool.SendOne
-	return srv, pool
+	return srv, mailer.NewPool(targets[0], "example.org")
 }
 
-// withDispatcher runs what sends a published release: a NATS server, the
-// outbox relay and a dispatcher sending through pool.
+// withDispatcher runs what sends a published release and the queued
+// messages: a NATS server, the outbox relay and a dispatcher sending
+// through pool.
 func (b *bundle) withDispatcher(pool *mailer.Pool) {
 	b.t.Helper()
 	ctx := context.Background()
@@ -145,11 +144,12 @@ func (b *bundle) withDispatcher(pool *mailer.Pool) {
 	log := slog.New(slog.DiscardHandler)
 	d := dispatcher.New(dispatcher.Config{DB: b.db, JS: js, Logger: log, Pools: []*mailer.Pool{pool},
 		Signer: b.signer, FromName: "Media Office", FromEmail: "media@example.org", BaseURL: b.srv.URL,
-		RetryBase: 200 * time.Millisecond})
+		RetryBase: 200 * time.Millisecond, DSN: b.dsn})
 	if err := d.Start(ctx); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(d.Stop)
+	b.sending = true
 	relay := &outbox.Relay{DB: b.db, JS: js, Logger: log, Poll: 20 * time.Millisecond}
 	relay.Start(ctx)
 	b.t.Cleanup(relay.Stop)

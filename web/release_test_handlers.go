@@ -8,15 +8,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique"
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/mailqueue"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
 
-// maxTestAddresses bounds a test send: it goes out synchronously, every
-// language and variant to each address.
+// maxTestAddresses bounds a test send: every language and variant goes
+// to each address.
 const maxTestAddresses = 10
 
 // testSubjectPrefix marks a test message's subject; the mark is the same
@@ -25,15 +29,18 @@ const testSubjectPrefix = "[TEST] "
 
 // testSend is the answer of POST /api/v1/releases/{id}/test.
 type testSend struct {
-	Sent      int      `json:"sent"`
-	Languages []string `json:"languages"`
-	Variants  []string `json:"variants"`
+	Queued     int      `json:"queued"`
+	Languages  []string `json:"languages"`
+	Variants   []string `json:"variants"`
+	MessageIDs []int64  `json:"message_ids"`
 }
 
-// testRelease sends every language and variant of a release to a few
-// addresses, as its readers would get them but marked as a test. It
-// records no dispatch or delivery and reads or changes no contact: the
-// addresses need not be contacts at all.
+// testRelease queues every language and variant of a release for a few
+// addresses, as its readers would get them but marked as a test, with
+// its audit entry in one transaction; the dispatcher sends them ahead of
+// release traffic, and GET /api/v1/messages?release_id= shows how each
+// fared. It records no dispatch or delivery and reads or changes no
+// contact: the addresses need not be contacts at all.
 func (h *Handler) testRelease(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -49,8 +56,8 @@ func (h *Handler) testRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if h.SendMail == nil || h.FromEmail == "" {
-		return communique.Errorf(communique.EUNAVAILABLE, "no mail relay is configured: test messages cannot be sent")
+	if h.FromEmail == "" {
+		return communique.Errorf(communique.EUNAVAILABLE, "no sender is configured (COMMUNIQUE_FROM): test messages cannot be sent")
 	}
 	rel, err := releases.Get(r.Context(), h.DB, id)
 	if err != nil {
@@ -75,24 +82,28 @@ func (h *Handler) testRelease(w http.ResponseWriter, r *http.Request) error {
 			messages = append(messages, pv)
 		}
 	}
-	sent := 0
-	for i, to := range emails {
-		for _, pv := range messages {
-			if err := h.SendMail(r.Context(), h.testMessage(pv, id, to)); err != nil {
-				h.Logger.Warn("test message refused", "release_id", id, "to", to, "error", err)
-				return &communique.Error{Code: communique.EUNAVAILABLE,
-					Message: fmt.Sprintf("the mail relay did not take the test message for %s; %d message(s) were sent before", to, sent),
-					Details: []string{fmt.Sprintf("emails[%d]: %q: %v", i, to, err)}}
+	ids := make([]int64, 0, len(emails)*len(messages))
+	err = postgres.Tx(r.Context(), h.DB, func(tx *sqlx.Tx) error {
+		for i, to := range emails {
+			for _, pv := range messages {
+				mid, err := mailqueue.Enqueue(r.Context(), tx, h.testMessage(pv, id, to), mailqueue.Meta{Kind: mailqueue.KindTest, ReleaseID: id})
+				if communique.ErrorCode(err) == communique.EINVALID {
+					return communique.Invalid("invalid test send", []string{fmt.Sprintf("emails[%d]: %q: %s", i, to, strings.Join(communique.ErrorDetails(err), "; "))})
+				}
+				if err != nil {
+					return err
+				}
+				ids = append(ids, mid)
 			}
-			sent++
 		}
-	}
-	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "test", id,
-		map[string]any{"emails": emails, "messages": sent}); err != nil {
+		return releases.RecordAudit(r.Context(), tx, actor(r), "test", id,
+			map[string]any{"emails": emails, "messages": len(ids), "message_ids": ids})
+	})
+	if err != nil {
 		return err
 	}
-	h.Logger.Info("release test sent", "release_id", id, "addresses", len(emails), "messages", sent)
-	writeJSON(w, http.StatusAccepted, testSend{Sent: sent, Languages: rel.Languages(), Variants: variants})
+	h.Logger.Info("release test queued", "release_id", id, "addresses", len(emails), "messages", len(ids))
+	writeJSON(w, http.StatusAccepted, testSend{Queued: len(ids), Languages: rel.Languages(), Variants: variants, MessageIDs: ids})
 	return nil
 }
 

@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/lib/pq"
 
 	"github.com/communique/communique/mailbox"
 )
 
-// A test send delivers every language and variant of a release to each
-// address given, through the SMTP relay, marked as a test, and records
-// no dispatch or delivery and touches no contact.
+// A test send queues every language and variant of a release for each
+// address given, in the transaction of its audit entry; a running
+// dispatcher delivers them through the SMTP relay, marked as a test. It
+// records no dispatch or delivery and touches no contact.
 func TestTestSendDeliversEveryLanguageAndVariant(t *testing.T) {
 	b := setup(t)
 	refused := "refused@example.net"
-	smtpServer, _ := b.withMail(mailbox.Options{Reject: func(from, to string) *smtp.SMTPError {
+	smtpServer, pool := b.withMail(mailbox.Options{Reject: func(from, to string) *smtp.SMTPError {
 		if to == refused {
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 		}
@@ -32,17 +34,21 @@ func TestTestSendDeliversEveryLanguageAndVariant(t *testing.T) {
 	contactsBefore := b.count(`SELECT count(*) FROM contacts WHERE updated_at = created_at`)
 
 	var sent struct {
-		Sent      int      `json:"sent"`
-		Languages []string `json:"languages"`
-		Variants  []string `json:"variants"`
+		Queued     int      `json:"queued"`
+		Languages  []string `json:"languages"`
+		Variants   []string `json:"variants"`
+		MessageIDs []int64  `json:"message_ids"`
 	}
-	if st := b.api("POST", path, `{"emails": ["desk@example.org", "Editor@Example.com"]}`, &sent); st != 202 || sent.Sent != 12 {
+	// Queued with no dispatcher running: the answer does not wait for the relay.
+	if st := b.api("POST", path, `{"emails": ["desk@example.org", "Editor@Example.com"]}`, &sent); st != 202 || sent.Queued != 12 || len(sent.MessageIDs) != 12 {
 		t.Fatalf("test send: %d %+v", st, sent)
 	}
-	msgs := smtpServer.Messages()
-	if len(msgs) != 12 {
-		t.Fatalf("%d messages arrived, want 12", len(msgs))
+	if n := b.count(`SELECT count(*) FROM messages WHERE kind = 'test' AND release_id = $1 AND status = 'queued' AND id = ANY($2)`,
+		id, pq.Array(sent.MessageIDs)); n != 12 {
+		t.Fatalf("%d test messages queued, want 12", n)
 	}
+	b.withDispatcher(pool)
+	msgs := waitMail(t, smtpServer, 12)
 	got := map[string]bool{}
 	for _, m := range msgs {
 		d := decodeMessage(t, m)
@@ -79,7 +85,7 @@ func TestTestSendDeliversEveryLanguageAndVariant(t *testing.T) {
 	other := b.createRelease(releaseJSON("public", ""))
 	b.api("POST", fmt.Sprintf("/api/v1/releases/%d/publish", other), "", nil)
 	if st := b.api("POST", fmt.Sprintf("/api/v1/releases/%d/test", other), `{"emails": ["desk@example.org"]}`, &sent); st != 202 ||
-		sent.Sent != 2 || strings.Join(sent.Variants, ",") != "public" {
+		sent.Queued != 2 || strings.Join(sent.Variants, ",") != "public" {
 		t.Fatalf("test of a published release: %d %+v", st, sent)
 	}
 
@@ -97,14 +103,46 @@ func TestTestSendDeliversEveryLanguageAndVariant(t *testing.T) {
 			t.Errorf("%s: %d %+v, want %q", body[:min(len(body), 60)], st, e, want)
 		}
 	}
+	// A refused address no longer fails the request: its messages bounce
+	// in the queue, each with the relay's reply, and the address is
+	// suppressed as a delivery's would be.
+	b.settle()
 	before := smtpServer.Count()
-	if st := b.api("POST", path, `{"emails": ["desk@example.org", "`+refused+`"]}`, &e); st != 502 ||
-		!strings.Contains(e.Error, refused) || !strings.Contains(strings.Join(e.Details, ""), "emails[1]") ||
-		!strings.Contains(strings.Join(e.Details, ""), "550") {
-		t.Fatalf("a refused address: %d %+v", st, e)
+	if st := b.api("POST", path, `{"emails": ["desk@example.org", "`+refused+`"]}`, &sent); st != 202 || sent.Queued != 12 {
+		t.Fatalf("a refused address: %d %+v", st, sent)
 	}
+	b.settle()
 	if n := smtpServer.Count() - before; n != 6 {
-		t.Fatalf("%d messages before the refusal, want the first address's 6", n)
+		t.Fatalf("%d messages arrived, want the first address's 6", n)
+	}
+	var page struct {
+		Messages []struct {
+			To        string `json:"to"`
+			Kind      string `json:"kind"`
+			Status    string `json:"status"`
+			SMTPCode  int    `json:"smtp_code"`
+			SMTPReply string `json:"smtp_reply"`
+			ReleaseID int64  `json:"release_id"`
+		} `json:"messages"`
+	}
+	if st := b.api("GET", fmt.Sprintf("/api/v1/messages?release_id=%d&status=bounced", id), "", &page); st != 200 || len(page.Messages) != 6 {
+		t.Fatalf("bounced messages: %d %+v", st, page)
+	}
+	for _, m := range page.Messages {
+		if m.To != refused || m.Kind != "test" || m.SMTPCode != 550 || !strings.Contains(m.SMTPReply, "no such user") || m.ReleaseID != id {
+			t.Errorf("bounced message %+v", m)
+		}
+	}
+	if n := b.count(`SELECT count(*) FROM suppressions WHERE email = $1 AND reason = 'bounced'`, refused); n != 1 {
+		t.Errorf("the bounced address is not suppressed")
+	}
+	var report struct {
+		Total    int                       `json:"total"`
+		Messages map[string]map[string]int `json:"messages"`
+	}
+	if st := b.api("GET", fmt.Sprintf("/api/v1/releases/%d/report", id), "", &report); st != 200 || report.Total != 0 ||
+		report.Messages["test"]["sent"] != 18 || report.Messages["test"]["bounced"] != 6 || len(report.Messages) != 1 {
+		t.Fatalf("report: %d %+v", st, report)
 	}
 	if st := b.api("POST", "/api/v1/releases/999999/test", `{"emails": ["desk@example.org"]}`, nil); st != 404 {
 		t.Fatalf("test of no release: %d", st)

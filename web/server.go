@@ -18,7 +18,6 @@ import (
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/links"
-	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/metrics"
 )
 
@@ -32,10 +31,9 @@ type Handler struct {
 	Ready func(context.Context) error
 	// Dev mounts development-only routes (the capture mailbox), if set.
 	Dev http.Handler
-	// SendMail sends one transactional message (a subscription
-	// confirmation) at once, outside any release.
-	SendMail func(ctx context.Context, m *mailer.Message) error
-	// From is the sender of transactional messages.
+	// From is the sender of the messages the service queues outside any
+	// release (confirmations, preferences links, test sends), which the
+	// dispatcher sends.
 	FromName, FromEmail string
 	// BaseURL is the public URL links in pages and mail start with.
 	BaseURL string
@@ -73,6 +71,7 @@ func (h *Handler) Routes() http.Handler {
 	h.templateRoutes(mux)
 	h.userRoutes(mux)
 	h.clearanceRoutes(mux)
+	h.messageRoutes(mux)
 	h.publicRoutes(mux)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

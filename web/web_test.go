@@ -5,18 +5,20 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/taxonomy"
 )
@@ -29,19 +31,27 @@ type bundle struct {
 	t      *testing.T
 	ctx    context.Context
 	db     *sqlx.DB
+	dsn    string
 	h      *Handler
 	srv    *httptest.Server
 	signer *links.Signer
-
-	mu   sync.Mutex
-	sent []*mailer.Message
+	// sending is set once a dispatcher sends the queued messages.
+	sending bool
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.DB(t)
+	dsn := pgtest.URL(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if err := taxonomy.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -50,15 +60,9 @@ func setup(t *testing.T) *bundle {
 			t.Fatal(err)
 		}
 	}
-	b := &bundle{t: t, ctx: ctx, db: db, signer: links.NewSigner("test secret")}
+	b := &bundle{t: t, ctx: ctx, db: db, dsn: dsn, signer: links.NewSigner("test secret")}
 	b.h = &Handler{DB: db, Logger: slog.New(slog.DiscardHandler), Signer: b.signer, AdminToken: testToken,
 		FromName: "Media Office", FromEmail: "media@example.org"}
-	b.h.SendMail = func(ctx context.Context, m *mailer.Message) error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.sent = append(b.sent, m)
-		return nil
-	}
 	b.srv = httptest.NewServer(b.h.Routes())
 	b.h.BaseURL = b.srv.URL
 	t.Cleanup(b.srv.Close)
@@ -95,13 +99,43 @@ func (b *bundle) browser() *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// mails returns the messages sent so far, once the public pages' work
-// queued after answering is done.
+// mails returns the messages queued so far, oldest first, as their
+// readers would see them, once the public pages' work queued after
+// answering is done.
 func (b *bundle) mails() []*mailer.Message {
+	b.t.Helper()
 	b.settle()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]*mailer.Message(nil), b.sent...)
+	var rows [][]byte
+	if err := b.db.Select(&rows, `SELECT data FROM messages ORDER BY id`); err != nil {
+		b.t.Fatal(err)
+	}
+	out := make([]*mailer.Message, len(rows))
+	for i, data := range rows {
+		out[i] = queuedMessage(b.t, data)
+	}
+	return out
+}
+
+// queuedMessage reads back the fields of a queued message.
+func queuedMessage(t *testing.T, data []byte) *mailer.Message {
+	t.Helper()
+	r := parseReceived(t, data)
+	var dec mime.WordDecoder
+	subject, err := dec.DecodeHeader(r.header.Get("Subject"))
+	if err != nil {
+		t.Fatalf("Subject %q: %v", r.header.Get("Subject"), err)
+	}
+	from, err := mail.ParseAddress(r.header.Get("From"))
+	if err != nil {
+		t.Fatalf("From %q: %v", r.header.Get("From"), err)
+	}
+	to, err := mail.ParseAddress(r.header.Get("To"))
+	if err != nil {
+		t.Fatalf("To %q: %v", r.header.Get("To"), err)
+	}
+	return &mailer.Message{FromName: from.Name, FromEmail: from.Address, ToName: to.Name, ToEmail: to.Address,
+		MessageID: strings.Trim(r.header.Get("Message-Id"), "<>"), ListID: r.header.Get("List-Id"),
+		Language: r.header.Get("Content-Language"), Subject: subject, Text: r.text, HTML: r.html}
 }
 
 var confirmLink = regexp.MustCompile(`https?://\S+/confirm/[A-Za-z0-9_-]+\?lang=[a-z]+`)

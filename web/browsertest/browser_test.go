@@ -18,10 +18,15 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/communique/communique/dispatcher"
+	"github.com/communique/communique/events"
+	"github.com/communique/communique/events/natstest"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/taxonomy"
 	"github.com/communique/communique/web"
@@ -38,7 +43,15 @@ type env struct {
 func start(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := pgtest.DB(t)
+	dsn := pgtest.URL(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if err := taxonomy.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +75,33 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := mailer.NewPool(targets[0], "example.org")
-	h := &web.Handler{DB: db, Logger: slog.New(slog.DiscardHandler), Signer: links.NewSigner("browser test secret"),
-		AdminToken: "admin", FromName: "Media Office", FromEmail: "media@example.org", SendMail: pool.SendOne}
+	signer := links.NewSigner("browser test secret")
+	h := &web.Handler{DB: db, Logger: slog.New(slog.DiscardHandler), Signer: signer,
+		AdminToken: "admin", FromName: "Media Office", FromEmail: "media@example.org"}
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(h.Close)
 	t.Cleanup(srv.Close)
 	h.BaseURL = srv.URL
+	// The pages queue their mail; a dispatcher sends it, as in the service.
+	nc, err := events.Connect(natstest.Embedded(t), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := events.EnsureStreams(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	d := dispatcher.New(dispatcher.Config{DB: db, DSN: dsn, JS: js, Logger: slog.New(slog.DiscardHandler),
+		Pools: []*mailer.Pool{mailer.NewPool(targets[0], "example.org")}, Signer: signer,
+		FromName: "Media Office", FromEmail: "media@example.org", BaseURL: srv.URL})
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
 	return &env{url: srv.URL, db: db, mail: mb}
 }
 
