@@ -349,7 +349,7 @@ func (a *App) startHTTP(signer *links.Signer) {
 		h.Dev = a.Mailbox.Handler()
 	}
 	// The press office's pages sit beside the API and the public pages.
-	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, ClientIP: h.ClientIP}
+	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, ClientIP: h.ClientIP, ClearanceRequired: a.cfg.ClearanceRequired()}
 	oc.FromName, oc.FromEmail = h.FromName, h.FromEmail
 	a.office = office.New(oc)
 	mux := http.NewServeMux()
@@ -363,6 +363,8 @@ func (a *App) startHTTP(signer *links.Signer) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	// Live delivery views never go idle: they end when shutdown begins.
+	a.httpSrv.RegisterOnShutdown(a.office.EndStreams)
 	a.httpErr = make(chan error, 1)
 	go func() { a.httpErr <- a.httpSrv.Serve(a.httpLn) }()
 	a.log.Info("HTTP server listening", "url", a.cfg.BaseURL)

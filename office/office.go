@@ -45,6 +45,9 @@ type Config struct {
 	// SessionCleanup is how often expired sessions are deleted from the
 	// database; five minutes when zero.
 	SessionCleanup time.Duration
+	// ClearanceRequired refuses to publish a release that someone other
+	// than its author has not cleared (COMMUNIQUE_CLEARANCE).
+	ClearanceRequired bool
 }
 
 // Session lifetimes: a working day at most, and an idle hour and a half
@@ -72,6 +75,7 @@ type Handler struct {
 	origins  *http.CrossOriginProtection
 	jobs     *jobs
 	mux      *http.ServeMux
+	streams  *streams
 	closed   sync.Once
 }
 
@@ -114,6 +118,7 @@ func New(cfg Config) *Handler {
 	}
 	// A reset mail takes milliseconds; 64 waiting is a flood, not a queue.
 	h.jobs = newJobs(h.log, 64, 2, time.Minute)
+	h.streams = newStreams()
 	h.mux = h.routes()
 	return h
 }
@@ -156,6 +161,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST /office/profile/password", h.private(h.changePassword))
 	mux.Handle("POST /office/profile/tokens", h.private(h.createToken))
 	mux.Handle("POST /office/profile/tokens/{id}/revoke", h.private(h.revokeToken))
+	h.releaseRoutes(mux)
 	// Anything else: the sign-in page for a visitor, "not found" for a user.
 	mux.Handle("/office/", h.private(h.notFound))
 	return mux

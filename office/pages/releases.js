@@ -1,0 +1,80 @@
+// The release pages' only script: it tells the server the browser's time
+// zone, counts down to a lift, and keeps the live delivery view current.
+// Without it every page still works, in UTC and as of its loading.
+(function () {
+  "use strict";
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("office_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "office_tz=" + encodeURIComponent(zone) + "; path=/office; SameSite=Lax; max-age=31536000";
+      if (document.getElementById("zone-note") || document.getElementById("embargo_until")) {
+        // Times on this page were shown in another zone.
+        if (!sessionStorage.getItem("office_tz_reloaded")) {
+          sessionStorage.setItem("office_tz_reloaded", "1");
+          if (!document.getElementById("errors")) location.reload();
+        }
+      }
+    }
+  } catch (e) { /* no zone: the server shows UTC */ }
+
+  var live = document.getElementById("live");
+  if (!live) return;
+  var progress = document.getElementById("progress");
+  var countdown = document.getElementById("countdown");
+  var lift = live.getAttribute("data-lift");
+
+  function tick() {
+    if (!countdown || !lift) return;
+    var s = Math.round((Date.parse(lift) - Date.now()) / 1000);
+    if (s < 0) s = 0;
+    var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
+    countdown.textContent = (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (r < 10 ? "0" : "") + r;
+  }
+  if (countdown && lift) { tick(); setInterval(tick, 1000); }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  var labels = {};
+  try { labels = JSON.parse(live.getAttribute("data-labels")); } catch (e) { /* keys then */ }
+  function label(key) {
+    return labels[key] || key;
+  }
+  function render(state) {
+    lift = state.embargo_until || "";
+    live.setAttribute("data-status", state.status);
+    var box = document.createDocumentFragment();
+    if (!state.dispatches.length) box.appendChild(el("p", "", label("none")));
+    state.dispatches.forEach(function (d) {
+      var div = el("div", "dispatch");
+      div.setAttribute("data-variant", d.variant);
+      var h = el("h3", "", label("variant_" + d.variant) + " ");
+      h.appendChild(el("span", "pct", d.percent + "%"));
+      div.appendChild(h);
+      var p = el("p", "counts", label("total") + ": ");
+      p.appendChild(el("span", "total", String(d.total)));
+      Object.keys(d.by_status).sort().forEach(function (s) {
+        p.appendChild(document.createTextNode(" · "));
+        p.appendChild(el("span", "st", label("dstatus_" + s) + ": " + d.by_status[s]));
+      });
+      div.appendChild(p);
+      var l = el("p", "langs-count");
+      Object.keys(d.by_language).sort().forEach(function (k) {
+        l.appendChild(el("span", "lc", k + ": " + d.by_language[k] + " "));
+      });
+      div.appendChild(l);
+      box.appendChild(div);
+    });
+    progress.replaceChildren(box);
+    var line = document.getElementById("countdown-line");
+    if (line && state.status !== "embargoed") line.hidden = true;
+  }
+  if (!window.EventSource) return;
+  var es = new EventSource(live.getAttribute("data-events"));
+  es.addEventListener("progress", function (ev) {
+    render(JSON.parse(ev.data));
+  });
+})();
