@@ -166,7 +166,7 @@ func (c *Cluster) start() error {
 			return nil
 		}
 		tail, _ := os.ReadFile(logFile)
-		err = fmt.Errorf("start PostgreSQL on %s: %w\n%s%s", c.dir, err, out, lastLines(tail, 10))
+		err = fmt.Errorf("start PostgreSQL on %s: %w: %s\n%s (the end of %s)", c.dir, err, strings.TrimSpace(string(out)), lastLines(tail, 10), logFile)
 		if !bytes.Contains(tail, []byte("already in use")) {
 			break
 		}

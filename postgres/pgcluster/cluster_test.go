@@ -183,3 +183,33 @@ func TestFindProgramsByVersion(t *testing.T) {
 		t.Fatalf("asked for a version not installed: %v", err)
 	}
 }
+
+// A cluster directory that is not a whole cluster is an error that names
+// it and says what PostgreSQL said, and no server is left running.
+func TestBrokenCluster(t *testing.T) {
+	p, err := pgcluster.FindPrograms(context.Background(), pgcluster.SearchDirs(), "")
+	if err != nil {
+		t.Fatalf("PostgreSQL's programs must be installed: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "postgres")
+	os.Mkdir(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte(p.Major+"\n"), 0o644)
+	c, err := pgcluster.Start(context.Background(), pgcluster.Options{Dir: dir})
+	if err == nil {
+		c.Stop()
+		t.Fatal("a directory holding only PG_VERSION started")
+	}
+	if !strings.Contains(err.Error(), "start PostgreSQL on "+dir) || !strings.Contains(err.Error(), "postgresql.conf") {
+		t.Fatalf("the error does not name the cluster and the cause: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed start left postmaster.pid: %v", err)
+	}
+
+	// A cluster of a version not installed is refused before anything runs.
+	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("9\n"), 0o644)
+	_, err = pgcluster.Start(context.Background(), pgcluster.Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "the cluster in "+dir+" was made by PostgreSQL 9") {
+		t.Fatalf("a cluster of PostgreSQL 9: %v", err)
+	}
+}
