@@ -43,6 +43,16 @@ type choice struct {
 
 const localLayout = "2006-01-02T15:04"
 
+// parseLocal reads a datetime-local value in loc; browsers send seconds
+// only when they are not zero.
+func parseLocal(s string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(localLayout, s, loc)
+	if err != nil {
+		t, err = time.ParseInLocation(localLayout+":05", s, loc)
+	}
+	return t, err
+}
+
 // newRelease shows an empty editor with one language, the page's own.
 func (h *Handler) newRelease(w http.ResponseWriter, r *http.Request, u *users.User) {
 	v := h.relView(r, "editor_new_title")
@@ -223,7 +233,7 @@ func (h *Handler) saveEditor(w http.ResponseWriter, r *http.Request, u *users.Us
 		Regions: f.Regions, Countries: f.Countries, Topics: f.Topics, PressContacts: f.PressContacts, Greeting: f.Greeting,
 		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}}}
 	if f.Embargo != "" {
-		t, err := time.ParseInLocation(localLayout, f.Embargo, v.loc)
+		t, err := parseLocal(f.Embargo, v.loc)
 		if err != nil {
 			v.problem("embargo_until", "editor_embargo", v.T("err_datetime"))
 		} else {

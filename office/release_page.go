@@ -202,7 +202,7 @@ func (h *Handler) releaseAction(name string) userHandler {
 		case "lift":
 			err = lc.Lift(ctx, id, who)
 		case "postpone":
-			t, perr := time.ParseInLocation(localLayout, strings.TrimSpace(pf.Get("embargo_until")), v.loc)
+			t, perr := parseLocal(strings.TrimSpace(pf.Get("embargo_until")), v.loc)
 			if perr != nil {
 				v.problem("postpone-until", "editor_embargo_until", v.T("err_datetime"))
 				break
