@@ -19,7 +19,7 @@ import (
 const usage = `Usage: communique COMMAND [flags]
 
 Commands:
-  dev                          everything in one process with demo data, for a first look
+  dev                          everything in one process with demo data, for a first look (-private-db)
   serve                        API, public pages, relay and dispatcher (-no-dispatcher, -no-api)
   dispatch                     a dispatcher worker only
   migrate                      apply database migrations and exit
