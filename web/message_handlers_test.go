@@ -98,8 +98,8 @@ func TestListMessages(t *testing.T) {
 		if st, _, _ := b.fetch(browser, "POST", "/subscribe?lang=fr", subscription(csrf, email)); st != 200 {
 			t.Fatalf("subscribe %s: %d", email, st)
 		}
+		b.settle() // queued in this order
 	}
-	b.settle()
 	two := b.contact("two@example.org")
 	type page struct {
 		Messages []struct {
