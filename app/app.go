@@ -134,6 +134,13 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	signer := links.NewSigner(a.cfg.Secret)
+	if a.cfg.From != "" {
+		// An API without SMTP still queues mail, for a dispatcher
+		// elsewhere to send: it needs the sender, not the targets.
+		if a.from, err = mail.ParseAddress(a.cfg.From); err != nil {
+			return fmt.Errorf("COMMUNIQUE_FROM: %w", err)
+		}
+	}
 	if a.cfg.SMTPURL != "" {
 		if err := a.startMail(); err != nil {
 			return err
@@ -293,9 +300,9 @@ func (a *App) startNATS(ctx context.Context) error {
 // startMail parses the sender and the SMTP targets the dispatcher sends
 // through.
 func (a *App) startMail() error {
-	from, err := mail.ParseAddress(a.cfg.From)
-	if err != nil {
-		return fmt.Errorf("COMMUNIQUE_FROM: %w", err)
+	from := a.from
+	if from == nil {
+		return errors.New("COMMUNIQUE_FROM is required to send mail")
 	}
 	targets, err := mailer.ParseTargets(a.cfg.SMTPURL)
 	if err != nil {
@@ -308,7 +315,6 @@ func (a *App) startMail() error {
 		}
 		a.log.Info("DKIM signing on", "domain", domain, "selector", a.cfg.DKIMSelector)
 	}
-	a.from = from
 	a.pools = make([]*mailer.Pool, len(targets))
 	for i, t := range targets {
 		a.pools[i] = mailer.NewPool(t, domain)
