@@ -318,7 +318,6 @@ func (a *App) startMail() error {
 	a.pools = make([]*mailer.Pool, len(targets))
 	for i, t := range targets {
 		a.pools[i] = mailer.NewPool(t, domain)
-		a.pools[i].DKIM = a.dkim
 		a.pools[i].Observe = a.metrics.SMTPSent
 	}
 	return nil

@@ -1,7 +1,6 @@
 package mailer
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -39,8 +38,6 @@ type Result struct {
 type Pool struct {
 	Target Target
 	HELO   string
-	// DKIM signs what SendOne sends, when set.
-	DKIM *DKIM
 	// Timeout bounds each exchange with the server; zero means 30 s.
 	Timeout time.Duration
 	// Observe, when set, is told each message's outcome and time.
@@ -159,33 +156,4 @@ func (c *Conn) Close() {
 		c.tcp.Close()
 		c.tcp = nil
 	}
-}
-
-// SendOne sends a single message over a connection of its own, for the
-// occasional transactional message (a subscription confirmation); it
-// returns an error unless the server accepted it.
-func (p *Pool) SendOne(ctx context.Context, m *Message) error {
-	msg, err := Build(m)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := msg.WriteTo(&buf); err != nil {
-		return fmt.Errorf("write message: %w", err)
-	}
-	data, err := p.DKIM.Sign(nil, buf.Bytes())
-	if err != nil {
-		return err
-	}
-	from := m.ReturnPath
-	if from == "" {
-		from = m.FromEmail
-	}
-	c := p.Conn()
-	defer c.Close()
-	r := c.SendRaw(ctx, []Raw{{From: from, To: m.ToEmail, Data: data}})[0]
-	if r.Status != Sent {
-		return fmt.Errorf("send to %s: %s %s", m.ToEmail, r.Status, r.Reply)
-	}
-	return nil
 }
