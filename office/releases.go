@@ -110,9 +110,17 @@ type relView struct {
 	TopicChoices   []choice
 }
 
-// relView starts a release page in the viewer's time zone.
+// relView starts a release page in the viewer's time zone; a posted form
+// is read in the zone it was shown in, which the browser may since have
+// told us otherwise.
 func (h *Handler) relView(r *http.Request, title string) *relView {
-	return &relView{page: h.newPage(r, title), loc: viewerZone(r)}
+	loc := viewerZone(r)
+	if z := r.PostFormValue("zone"); r.Method == http.MethodPost && z != "" && z != "Local" && len(z) <= 64 {
+		if l, err := time.LoadLocation(z); err == nil {
+			loc = l
+		}
+	}
+	return &relView{page: h.newPage(r, title), loc: loc}
 }
 
 // tzCookie holds the browser's time zone, which a script of ours sets.

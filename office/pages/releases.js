@@ -1,5 +1,6 @@
 // The release pages' only script: it tells the server the browser's time
-// zone, counts down to a lift, and keeps the live delivery view current.
+// zone (used from the next page on: a form keeps the zone it was shown
+// in), counts down to a lift, and keeps the live delivery view current.
 // Without it every page still works, in UTC and as of its loading.
 (function () {
   "use strict";
@@ -7,13 +8,6 @@
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (zone && document.cookie.indexOf("office_tz=" + encodeURIComponent(zone)) < 0) {
       document.cookie = "office_tz=" + encodeURIComponent(zone) + "; path=/office; SameSite=Lax; max-age=31536000";
-      if (document.getElementById("zone-note") || document.getElementById("embargo_until")) {
-        // Times on this page were shown in another zone.
-        if (!sessionStorage.getItem("office_tz_reloaded")) {
-          sessionStorage.setItem("office_tz_reloaded", "1");
-          if (!document.getElementById("errors")) location.reload();
-        }
-      }
     }
   } catch (e) { /* no zone: the server shows UTC */ }
 
