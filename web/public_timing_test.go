@@ -21,7 +21,7 @@ func TestSubscribeTimingTellsNothing(t *testing.T) {
 	b.api("POST", "/api/v1/suppressions", `{"email": "refused@example.org", "reason": "bounced"}`, nil)
 	browser, csrf := b.subscribeForm()
 
-	const warmUp, rounds = 5, 30
+	const warmUp, rounds = 5, 40
 	kinds := []string{"new", "active", "refused"}
 	took := map[string][]time.Duration{}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
@@ -44,15 +44,20 @@ func TestSubscribeTimingTellsNothing(t *testing.T) {
 			}
 		}
 	}
-	var medians []time.Duration
+	// The lower quartile: a busy machine (other test packages run at the
+	// same time) adds delays of its own, mostly to the slower half; the
+	// work a request does shows in its quicker answers. Before the work
+	// moved after the answer, new addresses took over twenty times as
+	// long as the others.
+	var quartiles []time.Duration
 	for _, k := range kinds {
 		slices.Sort(took[k])
-		medians = append(medians, took[k][rounds/2])
+		quartiles = append(quartiles, took[k][rounds/4])
 	}
-	fastest, slowest := slices.Min(medians), slices.Max(medians)
-	t.Logf("medians: new %v, active %v, refused %v", medians[0], medians[1], medians[2])
-	if slowest-fastest > max(time.Millisecond, fastest*3/10) {
-		t.Errorf("medians differ by %v: new %v, active %v, refused %v", slowest-fastest, medians[0], medians[1], medians[2])
+	fastest, slowest := slices.Min(quartiles), slices.Max(quartiles)
+	t.Logf("lower quartiles: new %v, active %v, refused %v", quartiles[0], quartiles[1], quartiles[2])
+	if slowest-fastest > max(1500*time.Microsecond, fastest*4/10) {
+		t.Errorf("lower quartiles differ by %v: new %v, active %v, refused %v", slowest-fastest, quartiles[0], quartiles[1], quartiles[2])
 	}
 	// The work was done after all.
 	b.settle()
