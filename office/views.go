@@ -1,0 +1,38 @@
+package office
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/communique/communique/users"
+)
+
+// morePages are the pages that go beyond releases: corrections, reports,
+// contacts and administration. Each view embeds a relView, so the layout
+// and the catalog work as on the release pages.
+var morePages = parseReleasePages("correct")
+
+// moreRoutes registers the pages beyond writing and publishing, each
+// needing the right its API route needs (web/auth.go's routeRights).
+func (h *Handler) moreRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correctPage)))
+	mux.Handle("POST /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correct)))
+}
+
+// renderMore writes one of morePages, buffered as renderRel does; v is
+// the relView that data embeds.
+func (h *Handler) renderMore(w http.ResponseWriter, r *http.Request, status int, name string, v *relView, data any) {
+	if v.CSRF == "" {
+		v.CSRF = h.csrfToken(r.Context())
+	}
+	var buf bytes.Buffer
+	if err := morePages[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		h.log.Error("render office page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", scriptPolicy)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
