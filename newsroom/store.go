@@ -50,7 +50,8 @@ type filter struct {
 }
 
 // listQuery lists public releases newest first, each in the language
-// prefer names when it has it, else in its original language.
+// prefer names when it has it, else in its original language. A region
+// takes in the releases of its countries and of the regions inside it.
 const listQuery = `
 SELECT r.id, r.slug, r.original_language, r.status, r.regions, r.countries, r.topics,
 	r.published_at, r.updated_at, r.revision, t.language, t.title, t.summary, t.body, t.dateline,
@@ -62,8 +63,10 @@ CROSS JOIN LATERAL (
 	ORDER BY (tt.language = $1) DESC, (tt.language = r.original_language) DESC, tt.language
 	LIMIT 1) t
 WHERE ` + public + `
-	AND ($2 = '' OR $2 = ANY (r.regions)
-		OR r.countries && ARRAY(SELECT country::text FROM region_countries WHERE region_slug = $2))
+	AND ($2 = '' OR r.countries && ARRAY(SELECT country::text FROM region_countries WHERE region_slug = $2)
+		OR r.regions && ARRAY(WITH RECURSIVE inside(slug) AS (
+			SELECT $2::text UNION SELECT g.slug FROM regions g JOIN inside ON g.parent_slug = inside.slug)
+			SELECT slug FROM inside))
 	AND ($3 = '' OR $3 = ANY (r.countries))
 	AND ($4 = '' OR $4 = ANY (r.topics))
 	AND ($5 = '' OR EXISTS (SELECT 1 FROM release_translations x WHERE x.release_id = r.id AND x.language = $5))
