@@ -10,13 +10,15 @@ import (
 // morePages are the pages that go beyond releases: corrections, reports,
 // contacts and administration. Each view embeds a relView, so the layout
 // and the catalog work as on the release pages.
-var morePages = parseReleasePages("correct")
+var morePages = parseReleasePages("correct", "report")
 
 // moreRoutes registers the pages beyond writing and publishing, each
 // needing the right its API route needs (web/auth.go's routeRights).
 func (h *Handler) moreRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correctPage)))
 	mux.Handle("POST /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correct)))
+	mux.Handle("GET /office/releases/{id}/report", h.private(h.needs(users.ReadReleases, h.report)))
+	mux.Handle("GET /office/releases/{id}/deliveries.csv", h.private(h.needs(users.ReadReleases, h.deliveriesCSV)))
 }
 
 // renderMore writes one of morePages, buffered as renderRel does; v is
