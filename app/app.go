@@ -27,6 +27,7 @@ import (
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/metrics"
+	"github.com/communique/communique/newsroom"
 	"github.com/communique/communique/office"
 	"github.com/communique/communique/outbox"
 	"github.com/communique/communique/postgres"
@@ -359,6 +360,15 @@ func (a *App) startHTTP(signer *links.Signer) {
 	a.office = office.New(oc)
 	mux := http.NewServeMux()
 	mux.Handle("/office/", a.office)
+	// The public newsroom owns "/", its releases, feeds and sitemap.
+	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL()}
+	if a.from != nil {
+		nc.Organisation = a.from.Name
+	}
+	nr := newsroom.New(nc)
+	for _, pattern := range newsroom.Patterns() {
+		mux.Handle(pattern, nr)
+	}
 	mux.Handle("/", h.Routes())
 	a.httpSrv = &http.Server{
 		Handler:           mux,

@@ -82,9 +82,6 @@ func (h *Handler) Routes() http.Handler {
 	if h.Dev != nil {
 		mux.Handle("/dev/", h.Dev)
 		mux.Handle("GET /dev/mailbox.json", h.Dev)
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/dev/mailbox", http.StatusFound)
-		})
 	}
 	return h.logged(mux)
 }
