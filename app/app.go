@@ -33,6 +33,7 @@ import (
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/taxonomy"
+	"github.com/communique/communique/tracking"
 	"github.com/communique/communique/web"
 )
 
@@ -54,6 +55,7 @@ type App struct {
 	relay      *outbox.Relay
 	sched      *releases.Scheduler
 	disp       *dispatcher.Dispatcher
+	bounces    *tracking.Listener
 	httpSrv    *http.Server
 	handler    *web.Handler
 	office     *office.Handler
@@ -164,6 +166,9 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := a.startBounces(ctx, signer); err != nil {
+		return err
+	}
 	// Every serving process runs the embargo scheduler: each lift happens
 	// once whatever their number, and one survivor is enough.
 	a.sched = &releases.Scheduler{Lifecycle: &releases.Lifecycle{DB: a.work, Lifted: a.metrics.Lifted}, Logger: a.log}
@@ -235,6 +240,9 @@ func (a *App) devDefaults() error {
 	}
 	if a.cfg.From == "" {
 		a.cfg.From = "Media Office <media@example.org>"
+	}
+	if a.cfg.BounceAddr == "" {
+		a.cfg.BounceAddr = "127.0.0.1:0"
 	}
 	if a.cfg.SMTPURL == "" {
 		a.Mailbox = mailbox.New(mailbox.Options{Limit: 5000, Logger: a.log})
@@ -335,6 +343,34 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	return a.disp.Start(ctx)
 }
 
+// startBounces runs the inbound SMTP listener for bounces, complaints and
+// unsubscribe mail in the process that serves the API: one per
+// deployment, like its address.
+func (a *App) startBounces(ctx context.Context, signer *links.Signer) error {
+	if a.cfg.BounceAddr == "" || !a.cfg.API {
+		return nil
+	}
+	domain := a.cfg.BounceDomain
+	if domain == "" && a.from != nil {
+		domain = a.from.Address[strings.LastIndex(a.from.Address, "@")+1:]
+	}
+	if domain == "" {
+		return errors.New("COMMUNIQUE_BOUNCE_ADDR needs COMMUNIQUE_BOUNCE_DOMAIN or COMMUNIQUE_FROM")
+	}
+	limit, _ := a.cfg.SoftBounces() // Validate refused a bad one
+	a.bounces = tracking.NewListener(tracking.ListenerConfig{Addr: a.cfg.BounceAddr, Domain: domain, Signer: signer,
+		Recorder: &tracking.Recorder{DB: a.work, SoftBounceLimit: limit}, Logger: a.log})
+	return a.bounces.Start(ctx)
+}
+
+// BounceAddr is where the bounce listener listens, or "" when it is off.
+func (a *App) BounceAddr() string {
+	if a.bounces == nil {
+		return ""
+	}
+	return a.bounces.Addr()
+}
+
 func (a *App) baseURL() string {
 	if a.cfg.BaseURL != "" {
 		return strings.TrimRight(a.cfg.BaseURL, "/")
@@ -412,6 +448,9 @@ func (a *App) Close() error {
 	}
 	if a.metricsSrv != nil {
 		a.metricsSrv.Close()
+	}
+	if a.bounces != nil {
+		errs = append(errs, a.bounces.Close())
 	}
 	if a.sched != nil {
 		a.sched.Stop()

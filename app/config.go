@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,12 @@ type Config struct {
 	// TrustedProxies are the CIDRs of the reverse proxies whose
 	// X-Forwarded-For names the client, comma-separated.
 	TrustedProxies string
+	// BounceAddr is where the inbound SMTP listener for bounces,
+	// complaints and unsubscribe mail listens; empty turns it off.
+	BounceAddr string
+	// SoftBounceLimit is the number of soft bounces within 30 days, none
+	// delivered between, that suppress an address.
+	SoftBounceLimit string
 
 	// Roles, so parts can run apart.
 	API        bool // HTTP API, public pages and the outbox relay
@@ -87,6 +94,8 @@ func Settings() []Setting {
 		{"COMMUNIQUE_DATA_DIR", "data-dir", "./data", "local state of embedded parts", func(c *Config) *string { return &c.DataDir }, public},
 		{"COMMUNIQUE_CLEARANCE", "clearance", "", "required or off: must someone other than its author clear a release before it is published (default: required, off in dev)", func(c *Config) *string { return &c.Clearance }, public},
 		{"COMMUNIQUE_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (default: the HTTP address)", func(c *Config) *string { return &c.MetricsAddr }, public},
+		{"COMMUNIQUE_BOUNCE_ADDR", "bounce-addr", "", "listen address of the inbound SMTP listener for bounces, complaints and mailto unsubscribes, e.g. 0.0.0.0:2525 (default: off; dev picks a free local port)", func(c *Config) *string { return &c.BounceAddr }, public},
+		{"COMMUNIQUE_SOFT_BOUNCE_LIMIT", "soft-bounce-limit", "5", "soft bounces within 30 days, none delivered between, that suppress an address", func(c *Config) *string { return &c.SoftBounceLimit }, public},
 		{"COMMUNIQUE_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }, public},
 	}
 }
@@ -206,6 +215,9 @@ func (c *Config) Validate() error {
 	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
 		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")
 	}
+	if _, err := c.SoftBounces(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if _, err := web.ParseProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -225,4 +237,16 @@ func (c *Config) ClearanceRequired() bool {
 		return true
 	}
 	return !c.Dev
+}
+
+// SoftBounces is COMMUNIQUE_SOFT_BOUNCE_LIMIT as a number: 5 when unset.
+func (c *Config) SoftBounces() (int, error) {
+	if c.SoftBounceLimit == "" {
+		return 5, nil
+	}
+	n, err := strconv.Atoi(c.SoftBounceLimit)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("COMMUNIQUE_SOFT_BOUNCE_LIMIT %q: want a whole number of at least 1", c.SoftBounceLimit)
+	}
+	return n, nil
 }

@@ -97,6 +97,7 @@ Communiqué is running (development mode).
   Web:          %[1]s
   Press office: %[1]s/office/signin
   Mailbox:      %[1]s/dev/mailbox
+  Bounces:      smtp://%[7]s (bounces, complaints, unsubscribe mail)
   Admin token:  %[2]s
   NATS:         %[3]s
   Database:     %[6]s
@@ -107,7 +108,7 @@ Publish the demo release and watch the mailbox fill:
   curl -s -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/releases/%[4]d/report
 
 Stop with Ctrl-C.
-`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB), demoUsers(withDemo), database)
+`, a.URL(), c.AdminToken, natsLine(a), demo.ReleaseID(context.Background(), a.DB), demoUsers(withDemo), database, a.BounceAddr())
 }
 
 // demoUsers lists the demo users the press office can be signed in as.
