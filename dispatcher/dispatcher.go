@@ -109,7 +109,7 @@ func New(cfg Config) *Dispatcher {
 	if cfg.BounceDomain == "" {
 		cfg.BounceDomain = domainOf(cfg.FromEmail)
 	}
-	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger),
+	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger, cfg.BaseURL),
 		listID: fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail))}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +49,11 @@ type renderKey struct {
 type renderCache struct {
 	db  *sqlx.DB
 	log *slog.Logger
-	mu  sync.Mutex
-	m   map[renderKey]*renderEntry
+	// baseURL starts the newsroom links of the public and correction
+	// messages.
+	baseURL string
+	mu      sync.Mutex
+	m       map[renderKey]*renderEntry
 }
 
 type renderEntry struct {
@@ -57,8 +62,8 @@ type renderEntry struct {
 	err  error
 }
 
-func newRenderCache(db *sqlx.DB, log *slog.Logger) *renderCache {
-	return &renderCache{db: db, log: log, m: map[renderKey]*renderEntry{}}
+func newRenderCache(db *sqlx.DB, log *slog.Logger, baseURL string) *renderCache {
+	return &renderCache{db: db, log: log, baseURL: strings.TrimRight(baseURL, "/"), m: map[renderKey]*renderEntry{}}
 }
 
 func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
@@ -153,6 +158,7 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
 			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,
 			CorrectionNote: meta.Notes[lang], RecallNote: meta.Reason, Greeting: rel.Greeting,
+			URL: c.pageURL(rel.Slug, lang),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)
@@ -164,4 +170,13 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 		out.byLang[lang] = p
 	}
 	return out, nil
+}
+
+// pageURL is the newsroom's address of a release in one language
+// (/releases/{slug}?lang=), which messages link to as "view online".
+func (c *renderCache) pageURL(slug, lang string) string {
+	if c.baseURL == "" {
+		return ""
+	}
+	return c.baseURL + "/releases/" + url.PathEscape(slug) + "?lang=" + url.QueryEscape(lang)
 }

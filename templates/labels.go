@@ -47,6 +47,8 @@ type labels struct {
 
 	SentTo      around // around the recipient's address in the footer
 	Unsubscribe string
+	// ViewOnline is the link to the release's page in the newsroom.
+	ViewOnline string
 
 	// At joins a date and a time ("1 December 2026 at 09:00"); UTC follows
 	// a time in UTC.

@@ -27,6 +27,7 @@ var labelSets = map[string]*labels{
 		ImageUntitled:   "[Image]",
 		SentTo:          around{"This message was sent to ", "."},
 		Unsubscribe:     "Unsubscribe",
+		ViewOnline:      "Read this release online",
 		At:              " at ",
 		UTC:             "UTC",
 
@@ -76,6 +77,7 @@ var labelSets = map[string]*labels{
 		ImageUntitled:   "[Image]",
 		SentTo:          around{"Ce message a été envoyé à ", "."},
 		Unsubscribe:     "Se désabonner",
+		ViewOnline:      "Lire ce communiqué en ligne",
 		At:              " à ",
 		UTC:             "UTC",
 
@@ -123,6 +125,7 @@ var labelSets = map[string]*labels{
 		ImageUntitled:   "[Imagen]",
 		SentTo:          around{"Este mensaje se envió a ", "."},
 		Unsubscribe:     "Cancelar la suscripción",
+		ViewOnline:      "Leer este comunicado en línea",
 		At:              ", ",
 		UTC:             "UTC",
 
@@ -171,6 +174,7 @@ var labelSets = map[string]*labels{
 		Isolate:         around{lri, pdi},
 		SentTo:          around{"أُرسلت هذه الرسالة إلى ", "."},
 		Unsubscribe:     "إلغاء الاشتراك",
+		ViewOnline:      "اقرأ هذا البيان على الموقع",
 		At:              " في ",
 		UTC:             "UTC",
 

@@ -221,6 +221,7 @@ func sampleRelease(lang, variant string) Release {
 		PublishedAt:   samplePublished,
 		PressContacts: append([]PressContact(nil), t.contacts...),
 		Greeting:      true,
+		URL:           "https://news.example.org/releases/mauritania-office-agreement?lang=" + lang,
 	}
 	switch variant {
 	case VariantEmbargoed:

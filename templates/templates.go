@@ -56,6 +56,11 @@ type Release struct {
 	// CorrectionNote says what a correction changed, RecallNote why a
 	// release was withdrawn; plain text, optional.
 	CorrectionNote, RecallNote string
+	// URL is the release's page in the newsroom, in this language; the
+	// public message and the correction link to it ("view online"), the
+	// others do not, since the page does not exist yet or shows only the
+	// withdrawal. Empty shows no link.
+	URL string
 	// Greeting opens every message with a greeting line: the language's
 	// salutation with the recipient's name ("Dear Ana Silva,"), or its
 	// neutral form when the name is unknown. Off by default, as most press
@@ -122,6 +127,7 @@ type view struct {
 	Embargo   string // "SOUS EMBARGO JUSQU'AU 1 décembre 2026 à 09:00 UTC", likewise
 	Previous  string // the previous lift time in UTC, for an embargo change
 	Note      string // the correction or recall note
+	URL       string // the release's page, in the public message and the correction
 	Recipient recipientView
 }
 
@@ -213,8 +219,11 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 	v.Dateline = dateline(r.Dateline, r.PublishedAt, tag, l)
 	v.Sent = l.date.FmtDateLong(r.PublishedAt)
 	switch variant {
+	case VariantPublic:
+		v.URL = r.URL
 	case VariantCorrection:
 		v.Note = oneLine(r.CorrectionNote)
+		v.URL = r.URL
 	case VariantRecall:
 		v.Note = oneLine(r.RecallNote)
 	}
