@@ -151,10 +151,18 @@ func (h *Handler) checkForm(w http.ResponseWriter, r *http.Request) bool {
 		h.formExpired(w, r)
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.message(w, r, http.StatusBadRequest, "err_form_title", "err_form_body")
-		return false
+	if uploadPaths[r.URL.Path] && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			h.uploadRefused(w, r, err)
+			return false
+		}
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			h.message(w, r, http.StatusBadRequest, "err_form_title", "err_form_body")
+			return false
+		}
 	}
 	want := h.sessions.GetString(r.Context(), keyCSRF)
 	got := r.PostForm.Get("csrf")

@@ -10,7 +10,7 @@ import (
 // morePages are the pages that go beyond releases: corrections, reports,
 // contacts and administration. Each view embeds a relView, so the layout
 // and the catalog work as on the release pages.
-var morePages = parseReleasePages("correct", "report")
+var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions")
 
 // moreRoutes registers the pages beyond writing and publishing, each
 // needing the right its API route needs (web/auth.go's routeRights).
@@ -19,6 +19,16 @@ func (h *Handler) moreRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correct)))
 	mux.Handle("GET /office/releases/{id}/report", h.private(h.needs(users.ReadReleases, h.report)))
 	mux.Handle("GET /office/releases/{id}/deliveries.csv", h.private(h.needs(users.ReadReleases, h.deliveriesCSV)))
+	mux.Handle("GET /office/contacts", h.private(h.needs(users.ReadContacts, h.contactList)))
+	mux.Handle("GET /office/missions", h.private(h.needs(users.ReadContacts, h.missionList)))
+	mux.Handle("GET /office/contacts/export", h.private(h.needs(users.ReadContacts, h.exportContacts)))
+	mux.Handle("GET /office/contacts/import", h.private(h.needs(users.ManageContacts, h.importPage)))
+	mux.Handle("POST /office/contacts/import", h.private(h.needs(users.ManageContacts, h.importContacts)))
+	mux.Handle("GET /office/contacts/{id}", h.private(h.needs(users.ReadContacts, h.contactPage)))
+	mux.Handle("POST /office/contacts/{id}", h.private(h.needs(users.ManageContacts, h.saveContact)))
+	mux.Handle("POST /office/contacts/{id}/block", h.private(h.needs(users.Administer, h.blockContact)))
+	mux.Handle("GET /office/suppressions", h.private(h.needs(users.ReadContacts, h.suppressionList)))
+	mux.Handle("POST /office/suppressions/lift", h.private(h.needs(users.Administer, h.liftSuppression)))
 }
 
 // renderMore writes one of morePages, buffered as renderRel does; v is
