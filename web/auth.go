@@ -23,6 +23,8 @@ var routeRights = map[string]users.Right{
 	"GET /api/v1/releases/{id}":                 users.ReadReleases,
 	"GET /api/v1/releases/{id}/report":          users.ReadReleases,
 	"GET /api/v1/releases/{id}/deliveries":      users.ReadReleases,
+	"GET /api/v1/deliveries/{id}":               users.ReadReleases,
+	"GET /api/v1/inbound":                       users.ReadReleases,
 	"GET /api/v1/releases/{id}/audience":        users.ReadReleases,
 	"GET /api/v1/releases/{id}/preview":         users.ReadReleases,
 	"GET /api/v1/templates":                     users.ReadReleases,

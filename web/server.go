@@ -72,6 +72,7 @@ func (h *Handler) Routes() http.Handler {
 	h.userRoutes(mux)
 	h.clearanceRoutes(mux)
 	h.messageRoutes(mux)
+	h.inboundRoutes(mux)
 	h.publicRoutes(mux)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
