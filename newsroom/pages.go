@@ -29,8 +29,10 @@ type layoutData struct {
 }
 
 type alternate struct {
-	Lang, Name, URL string
-	Current         bool
+	// URL is absolute, for <link> and the sitemap; Path is the link a
+	// reader follows, which stays on the host they came by.
+	Lang, Name, URL, Path string
+	Current               bool
 }
 
 type listItem struct {
@@ -185,7 +187,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
 	d.Switch = nil // the release's own languages replace the newsroom's
 	for _, l := range p.Languages {
 		d.Alternates = append(d.Alternates, alternate{Lang: l, Name: languageName(l),
-			URL: h.cfg.BaseURL + releasePath(p.Slug, l), Current: l == p.Language})
+			URL: h.cfg.BaseURL + releasePath(p.Slug, l), Path: releasePath(p.Slug, l), Current: l == p.Language})
 	}
 	d.XDefault = h.cfg.BaseURL + "/releases/" + url.PathEscape(p.Slug)
 	if p.Status == "recalled" {
