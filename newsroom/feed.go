@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +70,7 @@ type atomEntry struct {
 
 // feed serves /feeds/{lang}.atom: the public releases in that language,
 // newest first, filtered by region, country and topic.
-func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) feed(w http.ResponseWriter, r *http.Request, st stamp) {
 	ctx := r.Context()
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".atom")
 	if !ok {
@@ -91,14 +90,7 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Language, f.Query = lang, ""
-	st, err := getStamp(ctx, h.cfg.DB)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if fresh(w, r, etag("feed", lang, q.Encode(), strconv.Itoa(st.Count), stampTime(st)), lastModified(st)) {
-		return
-	}
+	validators(w, etag("feed", lang, q.Encode(), st.key()), lastModified(st))
 	entries, err := list(ctx, h.cfg.DB, lang, f, feedSize, 0)
 	if err != nil {
 		h.fail(w, r, err)

@@ -44,6 +44,7 @@ type Handler struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	cache *responses
 }
 
 // Patterns are the routes the newsroom answers, for the service's mux.
@@ -60,17 +61,17 @@ func New(cfg Config) *Handler {
 		cfg.Organisation = "Media Office"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	h := &Handler{cfg: cfg, log: cfg.Logger, pages: parsePages()}
+	h := &Handler{cfg: cfg, log: cfg.Logger, pages: parsePages(), cache: newResponses(cacheEntries, cacheTTL)}
 	css, err := pagesFS.ReadFile("pages/newsroom.css")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
 	h.css = css
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", h.home)
-	mux.HandleFunc("GET /releases/{slug}", h.release)
-	mux.HandleFunc("GET /feeds/{file}", h.feed)
-	mux.HandleFunc("GET /sitemap.xml", h.sitemap)
+	mux.HandleFunc("GET /{$}", h.cached(h.home))
+	mux.HandleFunc("GET /releases/{slug}", h.cached(h.release))
+	mux.HandleFunc("GET /feeds/{file}", h.cached(h.feed))
+	mux.HandleFunc("GET /sitemap.xml", h.cached(h.sitemap))
 	mux.HandleFunc("GET /newsroom/newsroom.css", h.stylesheet)
 	h.mux = mux
 	return h

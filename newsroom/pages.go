@@ -51,7 +51,7 @@ type homeData struct {
 	FeedURL      string
 }
 
-func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, st stamp) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	t := uiText(r, q.Get("lang"))
@@ -60,14 +60,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, t, err)
 		return
 	}
-	st, err := getStamp(ctx, h.cfg.DB)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if fresh(w, r, etag("home", t.Lang, q.Encode(), strconv.Itoa(st.Count), stampTime(st)), lastModified(st)) {
-		return
-	}
+	validators(w, etag("home", t.Lang, q.Encode(), st.key()), lastModified(st))
 	entries, err := list(ctx, h.cfg.DB, t.Lang, f, pageSize+1, (pageNo-1)*pageSize)
 	if err != nil {
 		h.fail(w, r, err)
@@ -151,7 +144,7 @@ type releaseData struct {
 
 type dated struct{ Date, Note string }
 
-func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) release(w http.ResponseWriter, r *http.Request, _ stamp) {
 	ctx := r.Context()
 	slug := r.PathValue("slug")
 	want := r.URL.Query().Get("lang")
@@ -179,9 +172,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		t = uiText(r, "")
 	}
-	if fresh(w, r, etag("release", p.Slug, p.Language, t.Lang, p.Status, strconv.Itoa(p.Revision), p.UpdatedAt.UTC().Format(time.RFC3339Nano)), p.UpdatedAt) {
-		return
-	}
+	validators(w, etag("release", p.Slug, p.Language, t.Lang, p.Status, strconv.Itoa(p.Revision), p.UpdatedAt.UTC().Format(time.RFC3339Nano)), p.UpdatedAt)
 	d := releaseData{P: p, Dir: templates.Direction(p.Language), Date: t.date(p.PublishedAt)}
 	d.layoutData = h.layout(t, p.Title, releasePath(p.Slug, p.Language), nil)
 	d.Switch = nil // the release's own languages replace the newsroom's

@@ -41,6 +41,11 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	t.Parallel()
+	return newBundle(t)
+}
+
+func newBundle(t testing.TB) *bundle {
+	t.Helper()
 	db := pgtest.DB(t)
 	if err := taxonomy.Seed(context.Background(), db); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -40,16 +39,9 @@ func sitemapReleases(ctx context.Context, db sqlx.QueryerContext) ([]sitemapRele
 
 // sitemap serves /sitemap.xml: every language of every public release,
 // each address with its alternates in the release's other languages.
-func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request, st stamp) {
 	ctx := r.Context()
-	st, err := getStamp(ctx, h.cfg.DB)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if fresh(w, r, etag("sitemap", strconv.Itoa(st.Count), stampTime(st)), lastModified(st)) {
-		return
-	}
+	validators(w, etag("sitemap", st.key()), lastModified(st))
 	rels, err := sitemapReleases(ctx, h.cfg.DB)
 	if err != nil {
 		h.fail(w, r, err)

@@ -173,14 +173,26 @@ func contains(list []string, s string) bool {
 
 // stamp is what changes whenever any public page may change: a release
 // becoming public, corrected or recalled moves its updated_at.
+// Each part catches one kind of change even when clocks disagree: a
+// release made public adds to the count, a correction to the revisions,
+// a recall to the recalled.
 type stamp struct {
-	Count   int        `db:"count"`
-	Updated *time.Time `db:"updated"`
+	Count     int        `db:"count"`
+	Revisions int        `db:"revisions"`
+	Recalled  int        `db:"recalled"`
+	Updated   *time.Time `db:"updated"`
+}
+
+func (s stamp) key() string {
+	return fmt.Sprintf("%d/%d/%d/%s", s.Count, s.Revisions, s.Recalled, stampTime(s))
 }
 
 func getStamp(ctx context.Context, db sqlx.QueryerContext) (stamp, error) {
 	var s stamp
-	err := sqlx.GetContext(ctx, db, &s, `SELECT count(*) AS count, max(r.updated_at) AS updated FROM releases r WHERE `+public)
+	err := sqlx.GetContext(ctx, db, &s, `
+		SELECT count(*) AS count, coalesce(sum(r.revision), 0) AS revisions,
+			count(*) FILTER (WHERE r.status = 'recalled') AS recalled, max(r.updated_at) AS updated
+		FROM releases r WHERE `+public)
 	if err != nil {
 		return s, fmt.Errorf("newsroom stamp: %w", err)
 	}
