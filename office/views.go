@@ -10,7 +10,7 @@ import (
 // morePages are the pages that go beyond releases: corrections, reports,
 // contacts and administration. Each view embeds a relView, so the layout
 // and the catalog work as on the release pages.
-var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions")
+var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions", "admin_users", "admin_tokens", "admin_taxonomy", "admin_audit")
 
 // moreRoutes registers the pages beyond writing and publishing, each
 // needing the right its API route needs (web/auth.go's routeRights).
@@ -29,6 +29,16 @@ func (h *Handler) moreRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /office/contacts/{id}/block", h.private(h.needs(users.Administer, h.blockContact)))
 	mux.Handle("GET /office/suppressions", h.private(h.needs(users.ReadContacts, h.suppressionList)))
 	mux.Handle("POST /office/suppressions/lift", h.private(h.needs(users.Administer, h.liftSuppression)))
+	mux.Handle("GET /office/admin/{$}", http.RedirectHandler("/office/admin/users", http.StatusSeeOther))
+	mux.Handle("GET /office/admin/users", h.private(h.needs(users.Administer, h.adminUsers)))
+	mux.Handle("POST /office/admin/users", h.private(h.needs(users.Administer, h.addUser)))
+	mux.Handle("POST /office/admin/users/{id}", h.private(h.needs(users.Administer, h.changeUser)))
+	mux.Handle("GET /office/admin/tokens", h.private(h.needs(users.Administer, h.adminTokens)))
+	mux.Handle("POST /office/admin/tokens/{id}/revoke", h.private(h.needs(users.Administer, h.revokeAnyToken)))
+	mux.Handle("GET /office/admin/taxonomy", h.private(h.needs(users.Administer, h.adminTaxonomy)))
+	mux.Handle("POST /office/admin/topics", h.private(h.needs(users.Administer, h.addTopic)))
+	mux.Handle("POST /office/admin/regions", h.private(h.needs(users.Administer, h.addRegion)))
+	mux.Handle("GET /office/admin/audit", h.private(h.needs(users.Administer, h.adminAudit)))
 }
 
 // renderMore writes one of morePages, buffered as renderRel does; v is
