@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communique/communique/newsroom"
 	"github.com/communique/communique/releases"
 )
 
@@ -47,6 +48,11 @@ func TestEmbargoedReleaseIsPublicAtTheLiftNotBefore(t *testing.T) {
 	if !strings.Contains(home, `href="/releases/under-embargo?lang=en"`) {
 		t.Fatalf("the home page does not list the lifted release:\n%s", home)
 	}
+
+	// A restarted service reads the same from the database.
+	b.h = newsroom.New(newsroom.Config{DB: b.db, BaseURL: base})
+	res, body = b.get(t, "/releases/under-embargo")
+	wantStatus(t, res, body, 200)
 }
 
 func TestDraftsAndUnknownSlugsAreNotFound(t *testing.T) {
@@ -163,5 +169,19 @@ func TestReleasePageLanguagesAndAlternates(t *testing.T) {
 	wantStatus(t, res, body, 422)
 	if !strings.Contains(body, "lang: ") {
 		t.Errorf("the error does not name the field:\n%s", body)
+	}
+}
+
+// What a reader types comes back escaped, never as markup.
+func TestSearchIsEscaped(t *testing.T) {
+	b := setup(t)
+	b.publish(t, spec{slug: "plain"})
+	res, body := b.get(t, `/?q=%3Cscript%3Ealert(1)%3C/script%3E`)
+	wantStatus(t, res, body, 200)
+	if strings.Contains(body, "<script>alert") || !strings.Contains(body, `value="&lt;script&gt;alert(1)&lt;/script&gt;"`) {
+		t.Errorf("the search is not escaped:\n%s", body)
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
 	}
 }
