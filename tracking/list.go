@@ -74,24 +74,24 @@ type Attempt struct {
 // Delivery is a delivery with its timeline: the SMTP attempts that sent
 // it and what came back afterwards.
 type Delivery struct {
-	ID        int64      `json:"id" db:"id"`
-	ReleaseID int64      `json:"release_id" db:"release_id"`
-	Variant   string     `json:"variant" db:"variant"`
-	ContactID int64      `json:"contact_id" db:"contact_id"`
-	Email     string     `json:"email" db:"email"`
-	Language  string     `json:"language" db:"language"`
-	Status    string     `json:"status" db:"status"`
-	Attempts  int        `json:"attempts" db:"attempts"`
-	SMTPCode  *int       `json:"smtp_code" db:"smtp_code"`
-	SMTPReply string     `json:"smtp_reply" db:"smtp_reply"`
-	QueuedAt  time.Time  `json:"queued_at" db:"queued_at"`
-	SentAt    *time.Time `json:"sent_at" db:"sent_at"`
-	Timeline  []Event    `json:"timeline" db:"-"`
+	ID        int64           `json:"id" db:"id"`
+	ReleaseID int64           `json:"release_id" db:"release_id"`
+	Variant   string          `json:"variant" db:"variant"`
+	ContactID int64           `json:"contact_id" db:"contact_id"`
+	Email     string          `json:"email" db:"email"`
+	Language  string          `json:"language" db:"language"`
+	Status    string          `json:"status" db:"status"`
+	Attempts  int             `json:"attempts" db:"attempts"`
+	SMTPCode  *int            `json:"smtp_code" db:"smtp_code"`
+	SMTPReply string          `json:"smtp_reply" db:"smtp_reply"`
+	QueuedAt  time.Time       `json:"queued_at" db:"queued_at"`
+	SentAt    *time.Time      `json:"sent_at" db:"sent_at"`
+	Timeline  []TimelineEvent `json:"timeline" db:"-"`
 }
 
-// Event is one entry of a delivery's timeline: an SMTP attempt, or an
+// TimelineEvent is one entry of a delivery's timeline: an SMTP attempt, or an
 // inbound message about it.
-type Event struct {
+type TimelineEvent struct {
 	At      time.Time `json:"at"`
 	Type    string    `json:"type"` // "attempt" or "inbound"
 	Attempt *Attempt  `json:"attempt,omitempty"`
@@ -121,17 +121,17 @@ func GetDelivery(ctx context.Context, q sqlx.QueryerContext, id int64) (*Deliver
 	if err := sqlx.SelectContext(ctx, q, &items, `SELECT `+itemColumns+` FROM inbound WHERE delivery_id = $1 ORDER BY id`, id); err != nil {
 		return nil, fmt.Errorf("inbound of delivery %d: %w", id, err)
 	}
-	d.Timeline = make([]Event, 0, len(attempts)+len(items))
+	d.Timeline = make([]TimelineEvent, 0, len(attempts)+len(items))
 	i := 0
 	// Both lists are in time order; merge them, attempts first on a tie.
 	for _, a := range attempts {
 		for ; i < len(items) && items[i].ReceivedAt.Before(a.At); i++ {
-			d.Timeline = append(d.Timeline, Event{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
+			d.Timeline = append(d.Timeline, TimelineEvent{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
 		}
-		d.Timeline = append(d.Timeline, Event{At: a.At, Type: "attempt", Attempt: &a})
+		d.Timeline = append(d.Timeline, TimelineEvent{At: a.At, Type: "attempt", Attempt: &a})
 	}
 	for ; i < len(items); i++ {
-		d.Timeline = append(d.Timeline, Event{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
+		d.Timeline = append(d.Timeline, TimelineEvent{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
 	}
 	return &d, nil
 }

@@ -80,7 +80,7 @@ func (rc *Recorder) Record(ctx context.Context, in Inbound) (*Record, error) {
 		if rec.Recipient == "" {
 			rec.Recipient = strings.ToLower(res.Recipient)
 		}
-		if rec.Effect, err = rc.apply(ctx, tx, res, m); err != nil {
+		if rec.Effect, err = rc.apply(ctx, tx, res, m, 0); err != nil {
 			return err
 		}
 		raw := in.Raw
@@ -132,7 +132,9 @@ func match(ctx context.Context, tx *sqlx.Tx, t Target) (matched, error) {
 }
 
 // apply makes res's effect on what it matched and returns its summary.
-func (rc *Recorder) apply(ctx context.Context, tx *sqlx.Tx, res Result, m matched) (string, error) {
+// self is the inbound row being applied when it is already stored, so
+// that it is not counted twice.
+func (rc *Recorder) apply(ctx context.Context, tx *sqlx.Tx, res Result, m matched, self int64) (string, error) {
 	if m.email == "" {
 		return "recorded", nil
 	}
@@ -146,7 +148,7 @@ func (rc *Recorder) apply(ctx context.Context, tx *sqlx.Tx, res Result, m matche
 	case res.Kind == Soft && aboutUs(res.Reason):
 		return "recorded", nil
 	case res.Kind == Soft:
-		n, err := softCount(ctx, tx, m)
+		n, err := softCount(ctx, tx, m, self)
 		if err != nil {
 			return "", err
 		}
@@ -211,7 +213,7 @@ func suppress(ctx context.Context, tx *sqlx.Tx, m matched, reason, detail string
 // softCount is the address's soft bounces, this one included, within the
 // window and since its last delivery that drew no bounce. Deliveries are
 // looked up per recent dispatch, through the (dispatch, contact) key.
-func softCount(ctx context.Context, tx *sqlx.Tx, m matched) (int, error) {
+func softCount(ctx context.Context, tx *sqlx.Tx, m matched, self int64) (int, error) {
 	var n int
 	err := tx.GetContext(ctx, &n, `
 		WITH good AS (
@@ -221,10 +223,10 @@ func softCount(ctx context.Context, tx *sqlx.Tx, m matched) (int, error) {
 			  AND d.status = 'sent' AND d.sent_at < now() - $4 * interval '1 second'
 			  AND NOT EXISTS (SELECT 1 FROM inbound i WHERE i.delivery_id = d.id AND i.kind IN ('hard', 'soft', 'complaint')))
 		SELECT count(*) + 1 FROM inbound, good
-		WHERE kind = 'soft' AND recipient = $1 AND reason NOT IN ('blocked', 'policy')
+		WHERE kind = 'soft' AND recipient = $1 AND reason NOT IN ('blocked', 'policy') AND id <> $6
 		  AND received_at > now() - $3 * interval '1 second'
 		  AND received_at > coalesce(good.at, '-infinity')`,
-		m.email, m.contactID, SoftBounceWindow.Seconds(), deliveredAfter.Seconds(), m.deliveryID)
+		m.email, m.contactID, SoftBounceWindow.Seconds(), deliveredAfter.Seconds(), m.deliveryID, self)
 	if err != nil {
 		return 0, fmt.Errorf("count soft bounces of %s: %w", m.email, err)
 	}

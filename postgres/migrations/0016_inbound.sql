@@ -5,6 +5,10 @@
 CREATE TABLE inbound (
     id                  bigserial PRIMARY KEY,
     received_at         timestamptz NOT NULL DEFAULT now(),
+    -- smtp for the bounce listener, else the provider whose webhook
+    -- reported it; event_id is the provider's id, which its retries keep.
+    source              text NOT NULL DEFAULT 'smtp',
+    event_id            text,
     envelope_from       text NOT NULL DEFAULT '',
     envelope_to         text NOT NULL DEFAULT '',
     kind                text NOT NULL
@@ -26,3 +30,4 @@ CREATE INDEX inbound_kind_idx ON inbound (kind, id);
 CREATE INDEX inbound_delivery_idx ON inbound (delivery_id) WHERE delivery_id IS NOT NULL;
 -- The soft-bounce rule counts an address's recent soft bounces.
 CREATE INDEX inbound_soft_idx ON inbound (recipient, received_at) WHERE kind = 'soft';
+CREATE UNIQUE INDEX inbound_event_key ON inbound (source, event_id) WHERE event_id IS NOT NULL;
