@@ -103,3 +103,17 @@ func TestHomeInArabicIsRightToLeft(t *testing.T) {
 		t.Error("Accept-Language fr did not give the French newsroom")
 	}
 }
+
+func TestHomeAlternatesAreAbsolute(t *testing.T) {
+	b := setup(t)
+	_, body := b.get(t, "/?lang=fr&topic=health")
+	for _, want := range []string{
+		`<link rel="alternate" hreflang="ar" href="` + base + `/?lang=ar&amp;topic=health">`,
+		`<link rel="canonical" href="` + base + `/?lang=fr&amp;topic=health">`,
+		`<a href="/?lang=es&amp;topic=health" lang="es" hreflang="es">Español</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("home lacks %s", want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 // layoutData is what every page's frame shows.
 type layoutData struct {
 	T            *text
+	Base         string // the service's public URL, for absolute links
 	Organisation string
 	Title        string
 	Canonical    string
@@ -261,7 +262,7 @@ func (h *Handler) metadata(p *page, canonical string) (map[string]string, map[st
 // layout fills the frame: canonical address, and the same page in the
 // newsroom's four languages.
 func (h *Handler) layout(t *text, title, path string, v url.Values) layoutData {
-	d := layoutData{T: t, Organisation: h.cfg.Organisation, Title: title}
+	d := layoutData{T: t, Base: h.cfg.BaseURL, Organisation: h.cfg.Organisation, Title: title}
 	canon := url.Values{}
 	for k, vs := range v {
 		canon[k] = vs
