@@ -56,6 +56,7 @@ type App struct {
 	sched      *releases.Scheduler
 	disp       *dispatcher.Dispatcher
 	bounces    *tracking.Listener
+	hooks      *tracking.Webhooks
 	httpSrv    *http.Server
 	handler    *web.Handler
 	office     *office.Handler
@@ -343,23 +344,33 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	return a.disp.Start(ctx)
 }
 
-// startBounces runs the inbound SMTP listener for bounces, complaints and
-// unsubscribe mail in the process that serves the API: one per
-// deployment, like its address.
+// startBounces prepares the providers' webhooks and runs the inbound SMTP
+// listener for bounces, complaints and unsubscribe mail, in the process
+// that serves the API: one listener per deployment, like its address.
 func (a *App) startBounces(ctx context.Context, signer *links.Signer) error {
-	if a.cfg.BounceAddr == "" || !a.cfg.API {
+	if !a.cfg.API {
 		return nil
 	}
 	domain := a.cfg.BounceDomain
 	if domain == "" && a.from != nil {
 		domain = a.from.Address[strings.LastIndex(a.from.Address, "@")+1:]
 	}
+	limit, _ := a.cfg.SoftBounces() // Validate refused a bad one
+	rec := &tracking.Recorder{DB: a.work, SoftBounceLimit: limit}
+	wc := a.cfg.webhookConfig()
+	wc.Recorder, wc.Matcher, wc.Logger = rec, tracking.Matcher{Domain: domain, Signer: signer}, a.log
+	var err error
+	if a.hooks, err = tracking.NewWebhooks(wc); err != nil {
+		return err
+	}
+	if a.cfg.BounceAddr == "" {
+		return nil
+	}
 	if domain == "" {
 		return errors.New("COMMUNIQUE_BOUNCE_ADDR needs COMMUNIQUE_BOUNCE_DOMAIN or COMMUNIQUE_FROM")
 	}
-	limit, _ := a.cfg.SoftBounces() // Validate refused a bad one
 	a.bounces = tracking.NewListener(tracking.ListenerConfig{Addr: a.cfg.BounceAddr, Domain: domain, Signer: signer,
-		Recorder: &tracking.Recorder{DB: a.work, SoftBounceLimit: limit}, Logger: a.log})
+		Recorder: rec, Logger: a.log})
 	return a.bounces.Start(ctx)
 }
 
@@ -405,6 +416,9 @@ func (a *App) startHTTP(signer *links.Signer) {
 	for _, pattern := range newsroom.Patterns() {
 		mux.Handle(pattern, nr)
 	}
+	// Providers report bounces and complaints here; each request is
+	// verified by the provider's own signature or credentials.
+	mux.Handle("POST /webhooks/{provider}", a.hooks)
 	mux.Handle("/", h.Routes())
 	a.httpSrv = &http.Server{
 		Handler:           mux,

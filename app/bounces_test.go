@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"net/mail"
 	"net/smtp"
 	"regexp"
@@ -125,6 +126,49 @@ func TestSoftBounceLimitSetting(t *testing.T) {
 		c := app.Config{SoftBounceLimit: v}
 		if n, err := c.SoftBounces(); err != nil || n != want {
 			t.Errorf("limit %q: %d, %v; want %d", v, n, err, want)
+		}
+	}
+}
+
+// A provider's webhook is served once configured, and refuses requests
+// without its credentials; the others answer 404.
+func TestWebhooksMounted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "", func(c *app.Config) { c.PostmarkUser, c.PostmarkPassword = "postmark", "a long postmark password" })
+	post := func(provider, user, pass, body string) int {
+		req, _ := http.NewRequest("POST", b.app.URL()+"/webhooks/"+provider, strings.NewReader(body))
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	body := `{"RecordType":"Bounce","ID":1,"Type":"HardBounce","Email":"gone@example.net","Details":"550 5.1.1 user unknown"}`
+	if st := post("postmark", "postmark", "a long postmark password", body); st != http.StatusNoContent {
+		t.Fatalf("postmark: %d", st)
+	}
+	if n := b.count(`SELECT count(*) FROM suppressions WHERE email = 'gone@example.net' AND reason = 'bounced'`); n != 1 {
+		t.Fatalf("the bounced address is not suppressed")
+	}
+	if st := post("postmark", "postmark", "wrong", body); st != http.StatusForbidden {
+		t.Errorf("wrong password: %d", st)
+	}
+	if st := post("mailgun", "", "", "{}"); st != http.StatusNotFound {
+		t.Errorf("unconfigured provider: %d", st)
+	}
+}
+
+func TestWebhookSettingsChecked(t *testing.T) {
+	for name, c := range map[string]app.Config{
+		"COMMUNIQUE_SENDGRID_PUBLIC_KEY": {SendGridPublicKey: "not base64!", Dev: true},
+		"COMMUNIQUE_POSTMARK_PASSWORD":   {PostmarkUser: "postmark", Dev: true},
+	} {
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v, want an error naming it", name, err)
 		}
 	}
 }

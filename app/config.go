@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communique/communique/tracking"
 	"github.com/communique/communique/web"
 )
 
@@ -45,6 +46,12 @@ type Config struct {
 	// SoftBounceLimit is the number of soft bounces within 30 days, none
 	// delivered between, that suppress an address.
 	SoftBounceLimit string
+	// The providers' webhooks, each off while its settings are empty.
+	SESTopicARN       string
+	MailgunSigningKey string
+	SendGridPublicKey string
+	PostmarkUser      string
+	PostmarkPassword  string
 
 	// Roles, so parts can run apart.
 	API        bool // HTTP API, public pages and the outbox relay
@@ -96,6 +103,11 @@ func Settings() []Setting {
 		{"COMMUNIQUE_METRICS_ADDR", "metrics-addr", "", "listen address of /metrics (default: the HTTP address)", func(c *Config) *string { return &c.MetricsAddr }, public},
 		{"COMMUNIQUE_BOUNCE_ADDR", "bounce-addr", "", "listen address of the inbound SMTP listener for bounces, complaints and mailto unsubscribes, e.g. 0.0.0.0:2525 (default: off; dev picks a free local port)", func(c *Config) *string { return &c.BounceAddr }, public},
 		{"COMMUNIQUE_SOFT_BOUNCE_LIMIT", "soft-bounce-limit", "5", "soft bounces within 30 days, none delivered between, that suppress an address", func(c *Config) *string { return &c.SoftBounceLimit }, public},
+		{"COMMUNIQUE_SES_TOPIC_ARN", "ses-topic-arn", "", "SNS topic ARNs (comma-separated) whose SES notifications POST /webhooks/ses believes", func(c *Config) *string { return &c.SESTopicARN }, public},
+		{"COMMUNIQUE_MAILGUN_SIGNING_KEY", "mailgun-signing-key", "", "Mailgun's webhook signing key, for POST /webhooks/mailgun", func(c *Config) *string { return &c.MailgunSigningKey }, secretKey},
+		{"COMMUNIQUE_SENDGRID_PUBLIC_KEY", "sendgrid-public-key", "", "SendGrid's event webhook verification key (base64), for POST /webhooks/sendgrid", func(c *Config) *string { return &c.SendGridPublicKey }, public},
+		{"COMMUNIQUE_POSTMARK_USER", "postmark-user", "", "basic-auth user of Postmark's webhook URL, for POST /webhooks/postmark", func(c *Config) *string { return &c.PostmarkUser }, public},
+		{"COMMUNIQUE_POSTMARK_PASSWORD", "postmark-password", "", "basic-auth password of Postmark's webhook URL", func(c *Config) *string { return &c.PostmarkPassword }, secretKey},
 		{"COMMUNIQUE_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }, public},
 	}
 }
@@ -218,6 +230,12 @@ func (c *Config) Validate() error {
 	if _, err := c.SoftBounces(); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if (c.PostmarkUser == "") != (c.PostmarkPassword == "") {
+		errs = append(errs, "COMMUNIQUE_POSTMARK_USER and COMMUNIQUE_POSTMARK_PASSWORD go together: set both or neither")
+	}
+	if _, err := tracking.NewWebhooks(c.webhookConfig()); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if _, err := web.ParseProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -249,4 +267,16 @@ func (c *Config) SoftBounces() (int, error) {
 		return 0, fmt.Errorf("COMMUNIQUE_SOFT_BOUNCE_LIMIT %q: want a whole number of at least 1", c.SoftBounceLimit)
 	}
 	return n, nil
+}
+
+// webhookConfig is the providers' webhook settings.
+func (c *Config) webhookConfig() tracking.WebhookConfig {
+	wc := tracking.WebhookConfig{MailgunSigningKey: c.MailgunSigningKey, SendGridPublicKey: c.SendGridPublicKey,
+		PostmarkUser: c.PostmarkUser, PostmarkPassword: c.PostmarkPassword}
+	for _, arn := range strings.Split(c.SESTopicARN, ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			wc.SESTopicARNs = append(wc.SESTopicARNs, arn)
+		}
+	}
+	return wc
 }
