@@ -29,7 +29,22 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, db: pgtest.DB(t), signer: links.NewSigner("a secret for the tests, 32 bytes long")}
+	f := &fixture{t: t}
+	f.init(t)
+	return f
+}
+
+// setupBench is setup for a benchmark.
+func setupBench(b *testing.B) *fixture {
+	b.Helper()
+	f := &fixture{}
+	f.init(b)
+	return f
+}
+
+func (f *fixture) init(t testing.TB) {
+	t.Helper()
+	f.db, f.signer = pgtest.DB(t), links.NewSigner("a secret for the tests, 32 bytes long")
 	if err := f.db.Get(&f.release, `INSERT INTO releases (slug, original_language, status, published_at)
 		VALUES ('a-release', 'en', 'published', now()) RETURNING id`); err != nil {
 		t.Fatal(err)
@@ -37,7 +52,6 @@ func setup(t *testing.T) *fixture {
 	if err := f.db.Get(&f.dispatch, `INSERT INTO dispatches (release_id, variant, status) VALUES ($1, 'public', 'done') RETURNING id`, f.release); err != nil {
 		t.Fatal(err)
 	}
-	return f
 }
 
 // delivery adds an active contact for email and a sent delivery to it.
