@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"testing"
@@ -116,4 +117,21 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("Classify = %+v", r)
 		}
 	})
+}
+
+// A bounce in UTF-16, as some Exchange servers send, is read after
+// decoding; a charset nobody knows is read as it is.
+func TestClassifyCharsets(t *testing.T) {
+	text := "Delivery has failed to these recipients or groups:\r\n\r\nreader@example.com\r\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\r\n"
+	utf16 := []byte{0xff, 0xfe}
+	for _, r := range text {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	for charset, body := range map[string][]byte{"utf-16": utf16, "x-unheard-of": []byte(text), "windows-1252": []byte(text + "Andr\xe9\r\n")} {
+		raw := "From: postmaster@example.com\r\nSubject: Undeliverable\r\nContent-Type: text/plain; charset=" + charset +
+			"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(body) + "\r\n"
+		if r := Classify([]byte(raw), "bounce+1-x@bounce.example.org"); r.Kind != Hard || r.Status != "5.1.1" {
+			t.Errorf("%s: %s/%s status %q", charset, r.Kind, r.Reason, r.Status)
+		}
+	}
 }

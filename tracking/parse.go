@@ -11,6 +11,8 @@ import (
 	"mime/quotedprintable"
 	"net/textproto"
 	"strings"
+
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 // part is one leaf of a message: its media type and decoded body.
@@ -63,6 +65,9 @@ func (p *parsed) walk(ct, cte string, body io.Reader, depth int) error {
 	b, err := io.ReadAll(io.LimitReader(decodeTransfer(body, cte), maxPartBytes))
 	if err != nil && len(b) == 0 {
 		b = nil
+	}
+	if strings.HasPrefix(mt, "text/") {
+		b = toUTF8(b, params["charset"])
 	}
 	p.parts = append(p.parts, part{mediaType: mt, body: b})
 	return nil
@@ -188,4 +193,24 @@ func decodeHeader(v string) string {
 		return s
 	}
 	return v
+}
+
+// toUTF8 decodes text in any charset the WHATWG encoding standard names,
+// so that a bounce in UTF-16 or a legacy charset shows its markers. A
+// charset unknown or text undecodable is kept as it is: what is stored is
+// made valid UTF-8 later.
+func toUTF8(b []byte, charset string) []byte {
+	switch strings.ToLower(strings.TrimSpace(charset)) {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		return b
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return b
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return b
+	}
+	return out
 }
