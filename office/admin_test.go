@@ -139,7 +139,7 @@ func TestAdminTaxonomyAndAudit(t *testing.T) {
 	lc := &releases.Lifecycle{DB: b.db}
 	id, err := lc.Create(ctx, &releases.Draft{Release: releases.Release{Slug: "audited", OriginalLanguage: "en",
 		Translations: map[string]releases.Translation{"en": {Title: "Audited"}},
-		Countries: []string{"MR"}, PressContacts: []string{"press@example.org"}}}, "user:writer@example.org")
+		Countries:    []string{"MR"}, PressContacts: []string{"press@example.org"}}}, "user:writer@example.org")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ type timeChart struct {
 	Max            string
 	From, To, Step string
 	Width, Height  int
-	Base           int
+	Base, ToX      int
 }
 
 // column is one span of the time chart.
@@ -101,26 +101,25 @@ const (
 
 // drawTime draws counts, each the sends of one step from first.
 func (v *relView) drawTime(first time.Time, step time.Duration, counts []int) *timeChart {
-	max := 0
+	top := 0
 	for _, n := range counts {
-		if n > max {
-			max = n
+		if n > top {
+			top = n
 		}
 	}
-	tc := &timeChart{Max: v.Count(max), Width: chartWidth, Height: timeTop + timeHeight + 36, Base: timeTop + timeHeight}
-	w := (chartWidth - timeLeft - 8) / len(counts)
-	if w < 1 {
-		w = 1
-	}
+	tc := &timeChart{Max: v.Count(top), Width: chartWidth, Height: timeTop + timeHeight + 36, Base: timeTop + timeHeight}
+	// A few spans would make slabs: a column is at most 48 wide.
+	w := min(48, max(1, (chartWidth-timeLeft-8)/len(counts)))
 	for i, n := range counts {
 		if n == 0 {
 			continue
 		}
-		h := max1(n * timeHeight / max)
+		h := max1(n * timeHeight / top)
 		at := first.Add(time.Duration(i) * step)
 		tc.Columns = append(tc.Columns, column{X: timeLeft + i*w, Y: tc.Base - h, Width: max1(w - 1), Height: h,
 			Label: v.when(at, step < time.Minute) + ": " + v.Count(n)})
 	}
+	tc.ToX = chartWidth
 	last := first.Add(time.Duration(len(counts)) * step)
 	tc.From, tc.To, tc.Step = v.when(first, step < time.Minute), v.when(last, step < time.Minute), step.String()
 	return tc

@@ -145,10 +145,17 @@ func (h *Handler) correct(w http.ResponseWriter, r *http.Request, u *users.User)
 	c := releases.Correction{Translations: map[string]releases.TranslationPatch{}}
 	for _, lang := range rel.Languages() {
 		pre := "translations." + lang + "."
-		p := correctPart{Lang: lang, Title: strings.TrimSpace(pf.Get(pre + "title")), Summary: strings.ReplaceAll(pf.Get(pre+"summary"), "\r\n", "\n"),
-			Dateline: pf.Get(pre + "dateline"), Body: strings.ReplaceAll(pf.Get(pre+"body"), "\r\n", "\n"), Note: pf.Get(pre + "note")}
-		posted[lang] = p
 		cur := rel.Translations[lang]
+		// A field the form did not send is left as it is, not emptied.
+		val := func(name, was string) string {
+			if v, sent := pf[pre+name]; sent && len(v) > 0 {
+				return strings.ReplaceAll(v[0], "\r\n", "\n")
+			}
+			return was
+		}
+		p := correctPart{Lang: lang, Title: strings.TrimSpace(val("title", cur.Title)), Summary: val("summary", cur.Summary),
+			Dateline: val("dateline", cur.Dateline), Body: val("body", cur.Body), Note: pf.Get(pre + "note")}
+		posted[lang] = p
 		var patch releases.TranslationPatch
 		changed := false
 		for _, f := range []struct {

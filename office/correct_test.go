@@ -105,11 +105,20 @@ func TestCorrectionFromTheReleasePage(t *testing.T) {
 	}
 	wantStatus(t, "the release page after", ed.get(fmt.Sprintf("/office/releases/%d", id)), http.StatusOK, "The correction is recorded", "Titre corrigé")
 
-	// A form opened before that correction does not undo it.
+	// A field left out of the form keeps its text: only the title is sent.
+	partial := correctionForm(t, ed.get(path).body, map[string]string{"translations.en.summary": "A summary.", "confirm": "on"})
+	partial.Del("translations.fr.title")
+	partial.Del("translations.en.title")
+	wantStatus(t, "a partial form", ed.post(path, partial), http.StatusSeeOther)
+	if rel, _ := releases.Get(ctx, b.db, id); rel.Translations["fr"].Title != "Titre corrigé" || rel.Translations["en"].Summary != "A summary." {
+		t.Errorf("after a partial form: %+v", rel.Translations)
+	}
+
+	// A form opened before those corrections does not undo them.
 	wantStatus(t, "a stale form", ed.post(path, correctionForm(t, page.body, map[string]string{
 		"translations.en.title": "Title fixed", "confirm": "on"})), http.StatusConflict, "changed since this form was opened", `value="Titre corrigé"`)
-	if n := count(t, b.db, `SELECT count(*) FROM dispatches WHERE release_id = $1 AND variant = 'correction'`, id); n != 1 {
-		t.Errorf("%d corrections after a stale form", n)
+	if n := count(t, b.db, `SELECT count(*) FROM dispatches WHERE release_id = $1 AND variant = 'correction'`, id); n != 2 {
+		t.Errorf("%d corrections after a stale form, want 2", n)
 	}
 
 	// A draft cannot be corrected.

@@ -1,0 +1,147 @@
+package office
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/users"
+)
+
+// axeFile is axe-core as vendored from npm, and axeSum its SHA-256: the
+// test runs exactly this file, never one fetched at run time.
+const (
+	axeFile = "testdata/axe-core/axe.min.js"
+	axeSum  = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+)
+
+func TestAxeIsPinned(t *testing.T) {
+	b, err := os.ReadFile(axeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != axeSum {
+		t.Fatalf("%s changed: its sum is %x, the pinned one %s", axeFile, sum, axeSum)
+	}
+}
+
+// violation is one of axe's findings, cut to what a failure needs.
+type violation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axeRun checks the page against WCAG 2.1 A and AA and returns the
+// serious and critical violations.
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+	.then(r => r.violations
+		.filter(v => v.impact === 'serious' || v.impact === 'critical')
+		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))})))`
+
+// Each main page of the press office, as an administrator sees it (every
+// form and action shown), passes axe-core with no serious or critical
+// violation, in English and, for some, in Arabic.
+func TestBrowserMainPagesPassAxe(t *testing.T) {
+	exe := chromium(t)
+	script, err := os.ReadFile(axeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := setup(t)
+	b.importContacts()
+	b.user("admin@example.org", users.Admin, pw)
+	published, dispatch := b.publishedRelease("checked")
+	b.received(dispatch)
+	draft, err := (&releases.Lifecycle{DB: b.db}).Create(context.Background(), &releases.Draft{Release: releases.Release{Slug: "a-draft",
+		OriginalLanguage: "fr", Translations: map[string]releases.Translation{"fr": {Title: "Brouillon", Body: "| a | b |\n|---|---|\n| 1 | 2 |\n"}, "en": {Title: "Draft"}},
+		Countries: []string{"MR"}, PressContacts: []string{"press@example.org"}}}, "user:admin@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact := b.contactID("awa@example.com")
+	b.db.MustExec(`INSERT INTO suppressions (email, reason, detail) VALUES ('gone@example.net', 'bounced', '550 5.1.1 no such user')`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	d := &driver{t: t, ctx: tab}
+	d.do(chromedp.EmulateViewport(1280, 900))
+
+	run := func(name string) []violation {
+		t.Helper()
+		found, err := chromedp.Run(tab, chromedp.Evaluate[[]violation](string(script)+";\n"+axeRun, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: axe: %v", name, err)
+		}
+		return found
+	}
+	check := func(name, path string) {
+		t.Helper()
+		d.do(chromedp.Navigate(b.url+path), chromedp.WaitReady(chromedp.CSS("main")))
+		if strings.HasSuffix(path, "lang=ar") {
+			d.checkPage("ar", "rtl", strings.ReplaceAll(name, " ", "-"))
+		} else {
+			d.checkPage("en", "ltr", strings.ReplaceAll(name, " ", "-"))
+		}
+		for _, v := range run(name) {
+			t.Errorf("%s (%s): %s %s: %s on %s", name, path, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, ", "))
+		}
+	}
+
+	check("sign-in", "/office/signin")
+	d.do(chromedp.SendKeys(chromedp.ID("email"), "admin@example.org"), chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("home")))
+	pages := []struct{ name, path string }{
+		{"home", "/office/"},
+		{"profile", "/office/profile"},
+		{"releases", "/office/releases"},
+		{"editor", "/office/releases/new"},
+		{"draft", fmt.Sprintf("/office/releases/%d", draft)},
+		{"preview", fmt.Sprintf("/office/releases/%d/preview", draft)},
+		{"published", fmt.Sprintf("/office/releases/%d", published)},
+		{"correct", fmt.Sprintf("/office/releases/%d/correct", published)},
+		{"report", fmt.Sprintf("/office/releases/%d/report", published)},
+		{"contacts", "/office/contacts"},
+		{"contacts with errors", "/office/contacts?kind=alien&country=ZZ"},
+		{"missions", "/office/missions"},
+		{"contact", fmt.Sprintf("/office/contacts/%d", contact)},
+		{"import", "/office/contacts/import"},
+		{"suppressions", "/office/suppressions"},
+		{"users", "/office/admin/users"},
+		{"tokens", "/office/admin/tokens"},
+		{"topics and regions", "/office/admin/taxonomy"},
+		{"audit", "/office/admin/audit"},
+	}
+	for _, p := range pages {
+		check(p.name, p.path)
+	}
+	for _, p := range []string{fmt.Sprintf("/office/releases/%d/report", published), "/office/contacts", "/office/admin/users"} {
+		sep := "?"
+		if strings.Contains(p, "?") {
+			sep = "&"
+		}
+		check("arabic "+strings.Trim(strings.ReplaceAll(p, "/", "-"), "-"), p+sep+"lang=ar")
+	}
+
+	// The check sees a violation when there is one: a field without a label.
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](`document.querySelector('main').insertAdjacentHTML('beforeend', '<input type="text" id="unlabelled">')`)); err != nil {
+		t.Fatal(err)
+	}
+	planted := run("planted")
+	if len(planted) == 0 || planted[0].ID != "label" || !strings.Contains(strings.Join(planted[0].Nodes, " "), "#unlabelled") {
+		t.Errorf("axe missed an unlabelled field: %+v", planted)
+	}
+}
