@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/communique/communique/postgres/pgtest"
 )
 
 func (f *fixture) listener(cfg ListenerConfig) *Listener {
@@ -185,5 +187,24 @@ func TestListenerTimeouts(t *testing.T) {
 	}
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("trickling client kept for %v", el)
+	}
+}
+
+// When the message cannot be recorded the sender is told to try again,
+// so no bounce is lost.
+func TestListenerAsksForARetryWhenItCannotRecord(t *testing.T) {
+	f := setup(t)
+	broken := pgtest.DB(t)
+	broken.Close()
+	l := NewListener(ListenerConfig{Addr: "127.0.0.1:0", Domain: testDomain, Signer: f.signer, Recorder: &Recorder{DB: broken}})
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	d, _ := f.delivery("reader@example.com")
+	err := smtp.SendMail(l.Addr(), nil, "", []string{f.bounceAddr(d)}, sample(t, "dsn_hard_user_unknown.eml"))
+	var te *textproto.Error
+	if !errors.As(err, &te) || te.Code != 451 {
+		t.Fatalf("send with the database gone: %v, want 451", err)
 	}
 }
