@@ -12,33 +12,49 @@ import (
 // and the catalog work as on the release pages.
 var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions", "admin_users", "admin_tokens", "admin_taxonomy", "admin_audit")
 
-// moreRoutes registers the pages beyond writing and publishing, each
-// needing the right its API route needs (web/auth.go's routeRights).
+// moreRoute is a page or action beyond writing and publishing, and the
+// right it needs: the right its API route needs (web/auth.go's
+// routeRights), so that the pages and the API never disagree.
+type moreRoute struct {
+	pattern string
+	right   users.Right
+	handle  func(*Handler, http.ResponseWriter, *http.Request, *users.User)
+}
+
+// moreRouteTable is every such route; the role tests go through it.
+var moreRouteTable = []moreRoute{
+	{"GET /office/releases/{id}/correct", users.ClearReleases, (*Handler).correctPage},
+	{"POST /office/releases/{id}/correct", users.ClearReleases, (*Handler).correct},
+	{"GET /office/releases/{id}/report", users.ReadReleases, (*Handler).report},
+	{"GET /office/releases/{id}/deliveries.csv", users.ReadReleases, (*Handler).deliveriesCSV},
+	{"GET /office/contacts", users.ReadContacts, (*Handler).contactList},
+	{"GET /office/missions", users.ReadContacts, (*Handler).missionList},
+	{"GET /office/contacts/export", users.ReadContacts, (*Handler).exportContacts},
+	{"GET /office/contacts/import", users.ManageContacts, (*Handler).importPage},
+	{"POST /office/contacts/import", users.ManageContacts, (*Handler).importContacts},
+	{"GET /office/contacts/{id}", users.ReadContacts, (*Handler).contactPage},
+	{"POST /office/contacts/{id}", users.ManageContacts, (*Handler).saveContact},
+	{"POST /office/contacts/{id}/block", users.Administer, (*Handler).blockContact},
+	{"GET /office/suppressions", users.ReadContacts, (*Handler).suppressionList},
+	{"POST /office/suppressions/lift", users.Administer, (*Handler).liftSuppression},
+	{"GET /office/admin/users", users.Administer, (*Handler).adminUsers},
+	{"POST /office/admin/users", users.Administer, (*Handler).addUser},
+	{"POST /office/admin/users/{id}", users.Administer, (*Handler).changeUser},
+	{"GET /office/admin/tokens", users.Administer, (*Handler).adminTokens},
+	{"POST /office/admin/tokens/{id}/revoke", users.Administer, (*Handler).revokeAnyToken},
+	{"GET /office/admin/taxonomy", users.Administer, (*Handler).adminTaxonomy},
+	{"POST /office/admin/topics", users.Administer, (*Handler).addTopic},
+	{"POST /office/admin/regions", users.Administer, (*Handler).addRegion},
+	{"GET /office/admin/audit", users.Administer, (*Handler).adminAudit},
+}
+
+// moreRoutes registers moreRouteTable.
 func (h *Handler) moreRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correctPage)))
-	mux.Handle("POST /office/releases/{id}/correct", h.private(h.needs(users.ClearReleases, h.correct)))
-	mux.Handle("GET /office/releases/{id}/report", h.private(h.needs(users.ReadReleases, h.report)))
-	mux.Handle("GET /office/releases/{id}/deliveries.csv", h.private(h.needs(users.ReadReleases, h.deliveriesCSV)))
-	mux.Handle("GET /office/contacts", h.private(h.needs(users.ReadContacts, h.contactList)))
-	mux.Handle("GET /office/missions", h.private(h.needs(users.ReadContacts, h.missionList)))
-	mux.Handle("GET /office/contacts/export", h.private(h.needs(users.ReadContacts, h.exportContacts)))
-	mux.Handle("GET /office/contacts/import", h.private(h.needs(users.ManageContacts, h.importPage)))
-	mux.Handle("POST /office/contacts/import", h.private(h.needs(users.ManageContacts, h.importContacts)))
-	mux.Handle("GET /office/contacts/{id}", h.private(h.needs(users.ReadContacts, h.contactPage)))
-	mux.Handle("POST /office/contacts/{id}", h.private(h.needs(users.ManageContacts, h.saveContact)))
-	mux.Handle("POST /office/contacts/{id}/block", h.private(h.needs(users.Administer, h.blockContact)))
-	mux.Handle("GET /office/suppressions", h.private(h.needs(users.ReadContacts, h.suppressionList)))
-	mux.Handle("POST /office/suppressions/lift", h.private(h.needs(users.Administer, h.liftSuppression)))
+	for _, rt := range moreRouteTable {
+		handle := rt.handle
+		mux.Handle(rt.pattern, h.private(h.needs(rt.right, func(w http.ResponseWriter, r *http.Request, u *users.User) { handle(h, w, r, u) })))
+	}
 	mux.Handle("GET /office/admin/{$}", http.RedirectHandler("/office/admin/users", http.StatusSeeOther))
-	mux.Handle("GET /office/admin/users", h.private(h.needs(users.Administer, h.adminUsers)))
-	mux.Handle("POST /office/admin/users", h.private(h.needs(users.Administer, h.addUser)))
-	mux.Handle("POST /office/admin/users/{id}", h.private(h.needs(users.Administer, h.changeUser)))
-	mux.Handle("GET /office/admin/tokens", h.private(h.needs(users.Administer, h.adminTokens)))
-	mux.Handle("POST /office/admin/tokens/{id}/revoke", h.private(h.needs(users.Administer, h.revokeAnyToken)))
-	mux.Handle("GET /office/admin/taxonomy", h.private(h.needs(users.Administer, h.adminTaxonomy)))
-	mux.Handle("POST /office/admin/topics", h.private(h.needs(users.Administer, h.addTopic)))
-	mux.Handle("POST /office/admin/regions", h.private(h.needs(users.Administer, h.addRegion)))
-	mux.Handle("GET /office/admin/audit", h.private(h.needs(users.Administer, h.adminAudit)))
 }
 
 // renderMore writes one of morePages, buffered as renderRel does; v is

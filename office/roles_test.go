@@ -1,0 +1,66 @@
+package office
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/communique/communique/users"
+)
+
+// Every page and action beyond writing and publishing is refused, with
+// 403 naming the role it needs, to the role just below that one; nothing
+// it would change is changed.
+func TestMorePagesRefusedToTheRoleBelow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.importContacts()
+	id, _ := b.publishedRelease("role-checked")
+	browsers := map[users.Role]*browser{}
+	for _, role := range users.Roles[:len(users.Roles)-1] {
+		email := string(role) + "@example.org"
+		b.user(email, role, pw)
+		browsers[role] = b.browser()
+		browsers[role].signIn(email, pw)
+	}
+	before := count(t, b.db, `SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM suppressions) + (SELECT count(*) FROM users) + (SELECT count(*) FROM topics)`)
+	checked := 0
+	for _, rt := range moreRouteTable {
+		need := users.Need(rt.right)
+		i := slices.Index(users.Roles, need)
+		if i == 0 {
+			continue // every user may
+		}
+		below := users.Roles[i-1]
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		path = strings.ReplaceAll(path, "{id}", "1")
+		if strings.Contains(path, "/releases/") {
+			path = strings.Replace(path, "/releases/1/", "/releases/"+strconvID(id)+"/", 1)
+		}
+		br := browsers[below]
+		var res response
+		if method == http.MethodGet {
+			res = br.get(path)
+		} else {
+			br.get("/office/")
+			res = br.post(path, url.Values{"confirm": {"on"}, "email": {"awa@example.com"}, "new_email": {"x@example.org"},
+				"new_role": {"admin"}, "role": {"admin"}, "topic_slug": {"t"}, "topic_name_en": {"T"}})
+		}
+		want := "This needs the " + translate("en", "role_"+string(need)) + " role"
+		if res.status != http.StatusForbidden || !strings.Contains(res.body, want) {
+			t.Errorf("%s as %s: %d, want 403 saying %q", rt.pattern, below, res.status, want)
+		}
+		checked++
+	}
+	if checked < 15 {
+		t.Errorf("only %d routes checked", checked)
+	}
+	if after := count(t, b.db, `SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM suppressions) + (SELECT count(*) FROM users) + (SELECT count(*) FROM topics)`); after != before {
+		t.Errorf("refused requests changed %d rows", after-before)
+	}
+}
+
+func strconvID(id int64) string { return strconv.FormatInt(id, 10) }
