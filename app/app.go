@@ -408,7 +408,7 @@ func (a *App) startHTTP(signer *links.Signer) {
 	mux := http.NewServeMux()
 	mux.Handle("/office/", a.office)
 	// The public newsroom owns "/", its releases, feeds and sitemap.
-	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL()}
+	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL(), Signer: signer}
 	if a.from != nil {
 		nc.Organisation = a.from.Name
 	}

@@ -290,6 +290,12 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 		h.UnsubscribeHTTPS = rc.UnsubscribeURL
 		h.UnsubscribeMailto = "mailto:unsubscribe+" + tok + "@" + d.cfg.BounceDomain
 	}
+	if r.variant == templates.VariantEmbargoed {
+		// The newsroom shows the release to this delivery's recipient
+		// alone, and only while the embargo holds (it checks that when
+		// the link is opened, so a postponement keeps it working).
+		rc.PreviewURL = d.cfg.BaseURL + "/preview/" + d.cfg.Signer.Token("preview", row.ID, time.Time{})
+	}
 	data, err := p.AppendMessage(buf, h, rc)
 	if err != nil {
 		return mailer.Raw{}, err

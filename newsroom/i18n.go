@@ -20,8 +20,10 @@ type text struct {
 	WithdrawnText, Reason, ReadIn, Feed       string
 	Skip, Filters, PageNav, OtherLanguages    string
 	NotFound                                  string
-	dateFormat                                string
-	months                                    [12]string
+	// The private preview of an embargoed release.
+	Embargoed, PreviewFor, PreviewOver, PreviewBad string
+	dateFormat                                     string
+	months                                         [12]string
 }
 
 var texts = map[string]*text{
@@ -34,6 +36,8 @@ var texts = map[string]*text{
 		WithdrawnText: "This release was withdrawn on %s. Please disregard it.", Reason: "Reason",
 		ReadIn: "Read in", Feed: "Atom feed", Skip: "Skip to content", Filters: "Filter releases",
 		PageNav: "Pages", OtherLanguages: "Other languages", NotFound: "There is no public release at this address.",
+		Embargoed: "EMBARGOED UNTIL %s", PreviewFor: "A private preview for %s. Not for publication, broadcast or posting online before the lift; please do not forward this link.",
+		PreviewOver: "This preview has ended: the embargo has lifted or the release was withdrawn.", PreviewBad: "This preview link is not valid.",
 		dateFormat: "2 %s 2006, 15:04 UTC",
 		months:     [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	},
@@ -46,6 +50,8 @@ var texts = map[string]*text{
 		WithdrawnText: "Ce communiqué a été retiré le %s. Merci de ne pas en tenir compte.", Reason: "Motif",
 		ReadIn: "Lire en", Feed: "Flux Atom", Skip: "Aller au contenu", Filters: "Filtrer les communiqués",
 		PageNav: "Pages", OtherLanguages: "Autres langues", NotFound: "Aucun communiqué public à cette adresse.",
+		Embargoed: "SOUS EMBARGO JUSQU'AU %s", PreviewFor: "Un aperçu privé pour %s. Publication, diffusion et mise en ligne interdites avant la levée de l’embargo ; merci de ne pas transférer ce lien.",
+		PreviewOver: "Cet aperçu a pris fin : l’embargo est levé ou le communiqué a été retiré.", PreviewBad: "Ce lien d’aperçu n’est pas valide.",
 		dateFormat: "2 %s 2006, 15:04 UTC",
 		months:     [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	},
@@ -58,6 +64,8 @@ var texts = map[string]*text{
 		WithdrawnText: "Este comunicado fue retirado el %s. Por favor, no lo tenga en cuenta.", Reason: "Motivo",
 		ReadIn: "Leer en", Feed: "Canal Atom", Skip: "Ir al contenido", Filters: "Filtrar comunicados",
 		PageNav: "Páginas", OtherLanguages: "Otros idiomas", NotFound: "No hay ningún comunicado público en esta dirección.",
+		Embargoed: "BAJO EMBARGO HASTA EL %s", PreviewFor: "Una vista previa privada para %s. Prohibida su publicación, difusión o puesta en línea antes del fin del embargo; por favor, no reenvíe este enlace.",
+		PreviewOver: "Esta vista previa ha terminado: el embargo se levantó o el comunicado fue retirado.", PreviewBad: "Este enlace de vista previa no es válido.",
 		dateFormat: "2 de %s de 2006, 15:04 UTC",
 		months:     [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
 	},
@@ -70,6 +78,8 @@ var texts = map[string]*text{
 		WithdrawnText: "سُحب هذا البيان في %s. يرجى عدم الأخذ به.", Reason: "السبب",
 		ReadIn: "اقرأ بـ", Feed: "موجز Atom", Skip: "انتقل إلى المحتوى", Filters: "تصفية البيانات",
 		PageNav: "الصفحات", OtherLanguages: "لغات أخرى", NotFound: "لا يوجد بيان صحفي منشور على هذا العنوان.",
+		Embargoed: "محظور النشر حتى %s", PreviewFor: "معاينة خاصة لـ %s. يُحظر النشر أو البث أو الوضع على الإنترنت قبل رفع الحظر؛ يرجى عدم إعادة توجيه هذا الرابط.",
+		PreviewOver: "انتهت هذه المعاينة: رُفع الحظر أو سُحب البيان.", PreviewBad: "رابط المعاينة هذا غير صالح.",
 		dateFormat: "2 %s 2006، 15:04 UTC",
 		months:     [12]string{"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
 	},

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/links"
 )
 
 //go:embed pages
@@ -33,11 +35,13 @@ type Config struct {
 	BaseURL string
 	// Organisation names who publishes, on every page and feed.
 	Organisation string
+	// Signer checks the private preview links of embargoed notices; no
+	// preview is served without it.
+	Signer *links.Signer
 }
 
 // Handler serves the newsroom's routes; mount it for "GET /{$}",
-// "GET /releases/", "GET /feeds/", "GET /sitemap.xml" and
-// "GET /newsroom/".
+// the patterns Patterns lists.
 type Handler struct {
 	cfg   Config
 	log   *slog.Logger
@@ -49,7 +53,7 @@ type Handler struct {
 
 // Patterns are the routes the newsroom answers, for the service's mux.
 func Patterns() []string {
-	return []string{"GET /{$}", "GET /releases/{slug}", "GET /feeds/{file}", "GET /sitemap.xml", "GET /newsroom/newsroom.css"}
+	return []string{"GET /{$}", "GET /releases/{slug}", "GET /feeds/{file}", "GET /sitemap.xml", "GET /newsroom/newsroom.css", "GET /preview/{token}"}
 }
 
 // New returns the newsroom's handler.
@@ -73,6 +77,7 @@ func New(cfg Config) *Handler {
 	mux.HandleFunc("GET /feeds/{file}", h.cached(h.feed))
 	mux.HandleFunc("GET /sitemap.xml", h.cached(h.sitemap))
 	mux.HandleFunc("GET /newsroom/newsroom.css", h.stylesheet)
+	mux.HandleFunc("GET /preview/{token}", h.preview)
 	h.mux = mux
 	return h
 }

@@ -141,6 +141,8 @@ type releaseData struct {
 	XDefault     string
 	OG           map[string]string
 	JSONLD       map[string]any
+	// Embargo and PreviewFor head a private preview.
+	Embargo, PreviewFor string
 }
 
 type dated struct{ Date, Note string }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique/links"
 	"github.com/communique/communique/newsroom"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
@@ -30,6 +31,9 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 
 const base = "https://news.example.org"
+
+// secret signs the preview links in these tests.
+const secret = "newsroom-test-secret-0123456789abcdef"
 
 type bundle struct {
 	db  *sqlx.DB
@@ -55,7 +59,7 @@ func newBundle(t testing.TB) *bundle {
 	c := &clock{t: t0}
 	return &bundle{db: db, clk: c,
 		lc: &releases.Lifecycle{DB: db, Now: c.Now},
-		h:  newsroom.New(newsroom.Config{DB: db, BaseURL: base, Organisation: "International Migration Agency"})}
+		h:  newsroom.New(newsroom.Config{DB: db, BaseURL: base, Organisation: "International Migration Agency", Signer: links.NewSigner(secret)})}
 }
 
 // spec describes a release to create.

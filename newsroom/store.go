@@ -113,10 +113,21 @@ type correction struct {
 // language when lang is empty or not one of its own; nil when there is
 // no public release of that slug.
 func getPage(ctx context.Context, db *sqlx.DB, slug, lang string) (*page, error) {
+	return loadPage(ctx, db, "r.slug = $1 AND "+public, slug, lang)
+}
+
+// getPreview returns release id in lang while it is under embargo, dated
+// by its lift; nil once it is not.
+func getPreview(ctx context.Context, db *sqlx.DB, id int64, lang string) (*page, error) {
+	return loadPage(ctx, db, "r.id = $1 AND r.status = 'embargoed'", id, lang)
+}
+
+// loadPage returns the release that where ($1 being key) selects.
+func loadPage(ctx context.Context, db *sqlx.DB, where string, key any, lang string) (*page, error) {
 	var p page
 	err := db.GetContext(ctx, &p, `
 		SELECT r.id, r.slug, r.original_language, r.status, r.regions, r.countries, r.topics,
-			r.published_at, r.updated_at, r.revision, r.embargo_until, r.recalled_at,
+			coalesce(r.published_at, r.embargo_until) AS published_at, r.updated_at, r.revision, r.embargo_until, r.recalled_at,
 			t.language, t.title, t.summary, t.body, t.dateline,
 			ARRAY(SELECT language FROM release_translations x WHERE x.release_id = r.id ORDER BY language) AS languages
 		FROM releases r
@@ -125,12 +136,12 @@ func getPage(ctx context.Context, db *sqlx.DB, slug, lang string) (*page, error)
 			WHERE tt.release_id = r.id
 			ORDER BY (tt.language = $2) DESC, (tt.language = r.original_language) DESC, tt.language
 			LIMIT 1) t
-		WHERE r.slug = $1 AND `+public, slug, lang)
+		WHERE `+where, key, lang)
 	if postgres.IsNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("public release %q: %w", slug, err)
+		return nil, fmt.Errorf("release %v: %w", key, err)
 	}
 	var follow []struct {
 		Variant   string          `db:"variant"`
@@ -143,7 +154,7 @@ func getPage(ctx context.Context, db *sqlx.DB, slug, lang string) (*page, error)
 		SELECT variant, created_at, languages, notes, reason FROM dispatches
 		WHERE release_id = $1 AND variant IN ('correction', 'recall')
 		ORDER BY created_at, id`, p.ID); err != nil {
-		return nil, fmt.Errorf("corrections of release %q: %w", slug, err)
+		return nil, fmt.Errorf("corrections of release %v: %w", key, err)
 	}
 	for _, d := range follow {
 		if d.Variant == "recall" {
@@ -155,7 +166,7 @@ func getPage(ctx context.Context, db *sqlx.DB, slug, lang string) (*page, error)
 		}
 		var notes map[string]string
 		if err := json.Unmarshal(d.Notes, &notes); err != nil {
-			return nil, fmt.Errorf("correction notes of release %q: %w", slug, err)
+			return nil, fmt.Errorf("correction notes of release %v: %w", key, err)
 		}
 		p.Corrections = append(p.Corrections, correction{At: d.CreatedAt, Note: notes[p.Language]})
 	}

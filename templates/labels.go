@@ -47,8 +47,9 @@ type labels struct {
 
 	SentTo      around // around the recipient's address in the footer
 	Unsubscribe string
-	// ViewOnline is the link to the release's page in the newsroom.
-	ViewOnline string
+	// ViewOnline is the link to the release's page in the newsroom,
+	// PreviewLink the embargoed notice's private link to it.
+	ViewOnline, PreviewLink string
 
 	// At joins a date and a time ("1 December 2026 at 09:00"); UTC follows
 	// a time in UTC.

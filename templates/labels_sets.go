@@ -28,6 +28,7 @@ var labelSets = map[string]*labels{
 		SentTo:          around{"This message was sent to ", "."},
 		Unsubscribe:     "Unsubscribe",
 		ViewOnline:      "Read this release online",
+		PreviewLink:     "Read the release online before the lift (this link is yours alone)",
 		At:              " at ",
 		UTC:             "UTC",
 
@@ -78,6 +79,7 @@ var labelSets = map[string]*labels{
 		SentTo:          around{"Ce message a été envoyé à ", "."},
 		Unsubscribe:     "Se désabonner",
 		ViewOnline:      "Lire ce communiqué en ligne",
+		PreviewLink:     "Lire le communiqué en ligne avant la levée de l’embargo (ce lien vous est personnel)",
 		At:              " à ",
 		UTC:             "UTC",
 
@@ -126,6 +128,7 @@ var labelSets = map[string]*labels{
 		SentTo:          around{"Este mensaje se envió a ", "."},
 		Unsubscribe:     "Cancelar la suscripción",
 		ViewOnline:      "Leer este comunicado en línea",
+		PreviewLink:     "Leer el comunicado en línea antes del fin del embargo (este enlace es solo para usted)",
 		At:              ", ",
 		UTC:             "UTC",
 
@@ -175,6 +178,7 @@ var labelSets = map[string]*labels{
 		SentTo:          around{"أُرسلت هذه الرسالة إلى ", "."},
 		Unsubscribe:     "إلغاء الاشتراك",
 		ViewOnline:      "اقرأ هذا البيان على الموقع",
+		PreviewLink:     "اقرأ البيان على الموقع قبل رفع الحظر (هذا الرابط خاص بك)",
 		At:              " في ",
 		UTC:             "UTC",
 

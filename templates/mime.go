@@ -146,7 +146,7 @@ func (p *Prepared) AppendMessage(dst []byte, h Headers, rc Recipient) ([]byte, e
 	tv, hv := p.values(rc)
 	f := formOf(&tv)
 	text, html := &m.text[f], &m.html[f]
-	if need := len(dst) + text.size + html.size + 1024 + 3*(len(tv.name)+len(hv.name)+len(tv.url)+len(hv.url)+len(hv.local)+len(hv.previous)+
+	if need := len(dst) + text.size + html.size + 1024 + 3*(len(tv.name)+len(hv.name)+len(tv.url)+len(hv.url)+len(tv.preview)+len(hv.preview)+len(hv.local)+len(hv.previous)+
 		tv.size(fieldGreeting)+hv.size(fieldGreeting)); cap(dst) < need {
 		dst = append(make([]byte, 0, need), dst...)
 	}

@@ -280,8 +280,8 @@ func checkAttr(key, val, rawTag string) error {
 		if f == fieldGreeting {
 			return errors.New("the greeting is in an attribute; it is a paragraph of its own")
 		}
-		if urlAttrs[key] && j == 0 && f != fieldURL {
-			return fmt.Errorf("a personal field starts the URL in %q; only .Recipient.UnsubscribeURL may", key)
+		if urlAttrs[key] && j == 0 && f != fieldURL && f != fieldPreview {
+			return fmt.Errorf("a personal field starts the URL in %q; only .Recipient.UnsubscribeURL and .Recipient.PreviewURL may", key)
 		}
 		k := strings.Index(val[j+1:], markerPrefix)
 		if k < 0 {

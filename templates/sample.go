@@ -259,5 +259,6 @@ func sampleRecipient(lang string) Recipient {
 	return Recipient{
 		Name: "Ana Silva", Email: "ana.silva@example.com", TimeZone: tz,
 		UnsubscribeURL: "https://news.example.org/unsubscribe/tok123?list=press&lang=" + lang,
+		PreviewURL:     "https://news.example.org/preview/prv456",
 	}
 }

@@ -38,14 +38,21 @@ const (
 	// fieldGreeting is the whole greeting line, empty for a recipient who
 	// gets none (see greeting.go).
 	fieldGreeting field = 'G'
+	// fieldPreview is the recipient's own link to the release's page
+	// before the lift, in the embargoed notice only.
+	fieldPreview field = 'V'
 )
 
 // optional lists the fields whose absence changes the layout (a template
 // tests them with {{if}}); Prepare renders one form per combination.
-var optional = [...]field{fieldName, fieldEmail, fieldURL, fieldLocal}
+var optional = [...]field{fieldName, fieldEmail, fieldURL, fieldLocal, fieldPreview}
 
-// localBit is fieldLocal's bit in a form number.
-const localBit = 1 << 3
+// localBit is fieldLocal's bit in a form number, previewBit
+// fieldPreview's.
+const (
+	localBit   = 1 << 3
+	previewBit = 1 << 4
+)
 
 const forms = 1 << len(optional)
 
@@ -74,6 +81,9 @@ type recipientView struct {
 	// release greets its readers: empty otherwise, and for a recipient
 	// who gets none. In the HTML part it is a paragraph.
 	Greeting string
+	// PreviewURL is the recipient's private link to the release's page
+	// before the lift, in the embargoed notice; empty elsewhere.
+	PreviewURL string
 }
 
 // placeholders returns the recipient a template sees when rendering form
@@ -95,6 +105,8 @@ func placeholders(f int, hasPrevious, greets bool) recipientView {
 			rc.Email = marker(fieldEmail)
 		case fieldURL:
 			rc.UnsubscribeURL = marker(fieldURL)
+		case fieldPreview:
+			rc.PreviewURL = marker(fieldPreview)
 		case fieldLocal:
 			rc.LocalLift = marker(fieldLocal)
 			if hasPrevious {
@@ -107,7 +119,7 @@ func placeholders(f int, hasPrevious, greets bool) recipientView {
 
 // values are one recipient's fields, ready for one kind of part.
 type values struct {
-	name, email, url, local, previous string
+	name, email, url, local, previous, preview string
 	// greeting is the greeting line in pieces, written one after the
 	// other (see greetings).
 	greeting [3]string
@@ -126,6 +138,8 @@ func (v *values) get(f field) string {
 		return v.local
 	case fieldPrevious:
 		return v.previous
+	case fieldPreview:
+		return v.preview
 	}
 	return ""
 }
@@ -151,7 +165,7 @@ func (v *values) write(b *strings.Builder, f field) {
 
 func knownField(f field) bool {
 	switch f {
-	case fieldName, fieldEmail, fieldURL, fieldLocal, fieldPrevious, fieldGreeting:
+	case fieldName, fieldEmail, fieldURL, fieldLocal, fieldPrevious, fieldGreeting, fieldPreview:
 		return true
 	}
 	return false
@@ -222,7 +236,7 @@ func (l *layout) join(v *values) string {
 // textValues cleans a recipient's fields for the plain-text part: one line
 // each, no control characters.
 func textValues(rc Recipient) values {
-	return values{name: oneLine(rc.Name), email: oneLine(rc.Email), url: oneLine(rc.UnsubscribeURL)}
+	return values{name: oneLine(rc.Name), email: oneLine(rc.Email), url: oneLine(rc.UnsubscribeURL), preview: oneLine(rc.PreviewURL)}
 }
 
 // htmlValues escapes the text values for HTML text and quoted attributes,
@@ -236,7 +250,11 @@ func htmlValues(v values) values {
 	if v.url != "" && !safeURL(v.url) {
 		v.url = "#ZgotmplZ"
 	}
-	return values{name: html.EscapeString(v.name), email: html.EscapeString(v.email), url: html.EscapeString(v.url)}
+	if v.preview != "" && !httpURL(v.preview) {
+		v.preview = "#ZgotmplZ"
+	}
+	return values{name: html.EscapeString(v.name), email: html.EscapeString(v.email), url: html.EscapeString(v.url),
+		preview: html.EscapeString(v.preview)}
 }
 
 func safeURL(u string) bool {

@@ -74,6 +74,9 @@ type Recipient struct {
 	Name           string
 	Email          string
 	UnsubscribeURL string // may be empty (missions have none)
+	// PreviewURL is the recipient's private link to the release's page
+	// before the lift; only the embargoed notice shows it.
+	PreviewURL string
 	// TimeZone is the recipient's IANA time zone ("Europe/Paris"); messages
 	// about an embargo show the lift time there as well as in UTC. Empty or
 	// unknown reads as UTC.
@@ -99,7 +102,10 @@ type Prepared struct {
 	// message shows no lift time.
 	zoned              bool
 	lift, previousLift time.Time
-	labels             *labels
+	// previews is true for the embargoed notice, the one message that
+	// links to a private preview of the release.
+	previews bool
+	labels   *labels
 	// greet holds the greeting lines, nil when the message opens without.
 	greet     *greetings
 	zones     sync.Map // time zone name → *zoneTimes
@@ -228,7 +234,7 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 		v.Note = oneLine(r.RecallNote)
 	}
 
-	p := &Prepared{lang: v.Lang, labels: l}
+	p := &Prepared{lang: v.Lang, labels: l, previews: variant == VariantEmbargoed}
 	if r.Greeting {
 		p.greet = newGreetings(l)
 	}
@@ -276,7 +282,7 @@ func (p *Prepared) render(ctx context.Context, mt *messageTemplates, v *view, li
 
 	intern := make(map[string]string)
 	for f := range forms {
-		if f&localBit != 0 && !p.zoned {
+		if f&localBit != 0 && !p.zoned || f&previewBit != 0 && !p.previews {
 			continue // no recipient can have this form
 		}
 		v.Recipient = placeholders(f, !p.previousLift.IsZero(), p.greet != nil)
@@ -341,6 +347,9 @@ func (p *Prepared) Personalize(rc Recipient) (text, html string) {
 
 // values returns rc's fields for the text part and for the HTML part.
 func (p *Prepared) values(rc Recipient) (tv, hv values) {
+	if !p.previews {
+		rc.PreviewURL = "" // no form of this message has it
+	}
 	tv = textValues(rc)
 	hv = htmlValues(tv)
 	if p.greet != nil && !rc.Institution {
