@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -39,11 +38,8 @@ func bodyParts(t *testing.T, raw []byte) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body io.Reader = p
-		if p.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			body = quotedprintable.NewReader(p)
-		}
-		b, err := io.ReadAll(body)
+		// multipart decodes quoted-printable parts itself.
+		b, err := io.ReadAll(p)
 		if err != nil {
 			t.Fatal(err)
 		}
