@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,7 +82,7 @@ type response struct {
 func (c *response) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	for k, v := range c.header {
-		h[k] = v
+		h[k] = slices.Clone(v) // the entry serves other requests at once
 	}
 	if c.status == http.StatusOK && notModified(r, c.header.Get("ETag"), c.header.Get("Last-Modified")) {
 		h.Del("Content-Type")
