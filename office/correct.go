@@ -62,17 +62,19 @@ func (v *correctView) Reach(p correctPart) string {
 }
 
 // correctionReaders counts, by language, the contacts who received the
-// release itself (its embargoed notice, public version or a correction):
-// those the dispatcher sends a correction of that language to.
+// release itself: those the dispatcher sends a correction of that
+// language to. Nobody gets both the embargoed notice and the public
+// version, and a correction reaches only those who got one of them, so
+// counting their sent deliveries counts each reader once.
 func correctionReaders(ctx context.Context, db *sqlx.DB, id int64) (map[string]int, error) {
 	var rows []struct {
 		Language string `db:"language"`
 		N        int    `db:"n"`
 	}
 	if err := db.SelectContext(ctx, &rows, `
-		SELECT d.language, count(DISTINCT d.contact_id) AS n
+		SELECT d.language, count(*) AS n
 		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
-		WHERE s.release_id = $1 AND s.variant IN ('embargoed', 'public', 'correction') AND d.status = 'sent'
+		WHERE s.release_id = $1 AND s.variant IN ('embargoed', 'public') AND d.status = 'sent'
 		GROUP BY 1`, id); err != nil {
 		return nil, fmt.Errorf("readers of release %d: %w", id, err)
 	}

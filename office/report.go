@@ -3,12 +3,14 @@ package office
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/communique/communique/releases"
@@ -47,35 +49,34 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, u *users.User) 
 		return
 	}
 	v.ReleaseID = id
-	if rv.Rep, err = releases.GetReport(ctx, h.cfg.DB, id); err != nil {
+	f, ok := rv.readFilter(r.URL.Query())
+	rv.Filter = f
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	// The counts and the page of deliveries are read at once, on two
+	// connections: the page takes as long as the slower, not both.
+	var wg sync.WaitGroup
+	var repErr, rowsErr error
+	var next int64
+	wg.Go(func() { rv.Rep, rv.Sends, repErr = h.reportCounts(ctx, id, v) })
+	if ok {
+		f.Limit = 50
+		wg.Go(func() { rv.Rows, next, rowsErr = releases.Deliveries(ctx, h.cfg.DB, id, f) })
+	}
+	wg.Wait()
+	if err := errors.Join(repErr, rowsErr); err != nil {
 		h.relFailed(w, r, err)
 		return
 	}
 	rv.Languages = v.Sorted(rv.Rep.ByLanguage)
 	rv.ByStatus = v.barChart(rv.Rep.ByStatus, deliveryStatuses, func(s string) string { return v.T("dstatus_" + s) }, statusColour)
 	rv.ByLanguage = v.barChart(rv.Rep.ByLanguage, rv.Languages, v.LangLabel, func(string) string { return "#0b5cad" })
-	if rv.Sends, err = h.sendsOverTime(ctx, id, v); err != nil {
-		h.relFailed(w, r, err)
-		return
-	}
-
-	f, ok := rv.readFilter(r.URL.Query())
-	rv.Filter = f
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	} else {
-		f.Limit = 50
-		var next int64
-		if rv.Rows, next, err = releases.Deliveries(ctx, h.cfg.DB, id, f); err != nil {
-			h.relFailed(w, r, err)
-			return
-		}
-		if next != 0 {
-			q := filterQuery(f)
-			q.Set("after", strconv.FormatInt(next, 10))
-			rv.NextURL = fmt.Sprintf("/office/releases/%d/report?%s#deliveries", id, q.Encode())
-		}
+	if next != 0 {
+		q := filterQuery(f)
+		q.Set("after", strconv.FormatInt(next, 10))
+		rv.NextURL = fmt.Sprintf("/office/releases/%d/report?%s#deliveries", id, q.Encode())
 	}
 	rv.CSVURL = fmt.Sprintf("/office/releases/%d/deliveries.csv", id)
 	if q := filterQuery(f).Encode(); q != "" {
@@ -192,38 +193,52 @@ func cell(s string) string {
 	return s
 }
 
-// sendsOverTime counts the release's sent messages in at most 60 equal
-// spans between the first and the last.
-func (h *Handler) sendsOverTime(ctx context.Context, id int64, v *relView) (*timeChart, error) {
-	var first, last *time.Time
-	if err := h.cfg.DB.QueryRowxContext(ctx, `
-		SELECT min(d.sent_at), max(d.sent_at)
-		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
-		WHERE s.release_id = $1 AND d.status = 'sent' AND d.sent_at IS NOT NULL`, id).Scan(&first, &last); err != nil {
-		return nil, fmt.Errorf("sends of release %d: %w", id, err)
-	}
-	if first == nil {
-		return nil, nil
-	}
-	step := spanStep(last.Sub(*first))
+// reportCounts counts release id's deliveries by status, language and
+// message, and its sent messages by second, in one scan of them: a
+// release's report must stay quick with a hundred thousand readers. The
+// counts are releases.GetReport's, without the test sends, which the
+// page does not show.
+func (h *Handler) reportCounts(ctx context.Context, id int64, v *relView) (*releases.Report, *timeChart, error) {
 	var rows []struct {
-		B int `db:"b"`
-		N int `db:"n"`
+		Status   string  `db:"status"`
+		Language *string `db:"language"`
+		Variant  *string `db:"variant"`
+		Second   *int64  `db:"s"`
+		N        int     `db:"n"`
 	}
 	if err := h.cfg.DB.SelectContext(ctx, &rows, `
-		SELECT floor(extract(epoch FROM d.sent_at - $2::timestamptz) / $3)::int AS b, count(*) AS n
+		SELECT d.status, d.language, s.variant, floor(extract(epoch FROM d.sent_at))::bigint AS s, count(*) AS n
 		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
-		WHERE s.release_id = $1 AND d.status = 'sent' AND d.sent_at IS NOT NULL
-		GROUP BY 1 ORDER BY 1`, id, *first, step.Seconds()); err != nil {
-		return nil, fmt.Errorf("sends of release %d: %w", id, err)
+		WHERE s.release_id = $1
+		GROUP BY GROUPING SETS ((d.status, d.language, s.variant), (d.status, 4))`, id); err != nil {
+		return nil, nil, fmt.Errorf("report of release %d: %w", id, err)
 	}
-	counts := make([]int, int(last.Sub(*first)/step)+1)
+	rep := &releases.Report{ByStatus: map[string]int{}, ByLanguage: map[string]int{}, ByVariant: map[string]int{}}
+	var secs []int64
+	perSecond := map[int64]int{}
 	for _, r := range rows {
-		if r.B >= 0 && r.B < len(counts) {
-			counts[r.B] += r.N
+		switch {
+		case r.Language != nil:
+			rep.Total += r.N
+			rep.ByStatus[r.Status] += r.N
+			rep.ByLanguage[*r.Language] += r.N
+			rep.ByVariant[*r.Variant] += r.N
+		case r.Status == "sent" && r.Second != nil:
+			secs = append(secs, *r.Second)
+			perSecond[*r.Second] += r.N
 		}
 	}
-	return v.drawTime(*first, step, counts), nil
+	if len(secs) == 0 {
+		return rep, nil, nil
+	}
+	first, last := slices.Min(secs), slices.Max(secs)
+	step := spanStep(time.Duration(last-first) * time.Second)
+	per := int64(step / time.Second)
+	counts := make([]int, (last-first)/per+1)
+	for sec, n := range perSecond {
+		counts[(sec-first)/per] += n
+	}
+	return rep, v.drawTime(time.Unix(first, 0).UTC(), step, counts), nil
 }
 
 // spanSteps are the spans the sends are counted in, the shortest that
