@@ -64,3 +64,41 @@ func TestMorePagesRefusedToTheRoleBelow(t *testing.T) {
 }
 
 func strconvID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Every new page reads whole in each language: no text missing, the
+// page's language and direction set, and the office's safety headers.
+func TestMorePagesAreLocalized(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.importContacts()
+	b.user("admin@example.org", users.Admin, pw)
+	id, dispatch := b.publishedRelease("localized")
+	b.received(dispatch)
+	contact := b.contactID("awa@example.com")
+	b.db.MustExec(`INSERT INTO suppressions (email, reason, detail) VALUES ('gone@example.net', 'blocked', 'asked')`)
+	br := b.browser()
+	br.signIn("admin@example.org", pw)
+	for _, lang := range []string{"en", "fr", "es", "ar"} {
+		for _, rt := range moreRouteTable {
+			method, path, _ := strings.Cut(rt.pattern, " ")
+			if method != http.MethodGet || strings.HasSuffix(path, ".csv") || strings.HasSuffix(path, "/export") {
+				continue
+			}
+			path = strings.ReplaceAll(path, "/releases/{id}", "/releases/"+strconvID(id))
+			path = strings.ReplaceAll(path, "/contacts/{id}", "/contacts/"+strconvID(contact))
+			res := br.get(path + "?lang=" + lang)
+			if res.status != http.StatusOK {
+				t.Errorf("%s %s: %d", lang, path, res.status)
+			}
+			if want := `<html lang="` + lang + `" dir="` + direction(lang) + `">`; !strings.Contains(res.body, want) {
+				t.Errorf("%s %s: not in %s", lang, path, want)
+			}
+			if strings.Contains(res.body, "[missing text") {
+				t.Errorf("%s %s: a text is missing", lang, path)
+			}
+			if res.header.Get("X-Frame-Options") != "DENY" || res.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s %s: headers %v", lang, path, res.header)
+			}
+		}
+	}
+}
