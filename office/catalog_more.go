@@ -172,6 +172,7 @@ var moreEN = map[string]string{
 	"audit_details":            "Details",
 	"audit_none":               "No entry matches.",
 	"err_number":               "Enter a number.",
+	"import_busy":              "Another import is running. Try again in a few seconds; nothing was imported.",
 }
 
 var moreFR = map[string]string{
@@ -336,6 +337,7 @@ var moreFR = map[string]string{
 	"audit_details":            "Détails",
 	"audit_none":               "Aucune entrée ne correspond.",
 	"err_number":               "Saisissez un nombre.",
+	"import_busy":              "Une autre importation est en cours. Réessayez dans quelques secondes ; rien n'a été importé.",
 }
 
 var moreES = map[string]string{
@@ -500,6 +502,7 @@ var moreES = map[string]string{
 	"audit_details":            "Detalles",
 	"audit_none":               "Ninguna entrada coincide.",
 	"err_number":               "Escriba un número.",
+	"import_busy":              "Hay otra importación en curso. Vuelva a intentarlo en unos segundos; no se ha importado nada.",
 }
 
 var moreAR = map[string]string{
@@ -664,4 +667,5 @@ var moreAR = map[string]string{
 	"audit_details":            "التفاصيل",
 	"audit_none":               "لا يوجد إدخال مطابق.",
 	"err_number":               "أدخل رقمًا.",
+	"import_busy":              "هناك استيراد آخر جارٍ. أعد المحاولة بعد ثوانٍ؛ لم يُستورد شيء.",
 }

@@ -15,6 +15,10 @@ import (
 // 100,000 contacts with every column filled.
 const maxUpload = 32 << 20
 
+// maxImports is how many contacts imports the pages run at once; each
+// holds a database connection for as long as its file takes.
+const maxImports = 1
+
 // uploadPaths are the forms that send a file; every other form is a few
 // short fields.
 var uploadPaths = map[string]bool{"/office/contacts/import": true}
@@ -55,6 +59,15 @@ func (h *Handler) importContacts(w http.ResponseWriter, r *http.Request, u *user
 	if file == nil {
 		v.problem("file", "import_file", v.T("err_file"))
 		h.renderMore(w, r, http.StatusUnprocessableEntity, "import", v.relView, v)
+		return
+	}
+	select {
+	case h.imports <- struct{}{}:
+		defer func() { <-h.imports }()
+	default:
+		w.Header().Set("Retry-After", "10")
+		v.Error = v.T("import_busy")
+		h.renderMore(w, r, http.StatusTooManyRequests, "import", v.relView, v)
 		return
 	}
 	res, err := contacts.Import(ctx, h.cfg.DB, file, contacts.ImportOptions{SkipInvalid: skip, Source: "office import"})

@@ -185,6 +185,14 @@ func TestContactsImportReportsEachBadLine(t *testing.T) {
 	}
 	wantStatus(t, "an unknown column", po.postFile("/office/contacts/import", nil, "c.csv", []byte("email,shoe_size\na@example.net,42\n")),
 		http.StatusUnprocessableEntity, `id="line-1"`, "shoe_size")
+	// One import at a time: another waits its turn, told so, nothing written.
+	b.h.imports <- struct{}{}
+	busy := po.postFile("/office/contacts/import", url.Values{"skip_invalid": {"on"}}, "contacts.csv", []byte("email\nlater@example.net\n"))
+	<-b.h.imports
+	wantStatus(t, "a second import", busy, http.StatusTooManyRequests, "Another import is running")
+	if busy.header.Get("Retry-After") == "" || count(t, b.db, `SELECT count(*) FROM contacts WHERE email = 'later@example.net'`) != 0 {
+		t.Error("a refused import wrote or gave no Retry-After")
+	}
 	wantStatus(t, "no file", po.postFile("/office/contacts/import", nil, "", nil), http.StatusUnprocessableEntity, `id="file-error"`, "Choose a CSV file.")
 	big := bytes.Repeat([]byte("x"), maxUpload+1)
 	wantStatus(t, "too large", po.postFile("/office/contacts/import", nil, "big.csv", big), http.StatusRequestEntityTooLarge, "larger than 32 MiB")

@@ -76,7 +76,9 @@ type Handler struct {
 	jobs     *jobs
 	mux      *http.ServeMux
 	streams  *streams
-	closed   sync.Once
+	// imports holds a place for each contacts import running.
+	imports chan struct{}
+	closed  sync.Once
 }
 
 // New returns the press office's handler. It starts the sweep of expired
@@ -119,6 +121,7 @@ func New(cfg Config) *Handler {
 	// A reset mail takes milliseconds; 64 waiting is a flood, not a queue.
 	h.jobs = newJobs(h.log, 64, 2, time.Minute)
 	h.streams = newStreams()
+	h.imports = make(chan struct{}, maxImports)
 	h.mux = h.routes()
 	return h
 }
