@@ -82,6 +82,7 @@ func (d *driver) check(lang, dir, sel, selDir, step string) {
 	if len(bad) > 0 {
 		d.t.Errorf("%s: %s", step, strings.Join(bad, "; "))
 	}
+	d.axe(step)
 	if out := os.Getenv("COMMUNIQUE_SCREENSHOTS"); out != "" {
 		png, err := chromedp.Run(d.ctx, chromedp.FullScreenshot(100))
 		if err == nil {
@@ -130,8 +131,9 @@ func TestBrowserNewsroomOnAPhoneInArabic(t *testing.T) {
 	if got := d.text("ol.releases"); !strings.Contains(got, "افتتاح مكتب صحي") || !strings.Contains(got, "Title of trade-talks") {
 		t.Errorf("home lists %q", got)
 	}
+	// The filtered page is the one whose form shows the topic chosen.
 	d.do(chromedp.SetValue(chromedp.ID("topic"), "health"), chromedp.Click(chromedp.CSS("form.filters button")),
-		chromedp.WaitVisible(chromedp.CSS("ol.releases")))
+		chromedp.WaitReady(chromedp.CSS(`#topic option[value="health"][selected]`)), chromedp.WaitVisible(chromedp.CSS("ol.releases")))
 	if got := d.text("ol.releases"); strings.Contains(got, "trade-talks") || !strings.Contains(got, "افتتاح مكتب صحي") {
 		t.Errorf("filtered by topic, home lists %q", got)
 	}
@@ -148,5 +150,11 @@ func TestBrowserNewsroomOnAPhoneInArabic(t *testing.T) {
 	d.check("en", "ltr", "article", "ltr", "release-en")
 	if got := d.text("article h1"); got != "A health office opens in Nouakchott" {
 		t.Errorf("English title %q", got)
+	}
+
+	// The check sees a problem when there is one.
+	d.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('main').insertAdjacentHTML('beforeend', '<input type="text" id="unlabelled">')`))
+	if len(d.axeFindings()) == 0 {
+		t.Error("axe-core found nothing wrong with a field without a label")
 	}
 }
