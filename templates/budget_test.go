@@ -168,8 +168,8 @@ func TestOverrideStoppedAtRenderFallsBack(t *testing.T) {
 		if p.OverrideError() == nil || !strings.Contains(p.OverrideError().Error(), tc.want) {
 			t.Errorf("%s: OverrideError() = %v, want %q", name, p.OverrideError(), tc.want)
 		}
-		if took-builtin > time.Second {
-			t.Errorf("%s: stopped after %v (the built-in takes %v), want under a second", name, took, builtin)
+		if took-builtin > 5*time.Second { // 18.9 s before the budget; a loaded machine adds a little
+			t.Errorf("%s: stopped after %v (the built-in takes %v), want under five seconds", name, took, builtin)
 		}
 		t.Logf("%s: stopped and fell back in %v, of which the built-in takes about %v", name, took, builtin)
 		text, html := p.Personalize(ana)
@@ -191,7 +191,7 @@ func TestRenderStopsWithContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's", err)
 	}
-	if took := time.Since(start); took > time.Second {
+	if took := time.Since(start); took > 5*time.Second { // unbounded before; a loaded machine adds a little
 		t.Errorf("stopped after %v", took)
 	}
 
