@@ -1,7 +1,10 @@
 // Package office serves the press office's pages under /office/: signing
-// in and out, the welcome and password-reset links, the signed-in home
-// and the user's profile with their API tokens. Pages are rendered on the
-// server, in English, French, Spanish or Arabic, without scripts.
+// in and out, the welcome and password-reset links, the profile with its
+// API tokens, the releases (list, editor, clearance, publishing,
+// corrections, preview, live delivery view, report), contacts and
+// administration. Pages are rendered on the server, in English, French,
+// Spanish or Arabic, and work without scripts; a small script of ours
+// adds the reader's time zone and the live view.
 //
 // Sessions live in PostgreSQL (the sessions table) and remember the user
 // and the session epoch they began in: every request loads the user and
