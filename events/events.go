@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -64,48 +63,6 @@ type Batch struct {
 // MsgID is the JetStream de-duplication id of a batch.
 func (b Batch) MsgID() string {
 	return fmt.Sprintf("batch.%d.%d.%d", b.DispatchID, b.FirstID, b.LastID)
-}
-
-// Connect dials the comma-separated NATS URLs with reconnects that never
-// give up, so a restarted server is picked up again.
-func Connect(urls, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(urls,
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.RetryOnFailedConnect(false),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(urls), err)
-	}
-	return nc, nil
-}
-
-// EnsureStreams creates or updates the streams. It uses only features of
-// JetStream 2.9, so it works with older servers too.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream) error {
-	streams := []jetstream.StreamConfig{{
-		Name:        EventStream,
-		Description: "Communiqué release and delivery events",
-		Subjects:    []string{"communique.release.>", "communique.delivery.>"},
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      7 * 24 * time.Hour,
-		Storage:     jetstream.FileStorage,
-		Duplicates:  10 * time.Minute,
-	}, {
-		Name:        WorkStream,
-		Description: "Communiqué delivery batches awaiting a dispatcher",
-		Subjects:    []string{"communique.work.>"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Duplicates:  10 * time.Minute,
-	}}
-	for _, cfg := range streams {
-		if err := ensureStream(ctx, js, cfg); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
