@@ -272,7 +272,11 @@ func keptSecret(path string) (string, error) {
 }
 
 func (a *App) startNATS(ctx context.Context) error {
+	// The embedded server has a token of its own and no TLS: the
+	// credential and TLS settings are for the servers named in the URL.
+	sec := a.cfg.NATSSecurity()
 	if a.cfg.NATSURL == "" {
+		sec = events.Security{}
 		dir := filepath.Join(a.cfg.DataDir, "nats")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("data directory: %w", err)
@@ -296,7 +300,7 @@ func (a *App) startNATS(ctx context.Context) error {
 		u.User = url.User(token)
 		a.cfg.NATSURL = u.String()
 	}
-	nc, err := events.Connect(a.cfg.NATSURL, "communique")
+	nc, err := events.ConnectSecure(a.cfg.NATSURL, "communique", sec)
 	if err != nil {
 		return err
 	}
@@ -304,7 +308,11 @@ func (a *App) startNATS(ctx context.Context) error {
 	if a.js, err = jetstream.New(nc); err != nil {
 		return fmt.Errorf("JetStream: %w", err)
 	}
-	return events.EnsureStreams(ctx, a.js)
+	replicas, err := a.cfg.Replicas()
+	if err != nil {
+		return err
+	}
+	return events.EnsureStreamsWith(ctx, a.js, events.StreamOptions{Replicas: replicas})
 }
 
 // startMail parses the sender and the SMTP targets the dispatcher sends

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/mail"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communique/communique/events"
 	"github.com/communique/communique/tracking"
 	"github.com/communique/communique/web"
 )
@@ -20,19 +22,27 @@ import (
 // Config is the service's configuration; every field comes from a flag
 // whose default is read from the environment (SPEC section 5).
 type Config struct {
-	DatabaseURL  string
-	NATSURL      string
-	SMTPURL      string
-	From         string
-	BounceDomain string
-	DKIMKeyFile  string
-	DKIMSelector string
-	HTTPAddr     string
-	BaseURL      string
-	Secret       string
-	AdminToken   string
-	DataDir      string
-	MetricsAddr  string
+	DatabaseURL string
+	NATSURL     string
+	// NATSCreds is a NATS creds file or NKey seed file; NATSCAFile,
+	// NATSCertFile and NATSKeyFile set up TLS to NATS.
+	NATSCreds    string
+	NATSCAFile   string
+	NATSCertFile string
+	NATSKeyFile  string
+	// StreamReplicas is the JetStream replicas of the streams: 1 to 5.
+	StreamReplicas string
+	SMTPURL        string
+	From           string
+	BounceDomain   string
+	DKIMKeyFile    string
+	DKIMSelector   string
+	HTTPAddr       string
+	BaseURL        string
+	Secret         string
+	AdminToken     string
+	DataDir        string
+	MetricsAddr    string
 	// Clearance is "required" (a release needs clearing by someone
 	// other than its author before it is published) or "off"; empty
 	// means required, except in dev.
@@ -89,6 +99,11 @@ func Settings() []Setting {
 	return []Setting{
 		{"COMMUNIQUE_DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/communique?sslmode=disable", "PostgreSQL URL (the database is created if missing)", func(c *Config) *string { return &c.DatabaseURL }, secretURL},
 		{"COMMUNIQUE_NATS_URL", "nats-url", "", "NATS server URLs, comma-separated; empty runs an embedded server under the data directory", func(c *Config) *string { return &c.NATSURL }, secretURL},
+		{"COMMUNIQUE_NATS_CREDS", "nats-creds", "", "NATS credentials: a creds file (user JWT and seed) or an NKey user seed file", func(c *Config) *string { return &c.NATSCreds }, public},
+		{"COMMUNIQUE_NATS_CA_FILE", "nats-ca-file", "", "PEM CA certificates that sign the NATS servers' TLS certificates (turns TLS on)", func(c *Config) *string { return &c.NATSCAFile }, public},
+		{"COMMUNIQUE_NATS_CERT_FILE", "nats-cert-file", "", "PEM client certificate for NATS servers that verify clients", func(c *Config) *string { return &c.NATSCertFile }, public},
+		{"COMMUNIQUE_NATS_KEY_FILE", "nats-key-file", "", "PEM private key of the NATS client certificate", func(c *Config) *string { return &c.NATSKeyFile }, public},
+		{"COMMUNIQUE_STREAM_REPLICAS", "stream-replicas", "1", "JetStream replicas of the product's streams: 1 on one server, 3 on a cluster", func(c *Config) *string { return &c.StreamReplicas }, public},
 		{"COMMUNIQUE_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|starttls|tls&concurrency=N&rate=R, comma-separated", func(c *Config) *string { return &c.SMTPURL }, secretURL},
 		{"COMMUNIQUE_FROM", "from", "", "sender, e.g. 'Media Office <media@example.org>'", func(c *Config) *string { return &c.From }, public},
 		{"COMMUNIQUE_BOUNCE_DOMAIN", "bounce-domain", "", "domain of the per-delivery return path (default: the From domain)", func(c *Config) *string { return &c.BounceDomain }, public},
@@ -227,6 +242,10 @@ func (c *Config) Validate() error {
 	if (c.DKIMKeyFile == "") != (c.DKIMSelector == "") {
 		errs = append(errs, "COMMUNIQUE_DKIM_KEY_FILE and COMMUNIQUE_DKIM_SELECTOR go together: set both to sign, neither not to")
 	}
+	if _, err := c.Replicas(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	errs = append(errs, c.natsFileErrors()...)
 	if _, err := c.SoftBounces(); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -279,4 +298,48 @@ func (c *Config) webhookConfig() tracking.WebhookConfig {
 		}
 	}
 	return wc
+}
+
+// Replicas is COMMUNIQUE_STREAM_REPLICAS as a number: 1 when unset.
+func (c *Config) Replicas() (int, error) {
+	if c.StreamReplicas == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(c.StreamReplicas)
+	// JetStream keeps at most five copies of a stream.
+	if err != nil || n < 1 || n > 5 {
+		return 0, fmt.Errorf("COMMUNIQUE_STREAM_REPLICAS %q: want a whole number from 1 to 5 (3 on a three-node cluster)", c.StreamReplicas)
+	}
+	return n, nil
+}
+
+// NATSSecurity is the NATS credentials and TLS files.
+func (c *Config) NATSSecurity() events.Security {
+	return events.Security{CredsFile: c.NATSCreds, CAFile: c.NATSCAFile, CertFile: c.NATSCertFile, KeyFile: c.NATSKeyFile}
+}
+
+// natsFileErrors checks that the NATS credential and TLS files can be
+// read, so a wrong path is reported at start-up by its setting's name;
+// their contents are never shown.
+func (c *Config) natsFileErrors() []string {
+	var errs []string
+	for _, f := range []struct{ env, path string }{
+		{"COMMUNIQUE_NATS_CREDS", c.NATSCreds},
+		{"COMMUNIQUE_NATS_CA_FILE", c.NATSCAFile},
+		{"COMMUNIQUE_NATS_CERT_FILE", c.NATSCertFile},
+		{"COMMUNIQUE_NATS_KEY_FILE", c.NATSKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fh, err := os.Open(f.path); err != nil {
+			errs = append(errs, fmt.Sprintf("%s %q: %v", f.env, f.path, errors.Unwrap(err)))
+		} else {
+			fh.Close()
+		}
+	}
+	if (c.NATSCertFile == "") != (c.NATSKeyFile == "") {
+		errs = append(errs, "COMMUNIQUE_NATS_CERT_FILE and COMMUNIQUE_NATS_KEY_FILE go together: set both or neither")
+	}
+	return errs
 }
