@@ -37,6 +37,9 @@ type Process struct {
 	dir  string
 	cmd  *exec.Cmd
 	t    testing.TB
+	// args replace the default command line, for servers with a
+	// configuration file.
+	args []string
 }
 
 // External starts the machine's nats-server binary with JetStream on a free
@@ -56,7 +59,11 @@ func External(t testing.TB) *Process {
 // Start starts the server (again, after Stop) on the same port and store.
 func (p *Process) Start() {
 	p.t.Helper()
-	p.cmd = exec.Command(Binary, "-a", "127.0.0.1", "-p", fmt.Sprint(p.port), "-js", "-sd", p.dir)
+	args := p.args
+	if args == nil {
+		args = []string{"-a", "127.0.0.1", "-p", fmt.Sprint(p.port), "-js", "-sd", p.dir}
+	}
+	p.cmd = exec.Command(Binary, args...)
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("natstest: start %s: %v", Binary, err)
 	}
