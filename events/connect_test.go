@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/communique/communique/events"
+	"github.com/communique/communique/events/natstest"
 )
 
 const (
@@ -92,9 +93,9 @@ func roundTrip(t *testing.T, urls string, sec events.Security) {
 }
 
 func TestConnectTLSWithPasswordAndNKey(t *testing.T) {
-	ca := newCA(t, "nats")
+	ca := natstest.NewCA(t, "nats")
 	pub, seedFile, _ := nkeySeedFile(t)
-	addr := secureServer(t, ca.serverTLS(t, nil), pub)
+	addr := secureServer(t, ca.ServerTLS(t, nil), pub)
 
 	t.Run("password in tls URL", func(t *testing.T) {
 		roundTrip(t, fmt.Sprintf("tls://%s:%s@%s", testUser, testPassword, addr), events.Security{CAFile: ca.File})
@@ -108,10 +109,10 @@ func TestConnectTLSWithPasswordAndNKey(t *testing.T) {
 }
 
 func TestConnectClientCertificate(t *testing.T) {
-	ca, clients := newCA(t, "nats"), newCA(t, "clients")
+	ca, clients := natstest.NewCA(t, "nats"), natstest.NewCA(t, "clients")
 	pub, seedFile, _ := nkeySeedFile(t)
-	addr := secureServer(t, ca.serverTLS(t, clients), pub)
-	cert, key := clients.issue(t, "communique")
+	addr := secureServer(t, ca.ServerTLS(t, clients), pub)
+	cert, key := clients.Issue(t, "communique")
 	roundTrip(t, "tls://"+addr, events.Security{CAFile: ca.File, CredsFile: seedFile, CertFile: cert, KeyFile: key})
 
 	// Without a certificate the server hangs up during the handshake.
@@ -129,9 +130,9 @@ func TestConnectClientCertificate(t *testing.T) {
 // TestConnectRefusals checks that each wrong credential or CA fails with
 // an error that says what is wrong and shows no secret.
 func TestConnectRefusals(t *testing.T) {
-	ca := newCA(t, "nats")
+	ca := natstest.NewCA(t, "nats")
 	pub, seedFile, _ := nkeySeedFile(t)
-	addr := secureServer(t, ca.serverTLS(t, nil), pub)
+	addr := secureServer(t, ca.ServerTLS(t, nil), pub)
 	_, strangerFile, strangerSeed := nkeySeedFile(t)
 	notASeed := filepath.Join(t.TempDir(), "garbage.creds")
 	if err := os.WriteFile(notASeed, []byte("SU-this-is-not-a-seed-"+testPassword), 0o600); err != nil {
@@ -150,7 +151,7 @@ func TestConnectRefusals(t *testing.T) {
 		{"wrong password", fmt.Sprintf("tls://%s:%s-wrong@%s", testUser, testPassword, addr), events.Security{CAFile: ca.File}, "authorization violation"},
 		{"unknown NKey", "tls://" + addr, events.Security{CAFile: ca.File, CredsFile: strangerFile}, "authorization violation"},
 		{"no credentials", "tls://" + addr, events.Security{CAFile: ca.File}, "authorization violation"},
-		{"wrong CA", fmt.Sprintf("tls://%s:%s@%s", testUser, testPassword, addr), events.Security{CAFile: newCA(t, "other").File}, "certificate"},
+		{"wrong CA", fmt.Sprintf("tls://%s:%s@%s", testUser, testPassword, addr), events.Security{CAFile: natstest.NewCA(t, "other").File}, "certificate"},
 		{"system CAs only", fmt.Sprintf("tls://%s:%s@%s", testUser, testPassword, addr), events.Security{}, "certificate"},
 		{"missing creds file", "tls://" + addr, events.Security{CAFile: ca.File, CredsFile: seedFile + ".missing"}, "no such file"},
 		{"creds file of garbage", "tls://" + addr, events.Security{CAFile: ca.File, CredsFile: notASeed}, "neither a creds file nor an NKey user seed"},

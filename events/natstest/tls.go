@@ -1,4 +1,4 @@
-package events_test
+package natstest
 
 import (
 	"crypto/ecdsa"
@@ -16,15 +16,16 @@ import (
 	"time"
 )
 
-// testCA is a certificate authority made for one test.
-type testCA struct {
+// CA is a certificate authority made for one test, for TLS to NATS.
+type CA struct {
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
 	// File is the CA certificate in PEM.
 	File string
 }
 
-func newCA(t *testing.T, name string) *testCA {
+// NewCA makes a CA named name; its certificate is in File.
+func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -46,12 +47,12 @@ func newCA(t *testing.T, name string) *testCA {
 	}
 	file := filepath.Join(t.TempDir(), name+"-ca.pem")
 	writePEM(t, file, "CERTIFICATE", der)
-	return &testCA{cert: cert, key: key, File: file}
+	return &CA{cert: cert, key: key, File: file}
 }
 
-// issue signs a certificate for loopback, usable by a server and a client,
+// Issue signs a certificate for loopback, usable by a server and a client,
 // and returns its certificate and key files.
-func (ca *testCA) issue(t *testing.T, name string) (certFile, keyFile string) {
+func (ca *CA) Issue(t testing.TB, name string) (certFile, keyFile string) {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -79,11 +80,11 @@ func (ca *testCA) issue(t *testing.T, name string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// serverTLS is a server configuration with a certificate from ca; with
+// ServerTLS is a server configuration with a certificate from ca; with
 // clientCA set, clients must show a certificate it signed.
-func (ca *testCA) serverTLS(t *testing.T, clientCA *testCA) *tls.Config {
+func (ca *CA) ServerTLS(t testing.TB, clientCA *CA) *tls.Config {
 	t.Helper()
-	certFile, keyFile := ca.issue(t, "server")
+	certFile, keyFile := ca.Issue(t, "server")
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func (ca *testCA) serverTLS(t *testing.T, clientCA *testCA) *tls.Config {
 	return cfg
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -107,7 +108,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return key
 }
 
-func writePEM(t *testing.T, file, kind string, der []byte) {
+func writePEM(t testing.TB, file, kind string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
