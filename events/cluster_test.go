@@ -47,12 +47,30 @@ func TestStreamsScaleToThreeReplicas(t *testing.T) {
 	}
 	checkStream(ctx, t, js, events.WorkStream, 1, works)
 	checkStream(ctx, t, js, events.EventStream, 1, evts)
+	// A dispatcher's durable consumer, made while the stream had one copy.
+	planner, err := js.CreateOrUpdateConsumer(ctx, events.EventStream, jetstream.ConsumerConfig{
+		Durable: "planner", AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: "communique.release.>",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	if err := events.EnsureStreamsWith(ctx, js, events.StreamOptions{Replicas: 3}); err != nil {
 		t.Fatalf("scale to R3: %v", err)
 	}
 	work := waitCurrent(ctx, t, js, events.WorkStream, works)
 	waitCurrent(ctx, t, js, events.EventStream, evts)
+	// Consumers that leave their replicas to the stream follow it to R3,
+	// so a dispatcher's place in the queue survives a node too.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ci, err := planner.Info(ctx)
+		if err == nil && ci.Cluster != nil && len(ci.Cluster.Replicas) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the planner consumer did not follow its stream to three copies: %+v, %v", ci, err)
+		}
+	}
 	// Doing it again changes nothing and loses nothing.
 	if err := events.EnsureStreamsWith(ctx, js, events.StreamOptions{Replicas: 3}); err != nil {
 		t.Fatalf("ensure R3 again: %v", err)
