@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,24 +12,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/communique/communique/headless"
+
 	"github.com/communique/communique/releases"
 )
-
-// chromium returns the browser to drive: Debian's chromium, which CI
-// installs. Elsewhere a missing browser skips the test rather than
-// failing it.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
-	}
-	t.Skip("chromium is not installed: apt-get install -y chromium")
-	return ""
-}
 
 // a11y lists what a reader with a screen reader or a keyboard would miss:
 // a form field without a label, an image without alt text, a link
@@ -106,7 +91,7 @@ func (d *driver) text(sel string) string {
 // A reader on a phone opens the newsroom in Arabic, filters it by topic,
 // opens a release in Arabic and switches it to English.
 func TestBrowserNewsroomOnAPhoneInArabic(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	b := setup(t)
 	b.publish(t, spec{slug: "health-office", tops: []string{"health"}, langs: map[string]releases.Translation{
 		"en": {Title: "A health office opens in Nouakchott", Summary: "The office opens in 2027.", Body: "Call +222 45 25 00 00 for details.\n\n###"},

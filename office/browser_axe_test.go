@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/communique/communique/headless"
+
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/users"
 )
@@ -52,7 +54,7 @@ const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wc
 // form and action shown), passes axe-core with no serious or critical
 // violation, in English and, for some, in Arabic.
 func TestBrowserMainPagesPassAxe(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	script, err := os.ReadFile(axeFile)
 	if err != nil {
 		t.Fatal(err)

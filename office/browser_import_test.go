@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/communique/communique/headless"
+
 	"github.com/communique/communique/users"
 )
 
@@ -16,7 +18,7 @@ import (
 // a tablet: the page names each bad line and what is wrong with it, and
 // nothing is imported until the officer chooses to leave them out.
 func TestBrowserImportShowsEachBadLine(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	b := setup(t)
 	b.importContacts()
 	b.user("po@example.org", users.PressOfficer, pw)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/communique/communique/headless"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/communique/communique/dispatcher"
@@ -70,7 +72,7 @@ func (b *bundle) sending() *mailbox.Server {
 // submits it; an editor clears it and publishes it under an embargo a few
 // seconds ahead, and watches the notice and then the public version go.
 func TestBrowserWriteClearPublishWatch(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	b := setup(t, func(c *Config) { c.ClearanceRequired = true })
 	b.importContacts()
 	mb := b.sending()

@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,30 +11,16 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/communique/communique/headless"
+
 	"github.com/communique/communique/users"
 )
-
-// chromium returns the browser to drive: Debian's chromium, which CI
-// installs. Elsewhere a missing browser skips the test rather than
-// failing it.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
-	}
-	t.Skip("chromium is not installed: apt-get install -y chromium")
-	return ""
-}
 
 // A new user opens the link `users add` printed, chooses a password,
 // lands on the home page, signs out, and signs in again in Arabic, on a
 // phone.
 func TestBrowserWelcomeSignOutSignInArabic(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	b := setup(t)
 	ctx := context.Background()
 	u, err := users.Create(ctx, b.db, users.NewUser{Email: "layla.haddad@example.org", Name: "Layla Haddad", Role: users.PressOfficer})

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/communique/communique/headless"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/nats-io/nats.go/jetstream"
@@ -105,21 +106,6 @@ func start(t *testing.T) *env {
 	return &env{url: srv.URL, db: db, mail: mb}
 }
 
-// chromium returns the browser to drive. CI installs Debian's chromium;
-// elsewhere a missing browser skips the test rather than failing it.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
-	}
-	t.Skip("chromium is not installed: apt-get install -y chromium")
-	return ""
-}
-
 // journey is what one journalist does, in one page language.
 type journey struct {
 	lang, email, dir string
@@ -130,7 +116,7 @@ type journey struct {
 }
 
 func TestJournalistSubscribesConfirmsChangesAndUnsubscribes(t *testing.T) {
-	exe := chromium(t)
+	exe := headless.Chromium(t)
 	e := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	t.Cleanup(cancel)

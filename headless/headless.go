@@ -1,0 +1,26 @@
+// Package headless finds the browser that the project's browser tests
+// drive with chromedp: Debian's chromium, which CI installs.
+package headless
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Chromium returns the path of the browser to drive. Under CI a missing
+// browser fails the test; elsewhere it skips it, saying how to install
+// one.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
+	}
+	t.Skip("chromium is not installed: apt-get install -y chromium")
+	return ""
+}
