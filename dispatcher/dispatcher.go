@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,9 @@ type Dispatcher struct {
 	// chunkHook, when tests set it, runs in a worker before each chunk
 	// is composed: where they inject faults.
 	chunkHook atomic.Pointer[func()]
+	// tickHook, when tests set it, runs at each tick of the retry
+	// scheduler.
+	tickHook atomic.Pointer[func()]
 }
 
 // New returns a Dispatcher for cfg.
@@ -160,20 +164,40 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack, w.sendMessages)
 		}
 	}
-	d.wg.Add(3)
-	go func() {
-		defer d.wg.Done()
-		d.listenMessages(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.retryLoop(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.progressLoop(runCtx)
-	}()
+	d.supervise(runCtx, "message listener", d.listenMessages)
+	d.supervise(runCtx, "retry scheduler", d.retryLoop)
+	d.supervise(runCtx, "progress", d.progressLoop)
 	return nil
+}
+
+// supervise runs loop until ctx ends. A panic in it is logged with its
+// stack and the loop starts again after a pause, as a worker does: no
+// background part may take the process down.
+func (d *Dispatcher) supervise(ctx context.Context, name string, loop func(context.Context)) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		for panics := 0; ctx.Err() == nil; {
+			if !d.runGuarded(ctx, name, loop) {
+				return // the loop ended with its context
+			}
+			panics++
+			sleep(ctx, panicPause(panics))
+		}
+	}()
+}
+
+// runGuarded runs loop, reporting whether it panicked.
+func (d *Dispatcher) runGuarded(ctx context.Context, name string, loop func(context.Context)) (panicked bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = true
+			d.log.Error("recovered from a panic; starting again", "loop", name,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	loop(ctx)
+	return false
 }
 
 // Stop stops taking work, lets each worker finish the batch it holds (a

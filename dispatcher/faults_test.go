@@ -220,3 +220,36 @@ func TestWorkerPanicIsRecovered(t *testing.T) {
 		t.Fatalf("%d deliveries still leased, %d attempts recorded for %d deliveries", leased, attempts, n)
 	}
 }
+
+// A panic in the retry scheduler is logged with its stack and the
+// scheduler starts again: a delivery deferred meanwhile is still retried
+// and sent, and the process lives on.
+func TestRetrySchedulerPanicIsRecovered(t *testing.T) {
+	const n = 20
+	logs := &syncBuffer{}
+	var struck, ticks atomic.Int32
+	srv := smtptest.Start(t, smtptest.Options{Fault: func(a smtptest.At) *smtptest.Fault {
+		if a.Conn == 1 && a.Msg == 3 && a.Step == smtptest.RCPT && struck.Add(1) == 1 {
+			return &smtptest.Fault{Reply: "452 4.5.3 try again later"}
+		}
+		return nil
+	}})
+	b := setup(t, n, nil, sendTo(srv, "2", time.Second), func(c *dispatcher.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	dispatcher.SetTickHook(b.disp, func() {
+		if k := ticks.Add(1); k <= 2 {
+			panic("scheduler tripped")
+		}
+	})
+	b.publish(t)
+	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
+	if struck.Load() == 0 || ticks.Load() < 3 {
+		t.Fatalf("the fault struck %d times, the scheduler ticked %d times", struck.Load(), ticks.Load())
+	}
+	checkOnce(t, srv, n, 1)
+	out := logs.String()
+	if strings.Count(out, "scheduler tripped") < 2 || !strings.Contains(out, `loop="retry scheduler"`) || !strings.Contains(out, "retry.go") {
+		t.Fatalf("the scheduler's panics are not logged with their loop and stack:\n%s", out)
+	}
+}

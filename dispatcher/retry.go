@@ -21,6 +21,9 @@ func (d *Dispatcher) retryLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if f := d.tickHook.Load(); f != nil {
+			(*f)()
+		}
 		if err := d.requeueDue(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("retry scheduler", "error", err)
 		}
