@@ -186,14 +186,7 @@ func (h *Handler) liftSuppression(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func contactID(r *http.Request) (int64, error) {
-	s := r.PathValue("id")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("id: %q is not a contact id", s)})
-	}
-	return id, nil
-}
+func contactID(r *http.Request) (int64, error) { return pathIDOf(r, "contact") }
 
 // checkParams names each query parameter that is not one of known, so a
 // misspelt filter is an error rather than a silently wider answer, and

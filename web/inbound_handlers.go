@@ -54,9 +54,9 @@ func (h *Handler) listInbound(w http.ResponseWriter, r *http.Request) error {
 // getDelivery shows a delivery with its timeline of SMTP attempts and the
 // mail that came back about it.
 func (h *Handler) getDelivery(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return communique.Errorf(communique.EINVALID, "id: %q is not a delivery id", r.PathValue("id"))
+	id, err := pathIDOf(r, "delivery")
+	if err != nil {
+		return err
 	}
 	d, err := tracking.GetDelivery(r.Context(), h.DB, id)
 	if err != nil {

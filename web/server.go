@@ -164,11 +164,14 @@ func describeJSONError(err error) string {
 	}
 }
 
-func pathID(r *http.Request) (int64, error) {
+func pathID(r *http.Request) (int64, error) { return pathIDOf(r, "release") }
+
+// pathIDOf reads the {id} of a path naming a kind of thing.
+func pathIDOf(r *http.Request, kind string) (int64, error) {
 	s := r.PathValue("id")
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("id: %q is not a release id", s)})
+		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("id: %q is not a %s id", s, kind)})
 	}
 	return id, nil
 }

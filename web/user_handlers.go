@@ -236,13 +236,3 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, t)
 	return nil
 }
-
-// pathIDOf reads the {id} of a path naming a kind of thing.
-func pathIDOf(r *http.Request, kind string) (int64, error) {
-	s := r.PathValue("id")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, communique.Invalid("invalid id", []string{"id: " + strconv.Quote(s) + " is not a " + kind + " id"})
-	}
-	return id, nil
-}
