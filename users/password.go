@@ -8,7 +8,6 @@ import (
 
 	"github.com/alexedwards/argon2id"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/postgres"
@@ -74,5 +73,3 @@ func SetPassword(ctx context.Context, db *sqlx.DB, id int64, password string) (i
 	})
 	return epoch, err
 }
-
-func pqArray(s []string) any { return pq.Array(s) }

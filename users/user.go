@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/postgres"
@@ -239,7 +240,7 @@ func roleArray() any {
 	for i, r := range Roles {
 		s[i] = string(r)
 	}
-	return pqArray(s)
+	return pq.Array(s)
 }
 
 // keepAnAdmin refuses to remove the last active administrator other

@@ -5,7 +5,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/users"
 )
@@ -66,20 +69,28 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := users.Create(r.Context(), h.DB, in)
-	if err != nil {
-		return err
-	}
-	body := map[string]any{"user": u}
-	if !u.HasPass {
-		tok, err := users.IssueLink(r.Context(), h.DB, u.ID, users.SignInLink, users.WelcomeLinkTTL)
-		if err != nil {
+	// The user, their welcome link and the audit entry commit together:
+	// never a user nobody can sign in as, nor one the log does not know.
+	ctx := r.Context()
+	body := map[string]any{}
+	var u *users.User
+	err := postgres.Tx(ctx, h.DB, func(tx *sqlx.Tx) error {
+		var err error
+		if u, err = users.Create(ctx, tx, in); err != nil {
 			return err
 		}
-		body["sign_in_url"] = users.WelcomeURL(h.BaseURL, tok)
-		body["sign_in_expires_at"] = time.Now().Add(users.WelcomeLinkTTL).UTC()
-	}
-	if err := releases.RecordAudit(r.Context(), h.DB, actor(r), "user.create", 0, map[string]any{"user": u.Email, "role": u.Role}); err != nil {
+		body["user"] = u
+		if !u.HasPass {
+			tok, err := users.IssueLinkTx(ctx, tx, u.ID, users.SignInLink, users.WelcomeLinkTTL)
+			if err != nil {
+				return err
+			}
+			body["sign_in_url"] = users.WelcomeURL(h.BaseURL, tok)
+			body["sign_in_expires_at"] = time.Now().Add(users.WelcomeLinkTTL).UTC()
+		}
+		return releases.RecordAudit(ctx, tx, actor(r), "user.create", 0, map[string]any{"user": u.Email, "role": u.Role})
+	})
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+strconv.FormatInt(u.ID, 10))

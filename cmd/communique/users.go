@@ -8,7 +8,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique/app"
+	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/releases"
 	"github.com/communique/communique/users"
 )
 
@@ -40,13 +44,20 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *role == "" {
 			return fmt.Errorf("users add: -role is required (admin, editor, press_officer or viewer)")
 		}
-		u, err := users.Create(ctx, db, users.NewUser{Email: pos[0], Name: *name, Role: users.Role(*role), UILanguage: *lang})
+		// The user and their link commit together, with the audit entry.
+		var u *users.User
+		var tok string
+		err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) (err error) {
+			if u, err = users.Create(ctx, tx, users.NewUser{Email: pos[0], Name: *name, Role: users.Role(*role), UILanguage: *lang}); err != nil {
+				return err
+			}
+			if tok, err = users.IssueLinkTx(ctx, tx, u.ID, users.SignInLink, users.WelcomeLinkTTL); err != nil {
+				return err
+			}
+			return releases.RecordAudit(ctx, tx, cliActor(), "user.create", 0, map[string]any{"user": u.Email, "role": u.Role})
+		})
 		if err != nil {
 			return describe(err)
-		}
-		tok, err := users.IssueLink(ctx, db, u.ID, users.SignInLink, users.WelcomeLinkTTL)
-		if err != nil {
-			return err
 		}
 		fmt.Fprintf(stdout, "created %s (%s); this sign-in link works once, for %d hours:\n%s\n", u.Email, u.Role, int(users.WelcomeLinkTTL.Hours()), signInURL(cfg, tok))
 	case "list":
@@ -64,6 +75,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		u, err := users.Disable(ctx, db, pos[0])
 		if err != nil {
 			return describe(err)
+		}
+		if err := releases.RecordAudit(ctx, db, cliActor(), "user.update", 0, map[string]any{"user": u.Email, "after": map[string]any{"status": u.Status}}); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "disabled %s; their sessions and tokens no longer work\n", u.Email)
 	}
@@ -125,6 +139,9 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			exp = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
 		}
 		// The token is the last word: scripts take it with awk '{print $NF}'.
+		if err := releases.RecordAudit(ctx, db, cliActor(), "token.create", 0, map[string]any{"token": t.Name, "user": t.UserEmail, "role": t.Role}); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "token %s for %s (%s, %s), shown once: %s\n", t.Name, u.Email, t.Role, exp, secret)
 	case "list":
 		f := users.TokenFilter{}
@@ -149,6 +166,9 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		t, err := users.RevokeTokenNamed(ctx, db, pos[0])
 		if err != nil {
 			return describe(err)
+		}
+		if err := releases.RecordAudit(ctx, db, cliActor(), "token.revoke", 0, map[string]any{"token": t.Name, "user": t.UserEmail}); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "revoked token %s (%s…)\n", t.Name, t.Prefix)
 	}

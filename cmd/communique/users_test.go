@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -60,5 +62,18 @@ func TestUsersAndTokensCommands(t *testing.T) {
 	}
 	if out, err = run1("users", "disable", "amina@example.org"); err != nil || !strings.Contains(out, "disabled") {
 		t.Fatalf("users disable: %v %s", err, out)
+	}
+	// Each change is in the audit log, in the name of the operator.
+	db, err := sqlx.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var actions []string
+	if err := db.Select(&actions, `SELECT action FROM audit_log WHERE actor LIKE 'cli%' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actions, ","); got != "user.create,token.create,token.revoke,user.update" {
+		t.Fatalf("audit log: %s", got)
 	}
 }
