@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func loadPage(ctx context.Context, db *sqlx.DB, where string, key any, lang stri
 			p.RecallReason = d.Reason
 			continue
 		}
-		if d.Languages != nil && !contains(d.Languages, p.Language) {
+		if d.Languages != nil && !slices.Contains(d.Languages, p.Language) {
 			continue
 		}
 		var notes map[string]string
@@ -171,15 +172,6 @@ func loadPage(ctx context.Context, db *sqlx.DB, where string, key any, lang stri
 		p.Corrections = append(p.Corrections, correction{At: d.CreatedAt, Note: notes[p.Language]})
 	}
 	return &p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stamp is what changes whenever any public page may change: a release

@@ -2,6 +2,7 @@ package office
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, u *users.User)
 		v.problem("new_role", "admin_role", v.T("err_choice"))
 	}
 	lang := pf.Get("new_language")
-	if lang != "" && !contains(users.UILanguages, lang) {
+	if lang != "" && !slices.Contains(users.UILanguages, lang) {
 		v.problem("new_language", "language", v.T("err_choice"))
 	}
 	if len(v.problems) > 0 {

@@ -3,6 +3,7 @@ package office
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,11 +79,11 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, v *contac
 	if missions {
 		f.Kind = contacts.KindMission
 	}
-	if f.Kind != "" && !contains(contactKinds, f.Kind) {
+	if f.Kind != "" && !slices.Contains(contactKinds, f.Kind) {
 		v.problem("kind", "contact_kind", v.T("err_choice"))
 		f.Kind = ""
 	}
-	if f.Status != "" && !contains(contactStatuses, f.Status) {
+	if f.Status != "" && !slices.Contains(contactStatuses, f.Status) {
 		v.problem("status", "col_status", v.T("err_choice"))
 		f.Status = ""
 	}

@@ -3,6 +3,7 @@ package office
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/communique/communique"
@@ -140,7 +141,7 @@ func (h *Handler) suppressionList(w http.ResponseWriter, r *http.Request, u *use
 	q := r.URL.Query()
 	v := h.contactsView(r, "suppressions_title")
 	f := contacts.SuppressionFilter{Reason: q.Get("reason"), Query: q.Get("q"), After: q.Get("after"), Limit: 50}
-	if f.Reason != "" && !contains(suppressionReasons, f.Reason) {
+	if f.Reason != "" && !slices.Contains(suppressionReasons, f.Reason) {
 		v.problem("reason", "suppression_reason", v.T("err_choice"))
 		f.Reason = ""
 	}

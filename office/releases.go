@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,7 +244,7 @@ func (h *Handler) releaseList(w http.ResponseWriter, r *http.Request, u *users.U
 		}
 		f.AfterID = n
 	}
-	if f.Status != "" && !contains(v.StatusChoices, f.Status) {
+	if f.Status != "" && !slices.Contains(v.StatusChoices, f.Status) {
 		v.problem("status", "filter_status", v.T("err_choice"))
 		f.Status = ""
 	}
@@ -268,15 +269,6 @@ func (h *Handler) releaseList(w http.ResponseWriter, r *http.Request, u *users.U
 		status = http.StatusBadRequest
 	}
 	h.renderRel(w, r, status, "releases", v)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // releaseID reads the release id of the path; a malformed one is as
