@@ -227,20 +227,13 @@ func (w *worker) recordMessages(ctx context.Context, rows []claimedMessage, resu
 			Status string `db:"status"`
 			N      int    `db:"n"`
 		}
-		var err error
-		for try, wait := 0, 100*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
+		if err := d.retryWrite(ctx, "record message outcomes", func(ctx context.Context) error {
 			counts = counts[:0]
-			err = d.cfg.DB.SelectContext(context.WithoutCancel(ctx), &counts, recordMessagesSQL,
+			return d.cfg.DB.SelectContext(ctx, &counts, recordMessagesSQL,
 				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
 				d.cfg.MaxAge.Milliseconds())
-			if err == nil {
-				break
-			}
-			d.log.Warn("record message outcomes, retrying", "error", err, "try", try+1)
-			time.Sleep(wait)
-		}
-		if err != nil {
-			return fmt.Errorf("record message outcomes: %w", err)
+		}); err != nil {
+			return err
 		}
 		for _, c := range counts {
 			d.cfg.Metrics.Message(c.Kind, c.Status, c.N)

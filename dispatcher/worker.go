@@ -362,19 +362,13 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 		delays = append(delays, w.backoff(row.Attempts).Milliseconds())
 	}
 	if len(ids) > 0 {
-		var err error
-		for try, wait := 0, 100*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
-			_, err = w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), recordSQL,
+		if err := w.d.retryWrite(ctx, "record outcomes", func(ctx context.Context) error {
+			_, err := w.d.cfg.DB.ExecContext(ctx, recordSQL,
 				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
 				w.d.cfg.MaxAge.Milliseconds())
-			if err == nil {
-				break
-			}
-			w.d.log.Warn("record outcomes, retrying", "error", err, "try", try+1)
-			time.Sleep(wait)
-		}
-		if err != nil {
-			return fmt.Errorf("record outcomes: %w", err)
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	w.release(unsent)
@@ -467,4 +461,21 @@ func (d *Dispatcher) cleanUp(name string, dispatchID int64, cleanup func()) {
 // spin, nor stall the loop for long once it is gone.
 func panicPause(n int) time.Duration {
 	return min(100*time.Millisecond<<min(n, 10), 10*time.Second)
+}
+
+// retryWrite runs write, which records what has already left, until it
+// succeeds or eight tries over about half a minute fail: losing that
+// bookkeeping would send the same mail again. The write outlives ctx's
+// cancellation, so that a stopping worker still records what it sent.
+func (d *Dispatcher) retryWrite(ctx context.Context, what string, write func(context.Context) error) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for try, wait := 0, 100*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
+		if err = write(ctx); err == nil {
+			return nil
+		}
+		d.log.Warn(what+", retrying", "error", err, "try", try+1)
+		time.Sleep(wait)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
