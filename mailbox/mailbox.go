@@ -52,7 +52,10 @@ type Options struct {
 type Server struct {
 	limit  int
 	logger *slog.Logger
-	opts   Options
+	// idle is the ReadTimeout the SMTP server gets, smtputf8 whether it
+	// offers SMTPUTF8: the two options read when it starts.
+	idle     time.Duration
+	smtputf8 bool
 
 	// mu guards the messages and the reject hook.
 	mu       sync.Mutex
@@ -76,12 +79,17 @@ func New(opts Options) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	idle := opts.IdleTimeout
+	if idle <= 0 {
+		idle = readTimeout
+	}
 	return &Server{
-		limit:   opts.Limit,
-		logger:  logger,
-		opts:    opts,
-		reject:  opts.Reject,
-		arrived: make(chan struct{}),
+		limit:    opts.Limit,
+		logger:   logger,
+		idle:     idle,
+		smtputf8: !opts.NoSMTPUTF8,
+		reject:   opts.Reject,
+		arrived:  make(chan struct{}),
 	}
 }
 

@@ -27,12 +27,9 @@ func newSMTPServer(s *Server) *smtp.Server {
 	srv.AllowInsecureAuth = true
 	srv.MaxMessageBytes = maxMessageBytes
 	srv.MaxRecipients = maxRecipients
-	srv.ReadTimeout = readTimeout
-	if s.opts.IdleTimeout > 0 {
-		srv.ReadTimeout = s.opts.IdleTimeout
-	}
+	srv.ReadTimeout = s.idle
 	srv.WriteTimeout = writeTimeout
-	srv.EnableSMTPUTF8 = !s.opts.NoSMTPUTF8
+	srv.EnableSMTPUTF8 = s.smtputf8
 	srv.ErrorLog = smtpLogger{s.logger}
 	return srv
 }
