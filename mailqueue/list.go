@@ -3,6 +3,7 @@ package mailqueue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -79,14 +80,7 @@ func ReleaseCounts(ctx context.Context, db sqlx.QueryerContext, id int64) (map[s
 }
 
 // ValidKind reports whether k is a kind of message.
-func ValidKind(k string) bool { return validKind(k) }
+func ValidKind(k string) bool { return slices.Contains(Kinds, k) }
 
 // ValidStatus reports whether s is a message status.
-func ValidStatus(s string) bool {
-	for _, x := range Statuses {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func ValidStatus(s string) bool { return slices.Contains(Statuses, s) }

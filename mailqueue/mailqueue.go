@@ -60,7 +60,7 @@ type Meta struct {
 // A message that cannot be built (a bad address) is an EINVALID error
 // naming the field.
 func Enqueue(ctx context.Context, tx sqlx.ExtContext, m *mailer.Message, meta Meta) (int64, error) {
-	if !validKind(meta.Kind) {
+	if !ValidKind(meta.Kind) {
 		return 0, communique.Errorf(communique.EINVALID, "kind: %q is not a kind of message", meta.Kind)
 	}
 	msg, err := mailer.Build(m)
@@ -83,13 +83,4 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m *mailer.Message, meta Me
 		return 0, fmt.Errorf("enqueue %s message: notify: %w", meta.Kind, err)
 	}
 	return id, nil
-}
-
-func validKind(k string) bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
