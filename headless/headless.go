@@ -1,5 +1,6 @@
 // Package headless finds the browser that the project's browser tests
-// drive with chromedp: Debian's chromium, which CI installs.
+// drive with chromedp (Debian's chromium, which CI installs) and runs
+// the pinned axe-core accessibility check in it.
 package headless
 
 import (
