@@ -2,7 +2,6 @@ package newsroom
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -111,14 +110,10 @@ func (h *Handler) facets(r *http.Request, t *text, f filter) (facets, error) {
 	}
 	var out facets
 	for _, g := range regions {
-		var n taxonomy.Names
-		json.Unmarshal(g.Names, &n)
-		out.Regions = append(out.Regions, option{g.Slug, n.In(t.Lang), g.Slug == f.Region})
+		out.Regions = append(out.Regions, option{g.Slug, g.Names.In(t.Lang), g.Slug == f.Region})
 	}
 	for _, g := range topics {
-		var n taxonomy.Names
-		json.Unmarshal(g.Names, &n)
-		out.Topics = append(out.Topics, option{g.Slug, n.In(t.Lang), g.Slug == f.Topic})
+		out.Topics = append(out.Topics, option{g.Slug, g.Names.In(t.Lang), g.Slug == f.Topic})
 	}
 	for _, c := range countries {
 		out.Countries = append(out.Countries, option{c, taxonomy.CountryName(c, t.Lang), c == f.Country})

@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/taxonomy"
 )
 
 // public is the one rule saying which releases the newsroom shows: those
@@ -240,8 +241,8 @@ func getFacets(ctx context.Context, db sqlx.QueryerContext) (regions, topics []n
 
 // named is a region or topic with its names by language.
 type named struct {
-	Slug  string          `db:"slug"`
-	Names json.RawMessage `db:"names"`
+	Slug  string         `db:"slug"`
+	Names taxonomy.Names `db:"names"`
 }
 
 // exists reports whether slug names a row of table (regions or topics).
