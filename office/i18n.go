@@ -56,14 +56,6 @@ func (h *Handler) pageLanguage(r *http.Request, u *users.User) string {
 	return "en"
 }
 
-// direction is the writing direction of a page language.
-func direction(lang string) string {
-	if lang == "ar" {
-		return "rtl"
-	}
-	return "ltr"
-}
-
 // translate returns the text of key in lang, in English when lang lacks
 // it, and a visible marker when no language has it, so that a test of
 // every page in every language catches a missing text.

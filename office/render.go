@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/templates"
 	"github.com/communique/communique/users"
 )
 
@@ -76,7 +77,7 @@ func (h *Handler) newPageFor(r *http.Request, title string, who *users.User) *pa
 		q.Del("lang")
 		base.RawQuery = q.Encode()
 	}
-	pg := &page{Lang: lang, Dir: direction(lang), title: title, User: u, langBase: base, values: map[string]string{}}
+	pg := &page{Lang: lang, Dir: templates.Direction(lang), title: title, User: u, langBase: base, values: map[string]string{}}
 	if key, arg := h.takeFlash(r.Context()); key != "" {
 		if arg != "" {
 			pg.Notice = pg.T(key, arg)

@@ -17,6 +17,7 @@ import (
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/templates"
 	"github.com/communique/communique/users"
 )
 
@@ -83,7 +84,7 @@ func (h *Handler) resetMessage(u *users.User, link string) (*mailer.Message, err
 	if !ok {
 		lang = "en"
 	}
-	v := resetMailView{Lang: lang, Dir: direction(lang), Link: link,
+	v := resetMailView{Lang: lang, Dir: templates.Direction(lang), Link: link,
 		Greeting: translate(lang, "mail_greeting", displayName(u)),
 		Body:     translate(lang, "mail_reset_body"), Button: translate(lang, "mail_reset_button"),
 		Ignore: translate(lang, "mail_reset_ignore")}

@@ -90,7 +90,7 @@ func TestMorePagesAreLocalized(t *testing.T) {
 			if res.status != http.StatusOK {
 				t.Errorf("%s %s: %d", lang, path, res.status)
 			}
-			if want := `<html lang="` + lang + `" dir="` + direction(lang) + `">`; !strings.Contains(res.body, want) {
+			if want := `<html lang="` + lang + `" dir="` + pageDir(lang) + `">`; !strings.Contains(res.body, want) {
 				t.Errorf("%s %s: not in %s", lang, path, want)
 			}
 			if strings.Contains(res.body, "[missing text") {
