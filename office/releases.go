@@ -1,7 +1,6 @@
 package office
 
 import (
-	"bytes"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -200,19 +199,7 @@ func (v *relView) Count(n int) string {
 // renderRel writes a release page, buffered as render does, with a policy
 // that lets our own script run.
 func (h *Handler) renderRel(w http.ResponseWriter, r *http.Request, status int, name string, v *relView) {
-	if v.CSRF == "" {
-		v.CSRF = h.csrfToken(r.Context())
-	}
-	var buf bytes.Buffer
-	if err := releasePages[name].ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		h.log.Error("render office page", "page", name, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", scriptPolicy)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	h.renderFrom(w, r, status, releasePages, name, v, v)
 }
 
 // scriptPolicy is the office's policy with our own scripts allowed: the

@@ -2,6 +2,7 @@ package office
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 
 	"github.com/communique/communique/users"
@@ -57,14 +58,20 @@ func (h *Handler) moreRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /office/admin/{$}", http.RedirectHandler("/office/admin/users", http.StatusSeeOther))
 }
 
-// renderMore writes one of morePages, buffered as renderRel does; v is
-// the relView that data embeds.
+// renderMore writes one of morePages; v is the relView that data embeds.
 func (h *Handler) renderMore(w http.ResponseWriter, r *http.Request, status int, name string, v *relView, data any) {
+	h.renderFrom(w, r, status, morePages, name, v, data)
+}
+
+// renderFrom writes set[name] with data, v being the relView data is or
+// embeds. The page is rendered whole before the status goes out, so a
+// template error is a clean 500 rather than half a page.
+func (h *Handler) renderFrom(w http.ResponseWriter, r *http.Request, status int, set map[string]*template.Template, name string, v *relView, data any) {
 	if v.CSRF == "" {
 		v.CSRF = h.csrfToken(r.Context())
 	}
 	var buf bytes.Buffer
-	if err := morePages[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+	if err := set[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		h.log.Error("render office page", "page", name, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
