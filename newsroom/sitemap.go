@@ -51,7 +51,19 @@ func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request, st stamp) {
 	b.WriteString(xml.Header)
 	b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
 	n := 0
+	var alts bytes.Buffer
 	for _, rel := range rels {
+		// Every language of a release lists the same alternates and date.
+		alts.Reset()
+		alts.WriteString("</loc><lastmod>" + rel.UpdatedAt.UTC().Format(time.RFC3339) + "</lastmod>")
+		for _, alt := range rel.Languages {
+			alts.WriteString(`<xhtml:link rel="alternate" hreflang="`)
+			xml.EscapeText(&alts, []byte(alt))
+			alts.WriteString(`" href="`)
+			xml.EscapeText(&alts, []byte(h.cfg.BaseURL+releasePath(rel.Slug, alt)))
+			alts.WriteString(`"/>`)
+		}
+		alts.WriteString("</url>\n")
 		for _, lang := range rel.Languages {
 			if n == maxSitemap {
 				break
@@ -59,15 +71,7 @@ func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request, st stamp) {
 			n++
 			b.WriteString("<url><loc>")
 			xml.EscapeText(&b, []byte(h.cfg.BaseURL+releasePath(rel.Slug, lang)))
-			b.WriteString("</loc><lastmod>" + rel.UpdatedAt.UTC().Format(time.RFC3339) + "</lastmod>")
-			for _, alt := range rel.Languages {
-				b.WriteString(`<xhtml:link rel="alternate" hreflang="`)
-				xml.EscapeText(&b, []byte(alt))
-				b.WriteString(`" href="`)
-				xml.EscapeText(&b, []byte(h.cfg.BaseURL+releasePath(rel.Slug, alt)))
-				b.WriteString(`"/>`)
-			}
-			b.WriteString("</url>\n")
+			b.Write(alts.Bytes())
 		}
 	}
 	b.WriteString("</urlset>\n")
