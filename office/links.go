@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"net/http"
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
@@ -142,7 +141,7 @@ func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	pg := h.newPage(r, "reset_title")
 	pg.values["email"] = email
-	if !validEmail(email) {
+	if !users.ValidEmail(email) {
 		pg.problem("email", "email", pg.T("err_email"))
 		h.render(w, r, http.StatusUnprocessableEntity, "reset", pg)
 		return
@@ -154,9 +153,4 @@ func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
 	pg = h.newPage(r, "reset_sent_title")
 	pg.Body = pg.T("reset_sent_body")
 	h.render(w, r, http.StatusOK, "message", pg)
-}
-
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && a.Address == s && len(s) <= 254
 }

@@ -56,6 +56,13 @@ type NewUser struct {
 
 const maxName = 200
 
+// ValidEmail reports whether s is an address a user could have: a bare
+// addr-spec of at most 254 bytes, as Create accepts.
+func ValidEmail(s string) bool {
+	_, problems := checkEmail("email", s)
+	return problems == nil
+}
+
 func checkEmail(field, s string) (string, []string) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
