@@ -60,53 +60,56 @@ func (l *Lifecycle) Create(ctx context.Context, d *Draft, actor string) (int64, 
 // release no longer a draft is an ECONFLICT error: a published one is
 // changed by a correction.
 func (l *Lifecycle) Edit(ctx context.Context, id int64, d *Draft, actor string) error {
-	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if _, err := lockDraft(ctx, tx, id, "edited (correct it instead)"); err != nil {
-			return err
-		}
-		old, err := Get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		before := auditView(old)
-		now := l.now()
-		if err := d.prepare(ctx, tx, now); err != nil {
-			return err
-		}
-		contactIDs, err := pressContactIDs(ctx, tx, d.PressContacts)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE releases SET slug = $2, original_language = $3, regions = $4, countries = $5, topics = $6,
-				embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10, greeting = $11
-			WHERE id = $1`,
-			id, d.Slug, d.OriginalLanguage, pq.Array(nonNil(d.Regions)), pq.Array(nonNil(d.Countries)), pq.Array(nonNil(d.Topics)),
-			d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting)
-		if postgres.IsUniqueViolation(err, "releases_slug_key") {
-			return slugTaken(d.Slug)
-		}
-		if err != nil {
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error { return l.edit(ctx, tx, id, d, actor) })
+}
+
+// edit is Edit in tx, which it locks draft id in.
+func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, actor string) error {
+	if _, err := lockDraft(ctx, tx, id, "edited (correct it instead)"); err != nil {
+		return err
+	}
+	old, err := Get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	before := auditView(old)
+	now := l.now()
+	if err := d.prepare(ctx, tx, now); err != nil {
+		return err
+	}
+	contactIDs, err := pressContactIDs(ctx, tx, d.PressContacts)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE releases SET slug = $2, original_language = $3, regions = $4, countries = $5, topics = $6,
+			embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10, greeting = $11
+		WHERE id = $1`,
+		id, d.Slug, d.OriginalLanguage, pq.Array(nonNil(d.Regions)), pq.Array(nonNil(d.Countries)), pq.Array(nonNil(d.Topics)),
+		d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting)
+	if postgres.IsUniqueViolation(err, "releases_slug_key") {
+		return slugTaken(d.Slug)
+	}
+	if err != nil {
+		return fmt.Errorf("edit release %d: %w", id, err)
+	}
+	for _, table := range []string{"release_translations", "release_press_contacts"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE release_id = $1`, id); err != nil {
 			return fmt.Errorf("edit release %d: %w", id, err)
 		}
-		for _, table := range []string{"release_translations", "release_press_contacts"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE release_id = $1`, id); err != nil {
-				return fmt.Errorf("edit release %d: %w", id, err)
-			}
-		}
-		if err := insertChildren(ctx, tx, id, &d.Release, contactIDs); err != nil {
-			return err
-		}
-		details := map[string]any{"slug": d.Slug, "languages": d.Languages(), "before": before, "after": auditView(&d.Release)}
-		was, err := unclear(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if was != "" {
-			details["clearance_dropped"] = was
-		}
-		return audit(ctx, tx, actor, "edit", id, details)
-	})
+	}
+	if err := insertChildren(ctx, tx, id, &d.Release, contactIDs); err != nil {
+		return err
+	}
+	details := map[string]any{"slug": d.Slug, "languages": d.Languages(), "before": before, "after": auditView(&d.Release)}
+	was, err := unclear(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if was != "" {
+		details["clearance_dropped"] = was
+	}
+	return audit(ctx, tx, actor, "edit", id, details)
 }
 
 // Delete deletes draft id; a release no longer a draft is an ECONFLICT
