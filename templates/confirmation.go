@@ -26,6 +26,7 @@ type confirmationView struct {
 	// organisation's own address must not carry a stranger's words.
 	Name       string
 	ConfirmURL string
+	Brand      brandView
 }
 
 // Confirmation renders the subscription confirmation e-mail in lang,
@@ -41,6 +42,12 @@ func Confirmation(lang, name, confirmURL string) (*ConfirmationMail, error) {
 // layout with words of its own. Like the confirmation it holds nothing a
 // requester typed.
 func PreferencesLink(lang, preferencesURL string) (*ConfirmationMail, error) {
+	return PreferencesLinkWith(Overrides{}, lang, preferencesURL)
+}
+
+// PreferencesLinkWith is PreferencesLink showing ov's brand; the mail
+// has no template of its own to override.
+func PreferencesLinkWith(ov Overrides, lang, preferencesURL string) (*ConfirmationMail, error) {
 	tag, err := language.Parse(lang)
 	if err != nil || tag == language.Und {
 		tag = language.English
@@ -61,7 +68,7 @@ func PreferencesLink(lang, preferencesURL string) (*ConfirmationMail, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := renderConfirmation(context.Background(), all[MessageConfirmation], &confirmationView{Lang: tag.String(), L: &l, ConfirmURL: u}, builtinLimits)
+	m, err := renderConfirmation(context.Background(), all[MessageConfirmation], &confirmationView{Lang: tag.String(), L: &l, ConfirmURL: u, Brand: ov.brand.view(tag.String())}, builtinLimits)
 	if err != nil {
 		return nil, fmt.Errorf("templates: preferences link in %s: %w", tag, err)
 	}
@@ -122,7 +129,7 @@ func ConfirmationWith(ov Overrides, lang, name, confirmURL string) (*Confirmatio
 	if u == "" {
 		return nil, communique.Errorf(communique.EINVALID, "the confirmation link is empty")
 	}
-	v := confirmationView{Lang: tag.String(), L: labelsFor(tag), Name: oneLine(name), ConfirmURL: u}
+	v := confirmationView{Lang: tag.String(), L: labelsFor(tag), Name: oneLine(name), ConfirmURL: u, Brand: ov.brand.view(tag.String())}
 	if mt := ov.lookup(MessageConfirmation, v.Lang); mt != nil {
 		if m, err := renderConfirmation(context.Background(), mt, &v, ov.limits()); err == nil {
 			return m, nil

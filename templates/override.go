@@ -24,6 +24,7 @@ type Overrides struct {
 	problems []string
 	key      string
 	lim      *limits // overrideLimits when nil
+	brand    *Brand  // see WithBrand
 }
 
 type overrideKey struct{ message, lang string }

@@ -70,17 +70,23 @@ func CheckOverride(ctx context.Context, message, lang string, src Source) error 
 	var details []string
 	if message == MessageConfirmation {
 		tag, _ := language.Parse(lang)
-		for _, name := range []string{"Ana Silva", ""} {
+		for i, name := range []string{"Ana Silva", ""} {
 			v := confirmationView{Lang: lang, L: labelsFor(tag), Name: name, ConfirmURL: "https://news.example.org/confirm/tok123"}
+			if i == 0 {
+				v.Brand = sampleBrand.view(lang)
+			}
 			if _, err := renderConfirmation(ctx, mt, &v, overrideLimits); err != nil {
 				details = append(details, describeTemplateError(err))
 			}
 		}
 	} else {
-		for _, r := range []Release{sampleRelease(lang, message), minimalRelease(lang, message)} {
+		for i, r := range []Release{sampleRelease(lang, message), minimalRelease(lang, message)} {
 			v, p, err := newView(message, r)
 			if err != nil {
 				return fmt.Errorf("templates: sample release: %w", err)
+			}
+			if i == 0 { // the complete release with a complete brand
+				v.Brand = sampleBrand.view(v.Lang)
 			}
 			if err := p.render(ctx, mt, v, overrideLimits); err != nil {
 				details = append(details, describeTemplateError(err))

@@ -134,6 +134,7 @@ type view struct {
 	Previous  string // the previous lift time in UTC, for an embargo change
 	Note      string // the correction or recall note
 	URL       string // the release's page, in the public message and the correction
+	Brand     brandView
 	Recipient recipientView
 }
 
@@ -174,6 +175,7 @@ func PrepareContext(ctx context.Context, ov Overrides, variant string, r Release
 	if err != nil {
 		return nil, err
 	}
+	v.Brand = ov.brand.view(v.Lang)
 	if mt := ov.lookup(variant, v.Lang); mt != nil {
 		err := p.render(ctx, mt, v, ov.limits())
 		if err == nil {
