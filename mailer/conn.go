@@ -31,6 +31,9 @@ type Result struct {
 	Code     int    // SMTP reply code, 0 when the server never answered
 	Enhanced string // RFC 3463 enhanced status code, e.g. "5.1.1", if given
 	Reply    string // the server's reply or the error
+	// ProviderID is the id the relay gave a sent message in its reply
+	// ("queued as …"), if it gave one: see ProviderID.
+	ProviderID string
 }
 
 // Pool hands out connections to one target and enforces its rate limit

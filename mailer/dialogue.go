@@ -89,7 +89,8 @@ func (c *Conn) transact(m Raw) (Result, *lostConn) {
 	if err != nil {
 		return c.refusedOrLost(err, true)
 	}
-	return Result{Status: Sent, Code: 250, Reply: truncate(strings.TrimSpace(reply))}, nil
+	reply = truncate(strings.TrimSpace(reply))
+	return Result{Status: Sent, Code: 250, Reply: reply, ProviderID: ProviderID(reply)}, nil
 }
 
 // dropped reports a connection lost while waiting for the answer to step:

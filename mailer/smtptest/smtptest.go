@@ -81,6 +81,11 @@ type Options struct {
 	NoPipelining bool
 	SMTPUTF8     bool
 	StartTLS     bool
+	// DotReply, when set, is the reply to the final dot of an accepted
+	// message, given its number on the server (from 1), as relays answer
+	// with the id they queued it as ("250 2.0.0 Ok: queued as 4Xk3…");
+	// default "250 2.0.0 queued".
+	DotReply func(n int) string
 }
 
 // Message is a message the server accepted: it answered 250 to its final
@@ -215,10 +220,12 @@ func (s *Server) forget(c net.Conn) {
 	s.mu.Unlock()
 }
 
-func (s *Server) accept(m Message) {
+// accept records m and returns how many messages the server has taken.
+func (s *Server) accept(m Message) int {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.messages = append(s.messages, m)
-	s.mu.Unlock()
+	return len(s.messages)
 }
 
 // errHangUp ends a session on purpose.
@@ -374,7 +381,10 @@ func (se *session) data() error {
 	// Recorded before the reply leaves: once a client can see the 250,
 	// the message is in.
 	se.sent++
-	se.s.accept(m)
+	n := se.s.accept(m)
+	if se.s.opts.DotReply != nil {
+		return se.write(se.s.opts.DotReply(n))
+	}
 	return se.write("250 2.0.0 queued")
 }
 
