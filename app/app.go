@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -68,6 +70,11 @@ type App struct {
 	from       *mail.Address
 	pools      []*mailer.Pool
 	dkim       *mailer.DKIM
+
+	// draining turns /readyz unready once shutdown has begun.
+	draining  atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New returns an App for cfg; nothing runs until Start.
@@ -200,6 +207,12 @@ func (a *App) startMetrics() error {
 	a.metricsLn = ln
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	if !a.cfg.API {
+		// A dispatcher has no other listener: its probes go here.
+		h := &web.Handler{Logger: a.log, Ready: a.ready}
+		mux.HandleFunc("GET /healthz", h.Healthz)
+		mux.HandleFunc("GET /readyz", h.Readyz)
+	}
 	a.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go a.metricsSrv.Serve(ln)
@@ -444,6 +457,9 @@ func (a *App) startHTTP(signer *links.Signer) {
 }
 
 func (a *App) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errShuttingDown
+	}
 	if err := a.DB.PingContext(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -453,14 +469,41 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// Close shuts down in order: stop accepting HTTP, let the dispatcher finish
-// or hand back its batches, stop the relay, then close NATS, the capture
-// mailbox and the database. Safe to call after a failed Start.
+var errShuttingDown = errors.New("shutting down")
+
+// httpShutdownTimeout bounds the wait for requests in flight once the
+// server stops accepting; those still running after it are cut.
+const httpShutdownTimeout = 10 * time.Second
+
+// Close shuts down in order: turn /readyz unready and keep serving for
+// COMMUNIQUE_SHUTDOWN_DELAY, stop accepting HTTP and finish the requests
+// in flight (live views end), let the dispatcher finish or hand back its
+// batches, stop the relay, then close NATS, the capture mailbox and the
+// database. Safe to call after a failed Start, and more than once.
 func (a *App) Close() error {
+	a.closeOnce.Do(func() { a.closeErr = a.close() })
+	return a.closeErr
+}
+
+func (a *App) close() error {
 	var errs []error
+	a.draining.Store(true)
 	if a.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		errs = append(errs, a.httpSrv.Shutdown(ctx))
+		// Load balancers take a probe or two to see /readyz fail; until
+		// then requests still come, and are served. Responses meanwhile
+		// close their connections, so keep-alive clients reconnect
+		// through the balancer to a server that stays.
+		if delay, _ := a.cfg.ShutdownDelayDuration(); delay > 0 { // Validate refused a bad one
+			a.httpSrv.SetKeepAlivesEnabled(false)
+			a.log.Info("shutting down: not ready, serving requests still", "delay", delay.String())
+			time.Sleep(delay)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		if err := a.httpSrv.Shutdown(ctx); err != nil {
+			// Requests still running would outlive the database.
+			a.httpSrv.Close()
+			errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+		}
 		cancel()
 		// The mails that requests queued go before the database closes.
 		a.handler.Close()

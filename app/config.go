@@ -62,6 +62,10 @@ type Config struct {
 	SendGridPublicKey string
 	PostmarkUser      string
 	PostmarkPassword  string
+	// ShutdownDelay is how long a stopping server stays up answering
+	// /readyz with 503 before it stops accepting requests, so that load
+	// balancers send the next ones elsewhere; empty means none.
+	ShutdownDelay string
 
 	// Roles, so parts can run apart.
 	API        bool // HTTP API, public pages and the outbox relay
@@ -124,6 +128,7 @@ func Settings() []Setting {
 		{"COMMUNIQUE_POSTMARK_USER", "postmark-user", "", "basic-auth user of Postmark's webhook URL, for POST /webhooks/postmark", func(c *Config) *string { return &c.PostmarkUser }, public},
 		{"COMMUNIQUE_POSTMARK_PASSWORD", "postmark-password", "", "basic-auth password of Postmark's webhook URL", func(c *Config) *string { return &c.PostmarkPassword }, secretKey},
 		{"COMMUNIQUE_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }, public},
+		{"COMMUNIQUE_SHUTDOWN_DELAY", "shutdown-delay", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the HTTP server stops accepting them (dev: 0)", func(c *Config) *string { return &c.ShutdownDelay }, public},
 	}
 }
 
@@ -245,6 +250,9 @@ func (c *Config) Validate() error {
 	if _, err := c.Replicas(); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if _, err := c.ShutdownDelayDuration(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	errs = append(errs, c.natsFileErrors()...)
 	if _, err := c.SoftBounces(); err != nil {
 		errs = append(errs, err.Error())
@@ -311,6 +319,23 @@ func (c *Config) Replicas() (int, error) {
 		return 0, fmt.Errorf("COMMUNIQUE_STREAM_REPLICAS %q: want a whole number from 1 to 5 (3 on a three-node cluster)", c.StreamReplicas)
 	}
 	return n, nil
+}
+
+// maxShutdownDelay keeps a typo ("5m" for "5s") from holding every
+// restart for minutes: no load balancer needs longer to notice.
+const maxShutdownDelay = time.Minute
+
+// ShutdownDelayDuration is COMMUNIQUE_SHUTDOWN_DELAY as a duration: none
+// when unset.
+func (c *Config) ShutdownDelayDuration() (time.Duration, error) {
+	if c.ShutdownDelay == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.ShutdownDelay)
+	if err != nil || d < 0 || d > maxShutdownDelay {
+		return 0, fmt.Errorf("COMMUNIQUE_SHUTDOWN_DELAY %q: want a duration from 0s to %v, e.g. 5s", c.ShutdownDelay, maxShutdownDelay)
+	}
+	return d, nil
 }
 
 // NATSSecurity is the NATS credentials and TLS files.

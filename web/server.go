@@ -75,8 +75,8 @@ func (h *Handler) Routes() http.Handler {
 	h.inboundRoutes(mux)
 	h.publicRoutes(mux)
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.HandleFunc("GET /healthz", h.Healthz)
+	mux.HandleFunc("GET /readyz", h.Readyz)
 	if h.Metrics != nil && !h.MetricsElsewhere {
 		mux.Handle("GET /metrics", h.Metrics.Handler())
 	}
@@ -92,7 +92,12 @@ func (h *Handler) api(mux *http.ServeMux, pattern string, fn func(http.ResponseW
 	mux.Handle(pattern, h.authorized(pattern, fn))
 }
 
-func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+// Healthz answers 200 while the process runs: a liveness probe.
+func (h *Handler) Healthz(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") }
+
+// Readyz answers 200 while the service can do its work and 503 once it
+// cannot, or has begun to shut down: a readiness probe.
+func (h *Handler) Readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if h.Ready != nil {

@@ -46,6 +46,10 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	switch mode {
 	case "dev":
 		cfg.Dev, cfg.API, cfg.Dispatcher, cfg.Migrate = true, true, true, true
+		// No load balancer waits on a development machine's /readyz.
+		if !settingGiven(fs, "shutdown-delay", "COMMUNIQUE_SHUTDOWN_DELAY") {
+			cfg.ShutdownDelay = "0s"
+		}
 	case "serve":
 		cfg.API, cfg.Dispatcher, cfg.Migrate = !*noAPI, !*noDispatcher, true
 	case "dispatch":
@@ -87,6 +91,14 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	<-ctx.Done()
 	log.Info("shutting down")
 	return a.Close()
+}
+
+// settingGiven reports whether a setting was given as a flag or in the
+// environment rather than left at its default.
+func settingGiven(fs *flag.FlagSet, name, env string) bool {
+	_, given := os.LookupEnv(env)
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func printDevBanner(w io.Writer, a *app.App, database string, withDemo bool) {
