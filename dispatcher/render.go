@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
@@ -42,6 +43,7 @@ type renderKey struct {
 	dispatchID int64
 	updatedAt  time.Time
 	templates  string // the administrators' overrides, as changed last
+	branding   int64  // the branding's version
 }
 
 // renderCache renders each (dispatch, release version) once per process,
@@ -70,11 +72,12 @@ func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, err
 	var meta dispatchMeta
 	if err := c.db.GetContext(ctx, &meta, `
 		SELECT s.release_id, s.variant, s.notes, s.reason, r.updated_at,
-			(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates
+			(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates,
+			(SELECT coalesce(max(version), 0) FROM branding) AS branding
 		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
 		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
 	}
-	key := renderKey{dispatchID, meta.UpdatedAt, meta.Templates}
+	key := renderKey{dispatchID, meta.UpdatedAt, meta.Templates, meta.Branding}
 	c.mu.Lock()
 	e, ok := c.m[key]
 	if !ok {
@@ -103,6 +106,7 @@ type dispatchMeta struct {
 	Reason    string    `db:"reason"`
 	UpdatedAt time.Time `db:"updated_at"`
 	Templates string    `db:"templates"`
+	Branding  int64     `db:"branding"`
 }
 
 // jsonNotes scans a JSON object of strings.
@@ -136,6 +140,11 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 	for _, problem := range ov.Problems() {
 		c.log.Warn("template override no longer compiles, the built-in serves", "problem", problem)
 	}
+	brand, err := branding.Load(ctx, c.db)
+	if err != nil {
+		return nil, err
+	}
+	ov = ov.WithBrand(brand.Mail(c.baseURL))
 	out := &rendered{releaseID: releaseID, slug: rel.Slug, variant: variant, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
 	if rel.EmbargoUntil != nil {
 		out.embargoUntil = *rel.EmbargoUntil
