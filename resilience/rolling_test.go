@@ -1,0 +1,69 @@
+package resilience_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/communique/communique/events/natstest"
+	"github.com/communique/communique/postgres"
+	"github.com/communique/communique/postgres/pgtest"
+)
+
+// A rolling restart during a release: serve and two `communique dispatch`
+// processes, each stopped with SIGTERM and started again in turn while
+// the release is sent. Each hands back what it holds, so every recipient
+// gets the release exactly once.
+func TestRollingRestartLosesNothing(t *testing.T) {
+	t.Parallel()
+	const n = 4_000
+	sk := newSink(t)
+	nats := natstest.External(t)
+	dsn := pgtest.URL(t)
+	// A rate limit per process keeps the release going through the
+	// three restarts: at most 360 messages a second.
+	smtpURL := fmt.Sprintf("smtp://%s?tls=none&concurrency=4&rate=120", sk.addr)
+	procs := []*process{
+		startProcess(t, serveArgs(t, dsn, nats.URL, smtpURL, "-shutdown-delay", "500ms")...),
+		startProcess(t, dispatchArgs(dsn, nats.URL, smtpURL)...),
+		startProcess(t, dispatchArgs(dsn, nats.URL, smtpURL)...),
+	}
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &service{db: db, dsn: dsn}
+	s.audience(t, n)
+	id := s.publish(t)
+
+	start := time.Now()
+	next := 400
+	for i, p := range procs {
+		sk.waitTotal(t, next)
+		if total, _, _ := sk.counts(); total >= n {
+			t.Fatalf("all %d sent before restart %d: the test no longer interrupts anything", n, i+1)
+		}
+		took := p.terminate(30 * time.Second)
+		at, _, _ := sk.counts()
+		p.restart()
+		t.Logf("%s stopped in %v after %d of %d messages, and started again", p.args[0], took.Round(time.Millisecond), at, n)
+		next = at + 300
+	}
+	s.waitAllSent(t, sk, n, 90*time.Second)
+	total, distinct, dups := sk.counts()
+	t.Logf("%d recipients in %v: %d messages received, %d distinct, %d duplicates", n, time.Since(start).Round(time.Millisecond), total, distinct, dups)
+	if dups != 0 {
+		t.Fatalf("%d duplicates: a process stopped with SIGTERM sent again what another had sent", dups)
+	}
+	if lost := s.inFlightLost(t); lost != 0 {
+		t.Fatalf("%d deliveries were claimed and never recorded: a process stopped with SIGTERM did not hand them back", lost)
+	}
+	s.checkReport(t, id, n)
+	for _, p := range procs {
+		if errs := p.errors(); len(errs) > 0 {
+			t.Errorf("%s logged errors:\n%v", p.args[0], errs)
+		}
+	}
+}
