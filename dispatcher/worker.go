@@ -315,14 +315,15 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 // writer never overwrites a newer outcome.
 const recordSQL = `
 	WITH v AS (
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[])
-			AS v(id, status, code, reply, delay)),
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[], $7::text[])
+			AS v(id, status, code, reply, delay, provider_id)),
 	upd AS (
 		UPDATE deliveries d SET
 			status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
 			              THEN 'failed' ELSE v.status END,
 			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL,
 			sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+			provider_id = coalesce(nullif(v.provider_id, ''), d.provider_id),
 			next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
 		FROM v WHERE d.id = v.id AND d.status = 'queued'
 		RETURNING d.id, d.attempts, d.status, d.smtp_code, d.smtp_reply, d.contact_id, d.email),
@@ -348,6 +349,7 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 	codes := make([]int64, 0, n)
 	replies := make([]string, 0, n)
 	delays := make([]int64, 0, n)
+	providerIDs := make([]string, 0, n)
 	var unsent []claimed
 	for i, row := range rows {
 		res := results[i]
@@ -360,12 +362,13 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 		codes = append(codes, int64(res.Code))
 		replies = append(replies, res.Reply)
 		delays = append(delays, w.backoff(row.Attempts).Milliseconds())
+		providerIDs = append(providerIDs, res.ProviderID)
 	}
 	if len(ids) > 0 {
 		if err := w.d.retryWrite(ctx, "record outcomes", func(ctx context.Context) error {
 			_, err := w.d.cfg.DB.ExecContext(ctx, recordSQL,
 				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
-				w.d.cfg.MaxAge.Milliseconds())
+				w.d.cfg.MaxAge.Milliseconds(), pq.Array(providerIDs))
 			return err
 		}); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/postgres"
@@ -23,6 +24,11 @@ type Event struct {
 	// ReturnPath is the envelope sender the message left with, when the
 	// provider reports it: our signed bounce address.
 	ReturnPath string
+	// ProviderID is the provider's own id of the message, which the relay
+	// gave in its answer to the final dot and the dispatcher recorded on
+	// the delivery (SES's mail.messageId, Postmark's MessageID,
+	// SendGrid's sg_message_id, which starts with it).
+	ProviderID string
 	// Raw is the event as received, for the record.
 	Raw []byte
 }
@@ -37,7 +43,8 @@ var ourMessageID = regexp.MustCompile(`^<?delivery-(\d+)\.release-(\d+)@[^>]+>?$
 
 // target finds what ev names: first by our signed return path, then by
 // our Message-ID (delivery-ID.release-RID@domain), which names the
-// release too so that a mistyped id matches nothing.
+// release too so that a mistyped id matches nothing, then by the
+// provider's id of the message.
 func (mt Matcher) target(ctx context.Context, tx *sqlx.Tx, ev Event) (Target, error) {
 	if ev.ReturnPath != "" && mt.Signer != nil {
 		if t, err := ParseAddress(ev.ReturnPath, mt.Domain, mt.Signer); err == nil && t.Kind != TargetContact {
@@ -46,7 +53,7 @@ func (mt Matcher) target(ctx context.Context, tx *sqlx.Tx, ev Event) (Target, er
 	}
 	m := ourMessageID.FindStringSubmatch(strings.TrimSpace(ev.Result.MessageID))
 	if m == nil {
-		return Target{}, nil
+		return byProviderID(ctx, tx, ev.ProviderID)
 	}
 	id, _ := strconv.ParseInt(m[1], 10, 64)
 	rel, _ := strconv.ParseInt(m[2], 10, 64)
@@ -54,10 +61,35 @@ func (mt Matcher) target(ctx context.Context, tx *sqlx.Tx, ev Event) (Target, er
 	err := tx.GetContext(ctx, &found, `SELECT d.id FROM deliveries d JOIN dispatches x ON x.id = d.dispatch_id
 		WHERE d.id = $1 AND x.release_id = $2`, id, rel)
 	if postgres.IsNoRows(err) {
-		return Target{}, nil
+		return byProviderID(ctx, tx, ev.ProviderID)
 	}
 	if err != nil {
 		return Target{}, fmt.Errorf("match message id: %w", err)
+	}
+	return Target{Kind: TargetDelivery, ID: found}, nil
+}
+
+// byProviderID finds the delivery the relay took as id. SendGrid's
+// sg_message_id is the id it answered with, a dot, and more, so the part
+// before the first dot is tried too. A relay may use an id again in time
+// (Postfix's short queue ids do): the newest delivery is the one meant.
+func byProviderID(ctx context.Context, tx *sqlx.Tx, id string) (Target, error) {
+	id = strings.Trim(strings.TrimSpace(id), "<>")
+	if id == "" || len(id) > 200 {
+		return Target{}, nil
+	}
+	ids := []string{id}
+	if before, _, ok := strings.Cut(id, "."); ok && len(before) >= 4 {
+		ids = append(ids, before)
+	}
+	var found int64
+	err := tx.GetContext(ctx, &found, `SELECT id FROM deliveries WHERE provider_id = ANY($1) ORDER BY id DESC LIMIT 1`,
+		pq.Array(ids))
+	if postgres.IsNoRows(err) {
+		return Target{}, nil
+	}
+	if err != nil {
+		return Target{}, fmt.Errorf("match provider id: %w", err)
 	}
 	return Target{Kind: TargetDelivery, ID: found}, nil
 }

@@ -71,5 +71,5 @@ func (w *Webhooks) postmark(r *http.Request, body []byte) ([]Event, error) {
 	if e.ID == "" {
 		id = e.RecordType + ":" + e.MessageID + ":" + strconv.Quote(r0.Recipient)
 	}
-	return []Event{{EventID: id, Result: r0, Raw: body}}, nil
+	return []Event{{EventID: id, Result: r0, ProviderID: e.MessageID, Raw: body}}, nil
 }

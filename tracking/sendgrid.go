@@ -21,6 +21,7 @@ type sendGridEvent struct {
 	Event          string `json:"event"`
 	EventID        string `json:"sg_event_id"`
 	SMTPID         string `json:"smtp-id"`
+	SGMessageID    string `json:"sg_message_id"`
 	Reason         string `json:"reason"`
 	Status         string `json:"status"`
 	Type           string `json:"type"`
@@ -80,7 +81,7 @@ func (w *Webhooks) sendGrid(r *http.Request, body []byte) ([]Event, error) {
 			id = base64.RawURLEncoding.EncodeToString(sum[:12])
 		}
 		raw, _ := json.Marshal(e)
-		out = append(out, Event{EventID: id, Result: r, Raw: raw})
+		out = append(out, Event{EventID: id, Result: r, ProviderID: e.SGMessageID, Raw: raw})
 	}
 	return out, nil
 }

@@ -154,6 +154,9 @@ type sesNotification struct {
 	NotificationType string `json:"notificationType"`
 	EventType        string `json:"eventType"`
 	Mail             struct {
+		// MessageID is SES's id of the message, which its SMTP
+		// interface answered the final dot with.
+		MessageID     string `json:"messageId"`
 		Source        string `json:"source"`
 		CommonHeaders struct {
 			MessageID string `json:"messageId"`
@@ -205,7 +208,8 @@ func sesEvents(snsID string, msg []byte) ([]Event, error) {
 	mid = strings.Trim(strings.TrimSpace(mid), "<>")
 	ev := func(i int, r Result) Event {
 		r.MessageID = mid
-		return Event{EventID: fmt.Sprintf("%s/%d", snsID, i), Result: r, ReturnPath: n.Mail.Source, Raw: msg}
+		return Event{EventID: fmt.Sprintf("%s/%d", snsID, i), Result: r, ReturnPath: n.Mail.Source,
+			ProviderID: n.Mail.MessageID, Raw: msg}
 	}
 	var out []Event
 	switch typ {
