@@ -108,9 +108,10 @@ func (b *Branding) FooterFor(lang string) string {
 }
 
 // AddressLines is the postal address, line by line.
-func (b *Branding) AddressLines() []string { return lines(b.Address) }
+func (b *Branding) AddressLines() []string { return Lines(b.Address) }
 
-func lines(s string) []string {
+// Lines splits a stored address or footer into its lines; none for "".
+func Lines(s string) []string {
 	if s == "" {
 		return nil
 	}

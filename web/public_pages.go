@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/communique/communique/branding"
 )
 
 //go:embed pages
@@ -65,6 +67,7 @@ func (h *Handler) publicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /unsubscribe/{token}", p.unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe/{token}", p.unsubscribe)
 	mux.HandleFunc("POST /unsubscribe/{token}/preferences", p.mailPreferencesLink)
+	mux.HandleFunc("GET /branding/logo", p.logo)
 	mux.HandleFunc("GET /assets/public.css", p.asset("public.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /assets/public.js", p.asset("public.js", "text/javascript; charset=utf-8"))
 }
@@ -100,8 +103,12 @@ func translateWith(lang, key, arg string) template.HTML {
 // page is what every public page's template sees.
 type page struct {
 	Lang, Dir string
-	// Org names the sender (the media office), or is empty.
-	Org string
+	// Org names the sender (the media office): the branding's name, else
+	// the sender's, else empty. LogoURL, Footer and Address are the rest
+	// of the branding, each empty when not set.
+	Org             string
+	LogoURL         string
+	Footer, Address []string
 	// Title is the key of the page's heading.
 	Title string
 	Langs []langLink
@@ -141,6 +148,13 @@ type pageLink struct {
 // newPage starts the page data for r in lang.
 func (p *public) newPage(r *http.Request, lang, title string) *page {
 	pg := &page{Lang: lang, Dir: direction(lang), Org: p.h.FromName, Title: title, Action: withLang(r.URL.Path, lang)}
+	if b := p.brand(r.Context()); !b.Empty() {
+		if b.Name != "" {
+			pg.Org = b.Name
+		}
+		pg.LogoURL = b.LogoURL("")
+		pg.Footer, pg.Address = branding.Lines(b.FooterFor(lang)), b.AddressLines()
+	}
 	for _, t := range pageLanguages {
 		code := t.String()
 		pg.Langs = append(pg.Langs, langLink{Code: code, Name: languageName(code), URL: withLang(r.URL.Path, code), Current: code == lang})

@@ -109,7 +109,11 @@ func (p *public) requestSubscription(ctx context.Context, req contacts.Subscript
 	id, outcome, err := contacts.RequestSubscriptionMail(ctx, p.h.DB, req,
 		func(ctx context.Context, tx *sqlx.Tx, id int64, to string, _ contacts.RequestOutcome) error {
 			token := p.h.Signer.Token("confirm", id, p.now().Add(confirmTTL))
-			m, err := templates.Confirmation(lang, "", p.link("/confirm/"+token, lang))
+			ov, err := p.mailBrand(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := templates.ConfirmationWith(ov, lang, "", p.link("/confirm/"+token, lang))
 			if err != nil {
 				return fmt.Errorf("render confirmation of contact %d: %w", id, err)
 			}

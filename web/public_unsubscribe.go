@@ -61,7 +61,11 @@ func (p *public) mailPreferencesLink(w http.ResponseWriter, r *http.Request) {
 func (p *public) sendPreferencesLink(ctx context.Context, id int64, lang string) error {
 	c, due, err := contacts.RequestPreferencesLinkMail(ctx, p.h.DB, id,
 		func(ctx context.Context, tx *sqlx.Tx, id int64, to string, _ contacts.RequestOutcome) error {
-			m, err := templates.PreferencesLink(lang, strings.TrimRight(p.h.BaseURL, "/")+p.preferencesURL(id, lang))
+			ov, err := p.mailBrand(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := templates.PreferencesLinkWith(ov, lang, strings.TrimRight(p.h.BaseURL, "/")+p.preferencesURL(id, lang))
 			if err != nil {
 				return fmt.Errorf("render preferences link of contact %d: %w", id, err)
 			}
