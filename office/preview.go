@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/releases"
@@ -28,6 +29,12 @@ func (h *Handler) previewPage(w http.ResponseWriter, r *http.Request, u *users.U
 		h.relFailed(w, r, err)
 		return
 	}
+	h.showPreview(w, r, id, http.StatusOK, h.relView(r, "preview_title"))
+}
+
+// showPreview loads release id's messages into v and renders the preview
+// page; a refused test send shows it again with its problems.
+func (h *Handler) showPreview(w http.ResponseWriter, r *http.Request, id int64, status int, v *relView) {
 	ctx := r.Context()
 	rel, err := releases.Get(ctx, h.cfg.DB, id)
 	if err != nil {
@@ -39,12 +46,11 @@ func (h *Handler) previewPage(w http.ResponseWriter, r *http.Request, u *users.U
 		h.relFailed(w, r, err)
 		return
 	}
-	v := h.relView(r, "preview_title")
 	v.ReleaseID, v.Rel = id, rel
 	for _, lang := range rel.Languages() {
 		for _, m := range previewMessages {
 			c := previewCell{Lang: lang, Message: m,
-				Frame: "/office/releases/" + r.PathValue("id") + "/preview/" + m + "/" + url.PathEscape(lang)}
+				Frame: "/office/releases/" + strconv.FormatInt(id, 10) + "/preview/" + m + "/" + url.PathEscape(lang)}
 			pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, id, m, lang)
 			switch {
 			case communique.ErrorCode(err) == communique.EINVALID:
@@ -59,7 +65,7 @@ func (h *Handler) previewPage(w http.ResponseWriter, r *http.Request, u *users.U
 			v.Previews = append(v.Previews, c)
 		}
 	}
-	h.renderRel(w, r, http.StatusOK, "preview", v)
+	h.renderRel(w, r, status, "preview", v)
 }
 
 // previewReader is the journalist a preview is addressed to, in the

@@ -44,6 +44,7 @@ func (h *Handler) releaseRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /office/releases/{id}/edit", h.private(h.needs(users.WriteReleases, h.saveEdit)))
 	mux.Handle("GET /office/releases/{id}/preview", h.private(h.needs(users.ReadReleases, h.previewPage)))
 	mux.Handle("GET /office/releases/{id}/preview/{message}/{lang}", h.private(h.needs(users.ReadReleases, h.previewFrame)))
+	mux.Handle("POST /office/releases/{id}/test", h.private(h.needs(users.WriteReleases, h.testSend)))
 	mux.Handle("GET /office/releases/{id}/events", h.private(h.needs(users.ReadReleases, h.releaseEvents)))
 	for action, right := range actionRights {
 		mux.Handle("POST /office/releases/{id}/"+action, h.private(h.needs(right, h.releaseAction(action))))

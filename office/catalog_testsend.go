@@ -1,0 +1,70 @@
+package office
+
+// The texts of the test send join the catalog as the release pages' do.
+func init() {
+	for lang, texts := range map[string]map[string]string{"en": testSendEN, "fr": testSendFR, "es": testSendES, "ar": testSendAR} {
+		for k, v := range texts {
+			catalog[lang][k] = v
+		}
+	}
+}
+
+var testSendEN = map[string]string{
+	"testsend_title":             "Send a test",
+	"testsend_hint":              "Every language and message above goes to each address, marked [TEST]. Your own address unless you list others, at most %d, separated by commas.",
+	"testsend_label":             "Send the test to",
+	"testsend_button":            "Send a test",
+	"testsend_too_many":          "at most %d addresses, not %d.",
+	"testsend_bad_address":       "%q is not an e-mail address.",
+	"testsend_twice":             "%q is listed twice.",
+	"testsend_variant_public":    "public",
+	"testsend_variant_embargoed": "embargoed",
+	"testsend_queued":            "%s test messages queued to %s: %s, %s.",
+	"testsend_queued_one":        "%s test message queued to %s: %s, %s.",
+	"flash_test":                 "%s",
+}
+
+var testSendFR = map[string]string{
+	"testsend_title":             "Envoyer un test",
+	"testsend_hint":              "Chaque langue et chaque message ci-dessous partent à chaque adresse, marqués [TEST]. Votre propre adresse, sauf si vous en indiquez d'autres, %d au plus, séparées par des virgules.",
+	"testsend_label":             "Envoyer le test à",
+	"testsend_button":            "Envoyer un test",
+	"testsend_too_many":          "%d adresses au plus, et non %d.",
+	"testsend_bad_address":       "%q n'est pas une adresse électronique.",
+	"testsend_twice":             "%q figure deux fois.",
+	"testsend_variant_public":    "public",
+	"testsend_variant_embargoed": "sous embargo",
+	"testsend_queued":            "%s messages de test en file pour %s : %s, %s.",
+	"testsend_queued_one":        "%s message de test en file pour %s : %s, %s.",
+	"flash_test":                 "%s",
+}
+
+var testSendES = map[string]string{
+	"testsend_title":             "Enviar una prueba",
+	"testsend_hint":              "Cada idioma y cada mensaje de abajo se envían a cada dirección, marcados [TEST]. Su propia dirección, salvo que indique otras, %d como máximo, separadas por comas.",
+	"testsend_label":             "Enviar la prueba a",
+	"testsend_button":            "Enviar una prueba",
+	"testsend_too_many":          "%d direcciones como máximo, no %d.",
+	"testsend_bad_address":       "%q no es una dirección de correo electrónico.",
+	"testsend_twice":             "%q figura dos veces.",
+	"testsend_variant_public":    "público",
+	"testsend_variant_embargoed": "bajo embargo",
+	"testsend_queued":            "%s mensajes de prueba en cola para %s: %s, %s.",
+	"testsend_queued_one":        "%s mensaje de prueba en cola para %s: %s, %s.",
+	"flash_test":                 "%s",
+}
+
+var testSendAR = map[string]string{
+	"testsend_title":             "إرسال تجريبي",
+	"testsend_hint":              "تُرسل كل لغة وكل رسالة أدناه إلى كل عنوان، مع العلامة [TEST]. إلى عنوانك ما لم تذكر عناوين أخرى، %d على الأكثر، تفصل بينها فواصل.",
+	"testsend_label":             "إرسال التجربة إلى",
+	"testsend_button":            "إرسال تجريبي",
+	"testsend_too_many":          "%d عناوين على الأكثر، لا %d.",
+	"testsend_bad_address":       "%q ليس عنوان بريد إلكتروني.",
+	"testsend_twice":             "%q مذكور مرتين.",
+	"testsend_variant_public":    "العام",
+	"testsend_variant_embargoed": "المحظور",
+	"testsend_queued":            "%s رسائل تجريبية في قائمة الإرسال إلى %s: %s، %s.",
+	"testsend_queued_one":        "%s رسالة تجريبية في قائمة الإرسال إلى %s: %s، %s.",
+	"flash_test":                 "%s",
+}
