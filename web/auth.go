@@ -45,6 +45,13 @@ var routeRights = map[string]users.Right{
 	"PUT /api/v1/templates/{message}/{lang}":    users.Administer,
 	"DELETE /api/v1/templates/{message}/{lang}": users.Administer,
 
+	// Out of draft, changing media needs ClearReleases too: the handlers
+	// ask media.RightToChange.
+	"GET /api/v1/releases/{id}/media":          users.ReadReleases,
+	"POST /api/v1/releases/{id}/media":         users.WriteReleases,
+	"PATCH /api/v1/releases/{id}/media/{mid}":  users.WriteReleases,
+	"DELETE /api/v1/releases/{id}/media/{mid}": users.WriteReleases,
+
 	"GET /api/v1/contacts":                users.ReadContacts,
 	"GET /api/v1/contacts/{id}":           users.ReadContacts,
 	"GET /api/v1/contacts/export":         users.ReadContacts,

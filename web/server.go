@@ -18,6 +18,7 @@ import (
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/links"
+	"github.com/communique/communique/media"
 	"github.com/communique/communique/metrics"
 )
 
@@ -50,6 +51,9 @@ type Handler struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (COMMUNIQUE_TRUSTED_PROXIES); none by default.
 	TrustedProxies Proxies
+	// Media keeps releases' photos and documents; files in PostgreSQL
+	// when nil.
+	Media *media.Library
 
 	// public holds the public pages' limits and background work.
 	public *public
@@ -73,6 +77,7 @@ func (h *Handler) Routes() http.Handler {
 	h.clearanceRoutes(mux)
 	h.messageRoutes(mux)
 	h.inboundRoutes(mux)
+	h.mediaRoutes(mux)
 	h.publicRoutes(mux)
 
 	mux.HandleFunc("GET /healthz", h.Healthz)
