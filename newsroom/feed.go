@@ -104,8 +104,9 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, st stamp) {
 	if v := (filter{Region: f.Region, Country: f.Country, Topic: f.Topic}).values(""); len(v) > 0 {
 		self += "?" + v.Encode()
 	}
-	doc := atomFeed{Lang: lang, ID: self, Title: h.cfg.Organisation + " · " + t.Newsroom,
-		Updated: atomTime(lastModified(st)), Author: atomPerson{Name: h.cfg.Organisation},
+	org := h.frame(r, t, "").Organisation
+	doc := atomFeed{Lang: lang, ID: self, Title: org + " · " + t.Newsroom,
+		Updated: atomTime(lastModified(st)), Author: atomPerson{Name: org},
 		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: self},
 			{Rel: "alternate", Type: "text/html", Href: h.cfg.BaseURL + "/?" + f.values(t.Lang, "language", lang).Encode()}}}
 	for _, e := range entries {

@@ -22,8 +22,12 @@ type layoutData struct {
 	T            *text
 	Base         string // the service's public URL, for absolute links
 	Organisation string
-	Title        string
-	Canonical    string
+	// LogoURL, Footer and Address are the rest of the organisation's
+	// branding; empty when not set.
+	LogoURL         string
+	Footer, Address []string
+	Title           string
+	Canonical       string
 	// Switch links the same page in the newsroom's other languages.
 	Switch []alternate
 }
@@ -67,7 +71,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, st stamp) {
 		return
 	}
 	d := homeData{Filter: f}
-	d.layoutData = h.layout(t, t.Newsroom, "/", f.values(t.Lang, "page", pageParam(pageNo)))
+	d.layoutData = h.layout(r, t, t.Newsroom, "/", f.values(t.Lang, "page", pageParam(pageNo)))
 	if len(entries) > pageSize {
 		entries = entries[:pageSize]
 		d.Older = "/?" + f.values(t.Lang, "page", strconv.Itoa(pageNo+1)).Encode()
@@ -142,7 +146,7 @@ type releaseData struct {
 
 type dated struct{ Date, Note string }
 
-func (h *Handler) release(w http.ResponseWriter, r *http.Request, _ stamp) {
+func (h *Handler) release(w http.ResponseWriter, r *http.Request, st stamp) {
 	ctx := r.Context()
 	slug := r.PathValue("slug")
 	want := r.URL.Query().Get("lang")
@@ -170,9 +174,9 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, _ stamp) {
 	if !ok {
 		t = uiText(r, "")
 	}
-	validators(w, etag("release", p.Slug, p.Language, t.Lang, p.Status, strconv.Itoa(p.Revision), p.UpdatedAt.UTC().Format(time.RFC3339Nano)), p.UpdatedAt)
+	validators(w, etag("release", strconv.FormatInt(st.Brand, 10), p.Slug, p.Language, t.Lang, p.Status, strconv.Itoa(p.Revision), p.UpdatedAt.UTC().Format(time.RFC3339Nano)), p.UpdatedAt)
 	d := releaseData{P: p, Dir: templates.Direction(p.Language), Date: t.date(p.PublishedAt)}
-	d.layoutData = h.layout(t, p.Title, releasePath(p.Slug, p.Language), nil)
+	d.layoutData = h.layout(r, t, p.Title, releasePath(p.Slug, p.Language), nil)
 	d.Switch = nil // the release's own languages replace the newsroom's
 	for _, l := range p.Languages {
 		d.Alternates = append(d.Alternates, alternate{Lang: l, Name: languageName(l),
@@ -196,7 +200,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, _ stamp) {
 			d.Corrections = append(d.Corrections, dated{Date: fmt.Sprintf(t.CorrectedOn, t.date(c.At)), Note: c.Note})
 		}
 	}
-	d.OG, d.JSONLD = h.metadata(p, d.Canonical)
+	d.OG, d.JSONLD = h.metadata(p, d.Canonical, d.Organisation)
 	h.render(w, http.StatusOK, "release", d)
 }
 
@@ -227,13 +231,13 @@ func (h *Handler) preferred(ctx context.Context, r *http.Request, slug string) s
 
 // metadata is the page's OpenGraph properties and its schema.org
 // NewsArticle.
-func (h *Handler) metadata(p *page, canonical string) (map[string]string, map[string]any) {
+func (h *Handler) metadata(p *page, canonical, org string) (map[string]string, map[string]any) {
 	desc := p.Summary
 	if p.Status == "recalled" {
 		desc = ""
 	}
 	og := map[string]string{
-		"og:type": "article", "og:title": p.Title, "og:url": canonical, "og:site_name": h.cfg.Organisation,
+		"og:type": "article", "og:title": p.Title, "og:url": canonical, "og:site_name": org,
 		"og:locale": p.Language, "article:published_time": p.PublishedAt.UTC().Format(time.RFC3339),
 		"article:modified_time": p.UpdatedAt.UTC().Format(time.RFC3339),
 	}
@@ -244,8 +248,8 @@ func (h *Handler) metadata(p *page, canonical string) (map[string]string, map[st
 		"@context": "https://schema.org", "@type": "NewsArticle",
 		"headline": p.Title, "inLanguage": p.Language, "url": canonical, "mainEntityOfPage": canonical,
 		"datePublished": p.PublishedAt.UTC().Format(time.RFC3339), "dateModified": p.UpdatedAt.UTC().Format(time.RFC3339),
-		"publisher": map[string]any{"@type": "Organization", "name": h.cfg.Organisation},
-		"author":    map[string]any{"@type": "Organization", "name": h.cfg.Organisation},
+		"publisher": map[string]any{"@type": "Organization", "name": org},
+		"author":    map[string]any{"@type": "Organization", "name": org},
 	}
 	if desc != "" {
 		ld["description"] = desc
@@ -258,8 +262,8 @@ func (h *Handler) metadata(p *page, canonical string) (map[string]string, map[st
 
 // layout fills the frame: canonical address, and the same page in the
 // newsroom's four languages.
-func (h *Handler) layout(t *text, title, path string, v url.Values) layoutData {
-	d := layoutData{T: t, Base: h.cfg.BaseURL, Organisation: h.cfg.Organisation, Title: title}
+func (h *Handler) layout(r *http.Request, t *text, title, path string, v url.Values) layoutData {
+	d := h.frame(r, t, title)
 	canon := url.Values{}
 	for k, vs := range v {
 		canon[k] = vs
@@ -328,7 +332,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, t *text, err e
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	d := messageData{layoutData: h.layout(t, communique.ErrorMessage(err), "/", nil),
+	d := messageData{layoutData: h.layout(r, t, communique.ErrorMessage(err), "/", nil),
 		Heading: communique.ErrorMessage(err), Lines: communique.ErrorDetails(err)}
 	h.render(w, communique.HTTPStatus(communique.ErrorCode(err)), "message", d)
 }
@@ -336,6 +340,6 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, t *text, err e
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, t *text) {
 	// Never cached: the same address becomes a page at the lift.
 	w.Header().Set("Cache-Control", "no-store")
-	d := messageData{layoutData: h.layout(t, "404", "/", nil), Heading: t.NotFound}
+	d := messageData{layoutData: h.layout(r, t, "404", "/", nil), Heading: t.NotFound}
 	h.render(w, http.StatusNotFound, "message", d)
 }

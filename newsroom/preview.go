@@ -28,12 +28,12 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	t := uiText(r, "")
 	if h.cfg.Signer == nil {
-		h.previewRefused(w, t, http.StatusNotFound, t.PreviewBad)
+		h.previewRefused(w, r, t, http.StatusNotFound, t.PreviewBad)
 		return
 	}
 	id, err := h.cfg.Signer.Verify("preview", r.PathValue("token"), time.Now())
 	if err != nil {
-		h.previewRefused(w, t, http.StatusNotFound, t.PreviewBad)
+		h.previewRefused(w, r, t, http.StatusNotFound, t.PreviewBad)
 		return
 	}
 	var d previewDelivery
@@ -44,7 +44,7 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
 	if err != nil || d.Variant != "embargoed" {
 		// A signed token for a delivery that is gone or is no notice:
 		// nothing to show, and nothing to say about it.
-		h.previewRefused(w, t, http.StatusNotFound, t.PreviewBad)
+		h.previewRefused(w, r, t, http.StatusNotFound, t.PreviewBad)
 		return
 	}
 	p, err := getPreview(ctx, h.cfg.DB, d.ReleaseID, d.Language)
@@ -53,7 +53,7 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p == nil {
-		h.previewRefused(w, t, http.StatusGone, t.PreviewOver)
+		h.previewRefused(w, r, t, http.StatusGone, t.PreviewOver)
 		return
 	}
 	if x, ok := texts[baseOf(p.Language)]; ok {
@@ -72,11 +72,11 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	rd := releaseData{P: p, Dir: templates.Direction(p.Language), Date: t.date(p.PublishedAt), Body: body,
 		Embargo: fmt.Sprintf(t.Embargoed, t.date(p.PublishedAt)), PreviewFor: fmt.Sprintf(t.PreviewFor, d.Email)}
-	rd.layoutData = layoutData{T: t, Base: h.cfg.BaseURL, Organisation: h.cfg.Organisation, Title: p.Title}
+	rd.layoutData = h.frame(r, t, p.Title)
 	h.render(w, http.StatusOK, "release", rd)
 }
 
-func (h *Handler) previewRefused(w http.ResponseWriter, t *text, status int, msg string) {
-	d := messageData{layoutData: layoutData{T: t, Base: h.cfg.BaseURL, Organisation: h.cfg.Organisation, Title: msg}, Heading: msg}
+func (h *Handler) previewRefused(w http.ResponseWriter, r *http.Request, t *text, status int, msg string) {
+	d := messageData{layoutData: h.frame(r, t, msg), Heading: msg}
 	h.render(w, status, "message", d)
 }

@@ -185,17 +185,20 @@ type stamp struct {
 	Revisions int        `db:"revisions"`
 	Recalled  int        `db:"recalled"`
 	Updated   *time.Time `db:"updated"`
+	// Brand is the branding's version, which every page shows.
+	Brand int64 `db:"brand"`
 }
 
 func (s stamp) key() string {
-	return fmt.Sprintf("%d/%d/%d/%s", s.Count, s.Revisions, s.Recalled, stampTime(s))
+	return fmt.Sprintf("%d/%d/%d/%s/%d", s.Count, s.Revisions, s.Recalled, stampTime(s), s.Brand)
 }
 
 func getStamp(ctx context.Context, db sqlx.QueryerContext) (stamp, error) {
 	var s stamp
 	err := sqlx.GetContext(ctx, db, &s, `
 		SELECT count(*) AS count, coalesce(sum(r.revision), 0) AS revisions,
-			count(*) FILTER (WHERE r.status = 'recalled') AS recalled, max(r.updated_at) AS updated
+			count(*) FILTER (WHERE r.status = 'recalled') AS recalled, max(r.updated_at) AS updated,
+			(SELECT coalesce(max(version), 0) FROM branding) AS brand
 		FROM releases r WHERE `+public)
 	if err != nil {
 		return s, fmt.Errorf("newsroom stamp: %w", err)
