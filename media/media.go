@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -34,6 +35,7 @@ import (
 	"github.com/communique/communique"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
+	"github.com/communique/communique/users"
 )
 
 // Media is a photo or document of a release.
@@ -552,4 +554,30 @@ func (l *Library) Open(ctx context.Context, id int64, rendition string) (io.Read
 		return nil, communique.Errorf(communique.ENOTFOUND, "media %d has no %s file", id, rendition)
 	}
 	return rc, err
+}
+
+// Path is the public address of a rendition: the newsroom serves it
+// once the release's page is public, and not before.
+func (m *Media) Path(rendition string) string {
+	r, _ := m.Rendition(rendition)
+	return fmt.Sprintf("/media/%d/%s/%s", m.ID, rendition, url.PathEscape(m.FileName(r)))
+}
+
+// RightToChange is the right changing a release's media needs: a
+// draft's are the writer's, but a release out of draft shows its media
+// to readers (at once, or at the lift), so changing them is a correction
+// and needs the right to correct.
+func RightToChange(ctx context.Context, db sqlx.QueryerContext, releaseID int64) (users.Right, error) {
+	var status string
+	err := sqlx.GetContext(ctx, db, &status, `SELECT status FROM releases WHERE id = $1`, releaseID)
+	if postgres.IsNoRows(err) {
+		return "", communique.Errorf(communique.ENOTFOUND, "release %d not found", releaseID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("release %d: %w", releaseID, err)
+	}
+	if status == "draft" {
+		return users.WriteReleases, nil
+	}
+	return users.ClearReleases, nil
 }
