@@ -33,12 +33,24 @@ type editorForm struct {
 	Verified, Greeting         bool
 	// Unclears says saving drops a submission or clearance.
 	Unclears bool
+	// Stamp is the draft's updated_at as the form was shown, which an
+	// autosave must still find, or it would overwrite someone's edit.
+	Stamp string
+	// Unsaved says the form holds changes not saved: it is shown again
+	// after a language was added or a problem found.
+	Unsaved bool
+	// Panel is who the form's audience reaches.
+	Panel *audiencePanel
 }
 
 // choice is one checkbox of a list.
 type choice struct {
 	Value, Name string
 	Group       string
+	// Parent is the region a region lies in; Custom says an
+	// administrator made it.
+	Parent string
+	Custom bool
 }
 
 const localLayout = "2006-01-02T15:04"
@@ -87,6 +99,7 @@ func (h *Handler) editRelease(w http.ResponseWriter, r *http.Request, u *users.U
 		f.EmbargoUTC = rel.EmbargoUntil.UTC().Format("2006-01-02 15:04") + " UTC"
 	}
 	f.Unclears = rel.Clearance != nil && (rel.Clearance.State == releases.ClearanceSubmitted || rel.Clearance.State == releases.ClearanceCleared)
+	f.Stamp = strconv.FormatInt(rel.UpdatedAt.UnixNano(), 10)
 	v.Form = f
 	h.showEditor(w, r, http.StatusOK, v)
 }
@@ -100,6 +113,7 @@ func (h *Handler) showEditor(w http.ResponseWriter, r *http.Request, status int,
 	if v.Form.Unclears {
 		v.Notice = v.T("editor_unclears")
 	}
+	h.fillPanel(r.Context(), v)
 	h.renderRel(w, r, status, "editor", v)
 }
 
@@ -124,7 +138,7 @@ func (h *Handler) loadChoices(ctx context.Context, v *relView) error {
 		if name == "" {
 			name = rg.Slug
 		}
-		v.RegionChoices = append(v.RegionChoices, choice{Value: rg.Slug, Name: name})
+		v.RegionChoices = append(v.RegionChoices, choice{Value: rg.Slug, Name: name, Parent: rg.Parent, Custom: !rg.Builtin})
 		// Countries are grouped by the smallest built-in regions, which
 		// split the world without overlap.
 		if !rg.Builtin || parents[rg.Slug] {
@@ -212,6 +226,7 @@ func (h *Handler) saveEditor(w http.ResponseWriter, r *http.Request, u *users.Us
 	v := h.relView(r, title)
 	f := readEditor(r, v)
 	f.ID = id
+	f.Unsaved = true
 	v.Form = f
 	op := r.PostForm.Get("op")
 	switch {
@@ -229,24 +244,8 @@ func (h *Handler) saveEditor(w http.ResponseWriter, r *http.Request, u *users.Us
 		h.showEditor(w, r, http.StatusOK, v)
 		return
 	}
-	d := &releases.Draft{Release: releases.Release{Slug: f.Slug, OriginalLanguage: f.Original, Translations: f.Tr,
-		Regions: f.Regions, Countries: f.Countries, Topics: f.Topics, PressContacts: f.PressContacts, Greeting: f.Greeting,
-		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}}}
-	if f.Embargo != "" {
-		t, err := parseLocal(f.Embargo, v.loc)
-		if err != nil {
-			v.problem("embargo_until", "editor_embargo", v.T("err_datetime"))
-		} else {
-			d.EmbargoUntil = &t
-		}
-	}
+	d := h.draftOf(r.Context(), v, f)
 	if len(v.problems) > 0 {
-		// Every problem at once: the release's own rules too, without
-		// storing anything.
-		check := d.Release
-		check.Translations = cloneTr(d.Translations)
-		v.addProblems(check.Normalize())
-		v.addProblems(taxonomy.Validate(r.Context(), h.cfg.DB, f.Regions, f.Countries, f.Topics))
 		h.showEditor(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
@@ -285,6 +284,31 @@ func (h *Handler) saveEditor(w http.ResponseWriter, r *http.Request, u *users.Us
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// draftOf is the draft the form holds. A problem the form alone shows
+// (an embargo time that is no time) is recorded in v with every problem
+// the release's own rules find, so all of them show at once.
+func (h *Handler) draftOf(ctx context.Context, v *relView, f *editorForm) *releases.Draft {
+	d := &releases.Draft{Release: releases.Release{Slug: f.Slug, OriginalLanguage: f.Original, Translations: f.Tr,
+		Regions: f.Regions, Countries: f.Countries, Topics: f.Topics, PressContacts: f.PressContacts, Greeting: f.Greeting,
+		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}}}
+	if f.Embargo != "" {
+		t, err := parseLocal(f.Embargo, v.loc)
+		if err != nil {
+			v.problem("embargo_until", "editor_embargo", v.T("err_datetime"))
+		} else {
+			d.EmbargoUntil = &t
+		}
+	}
+	if len(v.problems) > 0 {
+		// Checked on a copy: nothing is stored, and d stays as posted.
+		check := d.Release
+		check.Translations = cloneTr(d.Translations)
+		v.addProblems(check.Normalize())
+		v.addProblems(taxonomy.Validate(ctx, h.cfg.DB, f.Regions, f.Countries, f.Topics))
+	}
+	return d
+}
+
 func cloneTr(in map[string]releases.Translation) map[string]releases.Translation {
 	out := make(map[string]releases.Translation, len(in))
 	for k, v := range in {
@@ -317,7 +341,8 @@ func readEditor(r *http.Request, v *relView) *editorForm {
 		Regions: nonEmpty(pf["regions"]), Countries: nonEmpty(pf["countries"]), Topics: nonEmpty(pf["topics"]),
 		Embargo: strings.TrimSpace(pf.Get("embargo_until")), Missions: pf.Get("embargo_missions"),
 		Verified: pf.Get("embargo_verified") == "on", Greeting: pf.Get("greeting") == "on",
-		Unclears: pf.Get("unclears") == "on"} // shown again on a form with problems
+		Unclears: pf.Get("unclears") == "on", // shown again on a form with problems
+		Stamp:    pf.Get("stamp")}
 	for _, l := range pf["lang"] {
 		if l == "" || slices.Contains(f.Langs, l) {
 			continue

@@ -169,6 +169,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST /office/profile/tokens/{id}/revoke", h.private(h.revokeToken))
 	h.releaseRoutes(mux)
 	h.moreRoutes(mux)
+	h.editorRoutes(mux)
 	// Anything else: the sign-in page for a visitor, "not found" for a user.
 	mux.Handle("/office/", h.private(h.notFound))
 	return mux

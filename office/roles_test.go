@@ -28,7 +28,7 @@ func TestMorePagesRefusedToTheRoleBelow(t *testing.T) {
 	}
 	before := count(t, b.db, `SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM suppressions) + (SELECT count(*) FROM users) + (SELECT count(*) FROM topics)`)
 	checked := 0
-	for _, rt := range moreRouteTable {
+	for _, rt := range slices.Concat(moreRouteTable, editorRouteTable) {
 		need := users.Need(rt.right)
 		i := slices.Index(users.Roles, need)
 		if i == 0 {

@@ -1,0 +1,131 @@
+package office
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/communique/communique"
+	"github.com/communique/communique/releases"
+	"github.com/communique/communique/templates"
+	"github.com/communique/communique/users"
+)
+
+// panelSample is how many names the audience panel shows.
+const panelSample = 5
+
+// audiencePanel is who the editor's audience reaches, beside the form.
+type audiencePanel struct {
+	*releases.SelectionAudience
+	// Err says why it could not be counted: an unknown region, say.
+	Err string
+}
+
+// Nobody says publishing would send to no one at all, which the release
+// page refuses.
+func (p *audiencePanel) Nobody() bool {
+	return p.SelectionAudience != nil && p.Total == 0 && (p.Embargo == nil || p.Embargo.Total == 0)
+}
+
+// selection is the audience the form holds, embargo included when its
+// time reads as one.
+func (v *relView) selection(f *editorForm) releases.Selection {
+	sel := releases.Selection{Regions: f.Regions, Countries: f.Countries, Topics: f.Topics,
+		Languages: f.Langs, Original: f.Original,
+		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}}
+	if f.Embargo != "" {
+		if t, err := parseLocal(f.Embargo, v.loc); err == nil {
+			sel.EmbargoUntil = &t
+		}
+	}
+	return sel
+}
+
+// fillPanel counts the form's audience for the panel. A count that
+// fails for bad input says so in the panel; the editor is shown anyway,
+// since the form itself names the field.
+func (h *Handler) fillPanel(ctx context.Context, v *relView) {
+	p := &audiencePanel{}
+	a, err := releases.AudienceOf(ctx, h.cfg.DB, v.selection(v.Form), templates.MatchLanguage, time.Now(), panelSample)
+	switch {
+	case err == nil:
+		p.SelectionAudience = a
+	case communique.ErrorCode(err) == communique.EINVALID:
+		p.Err = v.T("panel_invalid", strings.Join(communique.ErrorDetails(err), "; "))
+	default:
+		h.log.Error("count the editor's audience", "release_id", v.Form.ID, "error", err)
+		p.Err = v.T("panel_failed")
+	}
+	v.Form.Panel = p
+}
+
+// audience answers the editor's form with its audience panel, counted
+// for what the form holds now, saved or not.
+func (h *Handler) audience(w http.ResponseWriter, r *http.Request, u *users.User) {
+	v := h.relView(r, "editor_edit_title")
+	v.Form = readEditor(r, v)
+	h.fillPanel(r.Context(), v)
+	status := http.StatusOK
+	if v.Form.Panel.Err != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	h.fragment(w, r, status, "audience-panel", v)
+}
+
+// fragment writes one block of the editor's page, buffered like a page.
+func (h *Handler) fragment(w http.ResponseWriter, r *http.Request, status int, name string, v *relView) {
+	var buf bytes.Buffer
+	if err := releasePages["editor"].ExecuteTemplate(&buf, name, v); err != nil {
+		h.log.Error("render office fragment", "fragment", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// regionNode is a region of the editor's tree, with the regions inside it.
+type regionNode struct {
+	choice
+	Checked  bool
+	Children []*regionNode
+}
+
+// RegionTree nests the built-in regions as UN M49 does (region,
+// sub-region, intermediate region); CustomRegions are the others.
+func (v *relView) RegionTree() []*regionNode {
+	nodes := map[string]*regionNode{}
+	for _, c := range v.RegionChoices {
+		if !c.Custom {
+			nodes[c.Value] = &regionNode{choice: c, Checked: v.Form != nil && slices.Contains(v.Form.Regions, c.Value)}
+		}
+	}
+	var roots []*regionNode
+	for _, c := range v.RegionChoices {
+		n := nodes[c.Value]
+		if n == nil {
+			continue
+		}
+		if parent := nodes[c.Parent]; parent != nil && c.Parent != c.Value {
+			parent.Children = append(parent.Children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	return roots
+}
+
+// CustomRegions are the regions administrators made.
+func (v *relView) CustomRegions() []choice {
+	var out []choice
+	for _, c := range v.RegionChoices {
+		if c.Custom {
+			out = append(out, c)
+		}
+	}
+	return out
+}
