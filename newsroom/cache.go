@@ -12,7 +12,7 @@ import (
 )
 
 // version changes the validators when the pages themselves change.
-const version = "1"
+const version = "2"
 
 // Responses are kept while nothing public changes, and at most cacheTTL:
 // the names of regions and topics can change without a release

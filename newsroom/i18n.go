@@ -22,8 +22,11 @@ type text struct {
 	NotFound                                  string
 	// The private preview of an embargoed release.
 	Embargoed, PreviewFor, PreviewOver, PreviewBad string
-	dateFormat                                     string
-	months                                         [12]string
+	// A release's media: headings, the original's link ("%s, %s":
+	// format and size) and units of size.
+	Photos, Documents, Original, MB, KB string
+	dateFormat                          string
+	months                              [12]string
 }
 
 var texts = map[string]*text{
@@ -38,6 +41,7 @@ var texts = map[string]*text{
 		PageNav: "Pages", OtherLanguages: "Other languages", NotFound: "There is no public release at this address.",
 		Embargoed: "EMBARGOED UNTIL %s", PreviewFor: "A private preview for %s. Not for publication, broadcast or posting online before the lift; please do not forward this link.",
 		PreviewOver: "This preview has ended: the embargo has lifted or the release was withdrawn.", PreviewBad: "This preview link is not valid.",
+		Photos: "Photos", Documents: "Documents", Original: "Original (%s, %s)", MB: "MB", KB: "KB",
 		dateFormat: "2 %s 2006, 15:04 UTC",
 		months:     [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	},
@@ -52,6 +56,7 @@ var texts = map[string]*text{
 		PageNav: "Pages", OtherLanguages: "Autres langues", NotFound: "Aucun communiqué public à cette adresse.",
 		Embargoed: "SOUS EMBARGO JUSQU'AU %s", PreviewFor: "Un aperçu privé pour %s. Publication, diffusion et mise en ligne interdites avant la levée de l’embargo ; merci de ne pas transférer ce lien.",
 		PreviewOver: "Cet aperçu a pris fin : l’embargo est levé ou le communiqué a été retiré.", PreviewBad: "Ce lien d’aperçu n’est pas valide.",
+		Photos: "Photos", Documents: "Documents", Original: "Original (%s, %s)", MB: "Mo", KB: "Ko",
 		dateFormat: "2 %s 2006, 15:04 UTC",
 		months:     [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	},
@@ -66,6 +71,7 @@ var texts = map[string]*text{
 		PageNav: "Páginas", OtherLanguages: "Otros idiomas", NotFound: "No hay ningún comunicado público en esta dirección.",
 		Embargoed: "BAJO EMBARGO HASTA EL %s", PreviewFor: "Una vista previa privada para %s. Prohibida su publicación, difusión o puesta en línea antes del fin del embargo; por favor, no reenvíe este enlace.",
 		PreviewOver: "Esta vista previa ha terminado: el embargo se levantó o el comunicado fue retirado.", PreviewBad: "Este enlace de vista previa no es válido.",
+		Photos: "Fotos", Documents: "Documentos", Original: "Original (%s, %s)", MB: "MB", KB: "KB",
 		dateFormat: "2 de %s de 2006, 15:04 UTC",
 		months:     [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
 	},
@@ -80,6 +86,7 @@ var texts = map[string]*text{
 		PageNav: "الصفحات", OtherLanguages: "لغات أخرى", NotFound: "لا يوجد بيان صحفي منشور على هذا العنوان.",
 		Embargoed: "محظور النشر حتى %s", PreviewFor: "معاينة خاصة لـ %s. يُحظر النشر أو البث أو الوضع على الإنترنت قبل رفع الحظر؛ يرجى عدم إعادة توجيه هذا الرابط.",
 		PreviewOver: "انتهت هذه المعاينة: رُفع الحظر أو سُحب البيان.", PreviewBad: "رابط المعاينة هذا غير صالح.",
+		Photos: "الصور", Documents: "الوثائق", Original: "الصورة الأصلية (%s، %s)", MB: "ميغابايت", KB: "كيلوبايت",
 		dateFormat: "2 %s 2006، 15:04 UTC",
 		months:     [12]string{"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
 	},

@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/links"
+	"github.com/communique/communique/media"
 )
 
 //go:embed pages
@@ -38,6 +39,9 @@ type Config struct {
 	// Signer checks the private preview links of embargoed notices; no
 	// preview is served without it.
 	Signer *links.Signer
+	// Media has the files of releases' photos and documents; kept in
+	// PostgreSQL when nil.
+	Media *media.Library
 }
 
 // Handler serves the newsroom's routes; mount it for "GET /{$}",
@@ -49,11 +53,13 @@ type Handler struct {
 	css   []byte
 	mux   *http.ServeMux
 	cache *responses
+	media *media.Library
 }
 
 // Patterns are the routes the newsroom answers, for the service's mux.
 func Patterns() []string {
-	return []string{"GET /{$}", "GET /releases/{slug}", "GET /feeds/{file}", "GET /sitemap.xml", "GET /newsroom/newsroom.css", "GET /preview/{token}"}
+	return []string{"GET /{$}", "GET /releases/{slug}", "GET /feeds/{file}", "GET /sitemap.xml", "GET /newsroom/newsroom.css", "GET /preview/{token}",
+		"GET /media/{id}/{rendition}/{name}", "GET /preview/{token}/media/{id}/{rendition}/{name}"}
 }
 
 // New returns the newsroom's handler.
@@ -71,6 +77,10 @@ func New(cfg Config) *Handler {
 		panic(err) // embedded at build time
 	}
 	h.css = css
+	h.media = cfg.Media
+	if h.media == nil {
+		h.media = media.New(cfg.DB, nil, cfg.Logger)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.cached(h.home))
 	mux.HandleFunc("GET /releases/{slug}", h.cached(h.release))
@@ -78,6 +88,8 @@ func New(cfg Config) *Handler {
 	mux.HandleFunc("GET /sitemap.xml", h.cached(h.sitemap))
 	mux.HandleFunc("GET /newsroom/newsroom.css", h.stylesheet)
 	mux.HandleFunc("GET /preview/{token}", h.preview)
+	mux.HandleFunc("GET /media/{id}/{rendition}/{name}", h.mediaFile)
+	mux.HandleFunc("GET /preview/{token}/media/{id}/{rendition}/{name}", h.previewMedia)
 	h.mux = mux
 	return h
 }

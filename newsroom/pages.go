@@ -142,6 +142,8 @@ type releaseData struct {
 	JSONLD       map[string]any
 	// Embargo and PreviewFor head a private preview.
 	Embargo, PreviewFor string
+	// Media are the release's photos and documents.
+	Media pageMedia
 }
 
 type dated struct{ Date, Note string }
@@ -201,6 +203,10 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, st stamp) {
 		}
 	}
 	d.OG, d.JSONLD = h.metadata(p, d.Canonical, d.Organisation)
+	if err := h.withMedia(w, r, &d, ""); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.render(w, http.StatusOK, "release", d)
 }
 

@@ -73,6 +73,10 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
 	rd := releaseData{P: p, Dir: templates.Direction(p.Language), Date: t.date(p.PublishedAt), Body: body,
 		Embargo: fmt.Sprintf(t.Embargoed, t.date(p.PublishedAt)), PreviewFor: fmt.Sprintf(t.PreviewFor, d.Email)}
 	rd.layoutData = h.frame(r, t, p.Title)
+	if err := h.withMedia(w, r, &rd, "/preview/"+r.PathValue("token")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.render(w, http.StatusOK, "release", rd)
 }
 
