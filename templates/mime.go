@@ -35,6 +35,9 @@ type mimeCache struct {
 	subject    string // "Subject: …\r\n", encoded and folded
 	text, html [forms]qpLayout
 	sender     atomic.Pointer[senderHeaders]
+	// tracked holds the layouts with links and pixel cut out, by what
+	// is tracked (see Prepared.tracked), made on first use.
+	tracked [4]trackedMIME
 }
 
 // qpLayout is a layout whose literals are quoted-printable, each ending
@@ -44,6 +47,7 @@ type qpLayout struct {
 	lits  []string
 	slots []field
 	size  int
+	links []int32 // as layout.links
 }
 
 type senderHeaders struct {
@@ -146,8 +150,14 @@ func (p *Prepared) AppendMessage(dst []byte, h Headers, rc Recipient) ([]byte, e
 	tv, hv := p.values(rc)
 	f := formOf(&tv)
 	text, html := &m.text[f], &m.html[f]
+	if rc.Track != nil {
+		if tm := p.tracked(rc.Track); tm != nil {
+			text, html = &tm.text[f], &tm.html[f]
+			setTracking(rc.Track, tm, &tv, &hv)
+		}
+	}
 	if need := len(dst) + text.size + html.size + 1024 + 3*(len(tv.name)+len(hv.name)+len(tv.url)+len(hv.url)+len(tv.preview)+len(hv.preview)+len(hv.local)+len(hv.previous)+
-		tv.size(fieldGreeting)+hv.size(fieldGreeting)); cap(dst) < need {
+		tv.size(fieldGreeting)+hv.size(fieldGreeting)+2*trackedSize(&tv)); cap(dst) < need {
 		dst = append(make([]byte, 0, need), dst...)
 	}
 
@@ -200,6 +210,10 @@ func (p *Prepared) appendPart(dst []byte, typ string, l *qpLayout, v *values) []
 	dst = append(dst, "\r\n\r\n"...)
 	for i, f := range l.slots {
 		dst = append(dst, l.lits[i]...)
+		if f == fieldLink {
+			dst = appendQP(dst, v.links[l.links[i]], false)
+			continue
+		}
 		if f == fieldGreeting {
 			for _, s := range v.greeting {
 				if s != "" {

@@ -123,6 +123,10 @@ type values struct {
 	// greeting is the greeting line in pieces, written one after the
 	// other (see greetings).
 	greeting [3]string
+	// pixel and links are the tracked addresses (see Tracking): the
+	// pixel's, and each link target's click address by target index.
+	pixel string
+	links []string
 }
 
 // get returns field f; the greeting, in pieces, is read with write or size.
@@ -140,6 +144,8 @@ func (v *values) get(f field) string {
 		return v.previous
 	case fieldPreview:
 		return v.preview
+	case fieldPixel:
+		return v.pixel
 	}
 	return ""
 }
@@ -177,6 +183,9 @@ type layout struct {
 	lits  []string
 	slots []field
 	size  int // bytes of literal text, to size the builder in one go
+	// links, in a layout with links cut out (see track.go), names each
+	// slot's link target, -1 for the other slots; nil otherwise.
+	links []int32
 }
 
 // cut splits rendered output at its markers. intern makes equal literals

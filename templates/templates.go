@@ -87,6 +87,9 @@ type Recipient struct {
 	// its readers greets no institution, neither by the contact's name
 	// nor as "Sir or Madam".
 	Institution bool
+	// Track, when set, counts the recipient's opens and clicks; only
+	// AppendMessage and WriteMessage heed it.
+	Track *Tracking
 }
 
 // Prepared is a release rendered for one message and language; safe for

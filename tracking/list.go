@@ -74,28 +74,32 @@ type Attempt struct {
 // Delivery is a delivery with its timeline: the SMTP attempts that sent
 // it and what came back afterwards.
 type Delivery struct {
-	ID        int64           `json:"id" db:"id"`
-	ReleaseID int64           `json:"release_id" db:"release_id"`
-	Variant   string          `json:"variant" db:"variant"`
-	ContactID int64           `json:"contact_id" db:"contact_id"`
-	Email     string          `json:"email" db:"email"`
-	Language  string          `json:"language" db:"language"`
-	Status    string          `json:"status" db:"status"`
-	Attempts  int             `json:"attempts" db:"attempts"`
-	SMTPCode  *int            `json:"smtp_code" db:"smtp_code"`
-	SMTPReply string          `json:"smtp_reply" db:"smtp_reply"`
-	QueuedAt  time.Time       `json:"queued_at" db:"queued_at"`
-	SentAt    *time.Time      `json:"sent_at" db:"sent_at"`
-	Timeline  []TimelineEvent `json:"timeline" db:"-"`
+	ID        int64      `json:"id" db:"id"`
+	ReleaseID int64      `json:"release_id" db:"release_id"`
+	Variant   string     `json:"variant" db:"variant"`
+	ContactID int64      `json:"contact_id" db:"contact_id"`
+	Email     string     `json:"email" db:"email"`
+	Language  string     `json:"language" db:"language"`
+	Status    string     `json:"status" db:"status"`
+	Attempts  int        `json:"attempts" db:"attempts"`
+	SMTPCode  *int       `json:"smtp_code" db:"smtp_code"`
+	SMTPReply string     `json:"smtp_reply" db:"smtp_reply"`
+	QueuedAt  time.Time  `json:"queued_at" db:"queued_at"`
+	SentAt    *time.Time `json:"sent_at" db:"sent_at"`
+	// ProviderID is the id the relay gave the message ("queued as …").
+	ProviderID string          `json:"provider_id,omitempty" db:"provider_id"`
+	Timeline   []TimelineEvent `json:"timeline" db:"-"`
 }
 
-// TimelineEvent is one entry of a delivery's timeline: an SMTP attempt, or an
-// inbound message about it.
+// TimelineEvent is one entry of a delivery's timeline: an SMTP attempt, an
+// inbound message about it, or its first open or click of a link (for a
+// release that tracks them).
 type TimelineEvent struct {
 	At      time.Time `json:"at"`
-	Type    string    `json:"type"` // "attempt" or "inbound"
+	Type    string    `json:"type"` // "attempt", "inbound", "open" or "click"
 	Attempt *Attempt  `json:"attempt,omitempty"`
 	Inbound *Item     `json:"inbound,omitempty"`
+	Engaged *Engaged  `json:"engagement,omitempty"`
 }
 
 // GetDelivery returns delivery id with its timeline, oldest first. A
@@ -104,7 +108,7 @@ func GetDelivery(ctx context.Context, q sqlx.QueryerContext, id int64) (*Deliver
 	var d Delivery
 	err := sqlx.GetContext(ctx, q, &d, `
 		SELECT d.id, x.release_id, x.variant, d.contact_id, d.email, d.language, d.status, d.attempts,
-			d.smtp_code, d.smtp_reply, d.queued_at, d.sent_at
+			d.smtp_code, d.smtp_reply, d.queued_at, d.sent_at, coalesce(d.provider_id, '') AS provider_id
 		FROM deliveries d JOIN dispatches x ON x.id = d.dispatch_id WHERE d.id = $1`, id)
 	if postgres.IsNoRows(err) {
 		return nil, communique.Errorf(communique.ENOTFOUND, "delivery %d not found", id)
@@ -132,6 +136,9 @@ func GetDelivery(ctx context.Context, q sqlx.QueryerContext, id int64) (*Deliver
 	}
 	for ; i < len(items); i++ {
 		d.Timeline = append(d.Timeline, TimelineEvent{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
+	}
+	if d.Timeline, err = withEngagement(ctx, q, id, d.Timeline); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
