@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/users"
 )
@@ -55,23 +56,26 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, u *users.User) 
 	if !ok {
 		status = http.StatusBadRequest
 	}
-	// The counts, the sends over time and the page of deliveries are read
-	// at once, on three connections: the page takes as long as the
-	// slowest, not all three.
+	// The deliveries are counted in one scan, which also counts the sends
+	// over time; the page of deliveries and the test messages are read
+	// meanwhile on connections of their own. One scan of a big release's
+	// deliveries is most of the page's time: a second would double it.
 	var wg sync.WaitGroup
-	var repErr, sendsErr, rowsErr error
+	var repErr, msgErr, rowsErr error
 	var next int64
-	wg.Go(func() { rv.Rep, repErr = releases.GetReport(ctx, h.cfg.DB, id) })
-	wg.Go(func() { rv.Sends, sendsErr = h.sendsOverTime(ctx, id, v) })
+	var messages map[string]map[string]int
+	wg.Go(func() { rv.Rep, rv.Sends, repErr = h.reportCounts(ctx, id, v) })
+	wg.Go(func() { messages, msgErr = mailqueue.ReleaseCounts(ctx, h.cfg.DB, id) })
 	if ok {
 		f.Limit = 50
 		wg.Go(func() { rv.Rows, next, rowsErr = releases.Deliveries(ctx, h.cfg.DB, id, f) })
 	}
 	wg.Wait()
-	if err := errors.Join(repErr, sendsErr, rowsErr); err != nil {
+	if err := errors.Join(repErr, msgErr, rowsErr); err != nil {
 		h.relFailed(w, r, err)
 		return
 	}
+	rv.Rep.Messages = messages
 	rv.Languages = v.Sorted(rv.Rep.ByLanguage)
 	rv.ByStatus = v.barChart(rv.Rep.ByStatus, deliveryStatuses, func(s string) string { return v.T("dstatus_" + s) }, statusColour)
 	rv.ByLanguage = v.barChart(rv.Rep.ByLanguage, rv.Languages, v.LangLabel, func(string) string { return "#0b5cad" })
@@ -195,33 +199,61 @@ func cell(s string) string {
 	return s
 }
 
-// sendsOverTime counts the release's sent messages in at most 60 equal
-// spans between the first and the last. One scan counts them by second;
-// the spans are added up here, since a release rarely takes more than a
-// few thousand seconds to send.
-func (h *Handler) sendsOverTime(ctx context.Context, id int64, v *relView) (*timeChart, error) {
+// reportCounts counts release id's deliveries as releases.GetReport
+// does, and its sent messages in at most 60 equal spans between the first
+// and the last, in one scan. The scan counts sends by second; the spans
+// are added up here, since a release rarely takes more than a few
+// thousand seconds to send. Seconds are binned, not truncated: date_trunc
+// of a timestamptz goes through the session's time zone for every row.
+func (h *Handler) reportCounts(ctx context.Context, id int64, v *relView) (*releases.Report, *timeChart, error) {
 	var rows []struct {
-		Second time.Time `db:"s"`
-		N      int       `db:"n"`
+		Variant  string     `db:"variant"`
+		Status   string     `db:"status"`
+		Language string     `db:"language"`
+		Second   *time.Time `db:"s"`
+		N        int        `db:"n"`
 	}
 	if err := h.cfg.DB.SelectContext(ctx, &rows, `
-		SELECT date_trunc('second', d.sent_at) AS s, count(*) AS n
-		FROM deliveries d
-		WHERE d.dispatch_id = ANY (ARRAY(SELECT id FROM dispatches WHERE release_id = $1))
-		  AND d.status = 'sent' AND d.sent_at IS NOT NULL
-		GROUP BY 1 ORDER BY 1`, id); err != nil {
-		return nil, fmt.Errorf("sends of release %d: %w", id, err)
+		SELECT s.variant, c.status, c.language, c.s, c.n
+		FROM (SELECT d.dispatch_id, d.status, d.language,
+				CASE WHEN d.status = 'sent' THEN date_bin('1 second', d.sent_at, timestamptz '2000-01-01 00:00:00+00') END AS s,
+				count(*) AS n
+			FROM deliveries d
+			WHERE d.dispatch_id = ANY (ARRAY(SELECT id FROM dispatches WHERE release_id = $1))
+			GROUP BY 1, 2, 3, 4) c
+		JOIN dispatches s ON s.id = c.dispatch_id
+		ORDER BY c.s`, id); err != nil {
+		return nil, nil, fmt.Errorf("report of release %d: %w", id, err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
+	rep := &releases.Report{ByStatus: map[string]int{}, ByLanguage: map[string]int{}, ByVariant: map[string]int{}}
+	var sends []time.Time
+	var perSecond []int
+	for _, r := range rows {
+		rep.Total += r.N
+		rep.ByStatus[r.Status] += r.N
+		rep.ByLanguage[r.Language] += r.N
+		rep.ByVariant[r.Variant] += r.N
+		if r.Second == nil {
+			continue
+		}
+		// Ordered by second: the same second comes in a row, once per
+		// status, language and message.
+		if n := len(sends); n > 0 && sends[n-1].Equal(*r.Second) {
+			perSecond[n-1] += r.N
+			continue
+		}
+		sends, perSecond = append(sends, *r.Second), append(perSecond, r.N)
 	}
-	first, last := rows[0].Second, rows[len(rows)-1].Second
+	if len(sends) == 0 {
+		return rep, nil, nil
+	}
+	first, last := sends[0], sends[len(sends)-1]
 	step := spanStep(last.Sub(first))
 	counts := make([]int, int(last.Sub(first)/step)+1)
-	for _, r := range rows {
-		counts[int(r.Second.Sub(first)/step)] += r.N
+	for i, s := range sends {
+		counts[int(s.Sub(first)/step)] += perSecond[i]
 	}
-	return v.drawTime(first.UTC(), step, counts), nil
+	return rep, v.drawTime(first.UTC(), step, counts), nil
 }
 
 // spanSteps are the spans the sends are counted in, the shortest that

@@ -5,11 +5,14 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/communique/communique/contacts"
+	"github.com/communique/communique/releases"
 	"github.com/communique/communique/users"
 )
 
@@ -129,5 +132,58 @@ func TestSendsAreCountedInAtMostSixtySpans(t *testing.T) {
 		if got != c.want || c.span/got >= 60 {
 			t.Errorf("spanStep(%s) = %s, want %s", c.span, got, c.want)
 		}
+	}
+}
+
+// The report page counts a release's deliveries in one scan, and its
+// numbers are the API's: both messages, every status and language, and
+// only sent messages in the sends over time.
+func TestReportCountsAreTheAPIs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.importContacts()
+	b.moreJournalists(30)
+	id, public := b.publishedRelease("counted")
+	var embargoed int64
+	if err := b.db.Get(&embargoed, `INSERT INTO dispatches (release_id, variant, status) VALUES ($1, 'embargoed', 'done') RETURNING id`, id); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	b.db.MustExec(`INSERT INTO deliveries (dispatch_id, contact_id, email, language, status, sent_at)
+		SELECT $1, id, email, languages[1], CASE WHEN id % 3 = 0 THEN 'queued' WHEN id % 5 = 0 THEN 'bounced' ELSE 'sent' END,
+			CASE WHEN id % 3 <> 0 THEN $2::timestamptz + (id % 7) * interval '1 second' END
+		FROM contacts WHERE kind = 'journalist'`, public, start)
+	b.db.MustExec(`INSERT INTO deliveries (dispatch_id, contact_id, email, language, status, sent_at)
+		SELECT $1, id, email, 'fr', 'sent', $2::timestamptz - interval '3 seconds' FROM contacts WHERE kind = 'mission'`, embargoed, start)
+	ctx := context.Background()
+	want, err := releases.GetReport(ctx, b.db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &relView{page: &page{Lang: "en", values: map[string]string{}}, loc: time.UTC}
+	got, sends, err := b.h.reportCounts(ctx, id, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Messages = want.Messages
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the page counts %+v, the API %+v", got, want)
+	}
+	if want.ByVariant["embargoed"] == 0 || want.ByStatus["queued"] == 0 || want.ByStatus["bounced"] == 0 || len(want.ByLanguage) < 2 {
+		t.Fatalf("the release's deliveries are not varied enough: %+v", want)
+	}
+	// Columns of 1 s from 3 s before start to 6 s after; every sent
+	// message in one of them, and nothing else.
+	total := 0
+	for _, c := range sends.Columns {
+		_, n, _ := strings.Cut(c.Label, ": ")
+		k, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("column %q", c.Label)
+		}
+		total += k
+	}
+	if total != want.ByStatus["sent"] || sends.Step != "1s" {
+		t.Errorf("the sends over time count %d in spans of %s, want %d sent in spans of 1s", total, sends.Step, want.ByStatus["sent"])
 	}
 }
