@@ -27,6 +27,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique/media"
 	"github.com/communique/communique/users"
 )
 
@@ -51,6 +52,9 @@ type Config struct {
 	// ClearanceRequired refuses to publish a release that someone other
 	// than its author has not cleared (COMMUNIQUE_CLEARANCE).
 	ClearanceRequired bool
+	// Media keeps releases' photos and documents; files in PostgreSQL
+	// when nil.
+	Media *media.Library
 }
 
 // Session lifetimes: a working day at most, and an idle hour and a half
@@ -169,6 +173,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST /office/profile/tokens/{id}/revoke", h.private(h.revokeToken))
 	h.releaseRoutes(mux)
 	h.moreRoutes(mux)
+	h.mediaRoutes(mux)
 	h.editorRoutes(mux)
 	// Anything else: the sign-in page for a visitor, "not found" for a user.
 	mux.Handle("/office/", h.private(h.notFound))

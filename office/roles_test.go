@@ -28,7 +28,7 @@ func TestMorePagesRefusedToTheRoleBelow(t *testing.T) {
 	}
 	before := count(t, b.db, `SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM suppressions) + (SELECT count(*) FROM users) + (SELECT count(*) FROM topics)`)
 	checked := 0
-	for _, rt := range slices.Concat(moreRouteTable, editorRouteTable) {
+	for _, rt := range slices.Concat(moreRouteTable, editorRouteTable, mediaRouteTable) {
 		need := users.Need(rt.right)
 		i := slices.Index(users.Roles, need)
 		if i == 0 {
@@ -81,9 +81,11 @@ func TestMorePagesAreLocalized(t *testing.T) {
 	for _, lang := range []string{"en", "fr", "es", "ar"} {
 		for _, rt := range moreRouteTable {
 			method, path, _ := strings.Cut(rt.pattern, " ")
-			if method != http.MethodGet || strings.HasSuffix(path, ".csv") || strings.HasSuffix(path, "/export") {
+			// A template preview's frame is the message itself, in its own language.
+			if method != http.MethodGet || strings.HasSuffix(path, ".csv") || strings.HasSuffix(path, "/export") || strings.HasSuffix(path, "/frame") {
 				continue
 			}
+			path = strings.ReplaceAll(path, "/templates/{message}/{lang}", "/templates/public/"+lang)
 			path = strings.ReplaceAll(path, "/releases/{id}", "/releases/"+strconvID(id))
 			path = strings.ReplaceAll(path, "/contacts/{id}", "/contacts/"+strconvID(contact))
 			res := br.get(path + "?lang=" + lang)

@@ -151,7 +151,7 @@ func (h *Handler) checkForm(w http.ResponseWriter, r *http.Request) bool {
 		h.formExpired(w, r)
 		return false
 	}
-	if uploadPaths[r.URL.Path] && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	if (uploadPaths[r.URL.Path] || isMediaUpload(r.URL.Path)) && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			h.uploadRefused(w, r, err)
