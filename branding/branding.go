@@ -393,3 +393,17 @@ func (b *Branding) Mail(baseURL string) templates.Brand {
 	}
 	return m
 }
+
+// LoadOverrides is templates.LoadOverrides with the branding attached, the
+// logo linked under baseURL: what every message rendered now shows.
+func LoadOverrides(ctx context.Context, q sqlx.QueryerContext, baseURL string) (templates.Overrides, error) {
+	ov, err := templates.LoadOverrides(ctx, q)
+	if err != nil {
+		return templates.Overrides{}, err
+	}
+	b, err := Load(ctx, q)
+	if err != nil {
+		return templates.Overrides{}, err
+	}
+	return ov.WithBrand(b.Mail(baseURL)), nil
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/headless"
 
 	"github.com/communique/communique/releases"
@@ -41,6 +42,11 @@ func TestBrowserMainPagesPassAxe(t *testing.T) {
 	}
 	contact := b.contactID("awa@example.com")
 	b.db.MustExec(`INSERT INTO suppressions (email, reason, detail) VALUES ('gone@example.net', 'bounced', '550 5.1.1 no such user')`)
+	// Every page shows the branding's logo, footer and address.
+	if _, err := branding.Save(context.Background(), b.db, branding.Update{Name: "International Mobility Agency",
+		Address: "17 route des Morillons\nCH-1211 Geneva 19", Footer: "Press office: weekdays.", Logo: testPNG(t, 200, 50)}, "test"); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -95,11 +101,14 @@ func TestBrowserMainPagesPassAxe(t *testing.T) {
 		{"tokens", "/office/admin/tokens"},
 		{"topics and regions", "/office/admin/taxonomy"},
 		{"audit", "/office/admin/audit"},
+		{"branding", "/office/admin/branding"},
+		{"templates", "/office/admin/templates"},
+		{"template editor", fmt.Sprintf("/office/admin/templates/public/fr?release=%d", published)},
 	}
 	for _, p := range pages {
 		check(p.name, p.path)
 	}
-	for _, p := range []string{fmt.Sprintf("/office/releases/%d/report", published), "/office/contacts", "/office/admin/users"} {
+	for _, p := range []string{fmt.Sprintf("/office/releases/%d/report", published), "/office/contacts", "/office/admin/users", "/office/admin/branding"} {
 		sep := "?"
 		if strings.Contains(p, "?") {
 			sep = "&"

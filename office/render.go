@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/templates"
 	"github.com/communique/communique/users"
 )
@@ -54,6 +55,8 @@ type page struct {
 	Secret                    string
 	Roles                     []users.Role
 	Languages                 []string
+	// brand is the organisation's branding, for the header and footer.
+	brand *branding.Branding
 }
 
 // problem is what is wrong with one field, said in the page's language.
@@ -77,7 +80,8 @@ func (h *Handler) newPageFor(r *http.Request, title string, who *users.User) *pa
 		q.Del("lang")
 		base.RawQuery = q.Encode()
 	}
-	pg := &page{Lang: lang, Dir: templates.Direction(lang), title: title, User: u, langBase: base, values: map[string]string{}}
+	pg := &page{Lang: lang, Dir: templates.Direction(lang), title: title, User: u, langBase: base, values: map[string]string{},
+		brand: h.pageBrand(r)}
 	if key, arg := h.takeFlash(r.Context()); key != "" {
 		if arg != "" {
 			pg.Notice = pg.T(key, arg)

@@ -11,7 +11,7 @@ import (
 // morePages are the pages that go beyond releases: corrections, reports,
 // contacts and administration. Each view embeds a relView, so the layout
 // and the catalog work as on the release pages.
-var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions", "admin_users", "admin_tokens", "admin_taxonomy", "admin_audit")
+var morePages = parseReleasePages("correct", "report", "contacts", "contact", "import", "suppressions", "admin_users", "admin_tokens", "admin_taxonomy", "admin_audit", "admin_branding", "admin_templates")
 
 // moreRoute is a page or action beyond writing and publishing, and the
 // right it needs: the right its API route needs (web/auth.go's
@@ -47,6 +47,13 @@ var moreRouteTable = []moreRoute{
 	{"POST /office/admin/topics", users.Administer, (*Handler).addTopic},
 	{"POST /office/admin/regions", users.Administer, (*Handler).addRegion},
 	{"GET /office/admin/audit", users.Administer, (*Handler).adminAudit},
+	{"GET /office/admin/branding", users.Administer, (*Handler).adminBranding},
+	{"POST /office/admin/branding", users.Administer, (*Handler).saveBranding},
+	{"GET /office/admin/templates", users.Administer, (*Handler).adminTemplates},
+	{"GET /office/admin/templates/{message}/{lang}", users.Administer, (*Handler).templatePage},
+	{"POST /office/admin/templates/{message}/{lang}", users.Administer, (*Handler).saveTemplate},
+	{"POST /office/admin/templates/{message}/{lang}/delete", users.Administer, (*Handler).deleteTemplate},
+	{"GET /office/admin/templates/{message}/{lang}/frame", users.Administer, (*Handler).templateFrame},
 }
 
 // moreRoutes registers moreRouteTable.
