@@ -29,6 +29,8 @@ type rendered struct {
 	// embargoUntil is the lift time of an embargoed notice: past it (less
 	// a margin), the notice must no longer go out.
 	embargoUntil time.Time
+	// tracking is what the release counts of this variant's messages.
+	tracking releases.Tracking
 }
 
 // prepared returns the rendering for lang, falling back to the original.
@@ -151,6 +153,12 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 	}
 	if len(rel.PressContacts) > 0 {
 		out.replyTo = rel.PressContacts[0]
+	}
+	// The release itself is counted; the notices about it (recall,
+	// embargo change) are not.
+	switch variant {
+	case templates.VariantPublic, templates.VariantEmbargoed, templates.VariantCorrection:
+		out.tracking = rel.Tracking
 	}
 	// An embargoed notice is dated by its lift; anything else by its
 	// publication, or now for a release not yet public.

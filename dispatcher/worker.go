@@ -16,6 +16,7 @@ import (
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/templates"
+	"github.com/communique/communique/tracking"
 )
 
 // worker sends batches over one SMTP connection, kept open between them.
@@ -295,6 +296,15 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 		// alone, and only while the embargo holds (it checks that when
 		// the link is opened, so a postponement keeps it working).
 		rc.PreviewURL = d.cfg.BaseURL + "/preview/" + d.cfg.Signer.Token("preview", row.ID, time.Time{})
+	}
+	if r.tracking.Opens || r.tracking.Clicks {
+		rc.Track = &templates.Tracking{}
+		if r.tracking.Opens {
+			rc.Track.Pixel = tracking.OpenURL(d.cfg.BaseURL, d.cfg.Signer, row.ID)
+		}
+		if r.tracking.Clicks {
+			rc.Track.Click = func(target string) string { return tracking.ClickURL(d.cfg.BaseURL, d.cfg.Signer, row.ID, target) }
+		}
 	}
 	data, err := p.AppendMessage(buf, h, rc)
 	if err != nil {

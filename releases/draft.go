@@ -83,10 +83,12 @@ func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, a
 	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE releases SET slug = $2, original_language = $3, regions = $4, countries = $5, topics = $6,
-			embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10, greeting = $11
+			embargo_until = $7, embargo_missions = $8, embargo_verified = $9, updated_at = $10, greeting = $11,
+			track_opens = $12, track_clicks = $13
 		WHERE id = $1`,
 		id, d.Slug, d.OriginalLanguage, pq.Array(nonNil(d.Regions)), pq.Array(nonNil(d.Countries)), pq.Array(nonNil(d.Topics)),
-		d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting)
+		d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting,
+		d.Tracking.Opens, d.Tracking.Clicks)
 	if postgres.IsUniqueViolation(err, "releases_slug_key") {
 		return slugTaken(d.Slug)
 	}
@@ -147,6 +149,6 @@ func auditView(r *Release) map[string]any {
 		"slug": r.Slug, "original_language": r.OriginalLanguage, "translations": r.Translations,
 		"regions": nonNil(r.Regions), "countries": nonNil(r.Countries), "topics": nonNil(r.Topics),
 		"embargo_until": r.EmbargoUntil, "embargo_audience": r.EmbargoAudience,
-		"press_contacts": nonNil(r.PressContacts), "greeting": r.Greeting,
+		"press_contacts": nonNil(r.PressContacts), "greeting": r.Greeting, "tracking": r.Tracking,
 	}
 }

@@ -38,6 +38,9 @@ type Release struct {
 	// Greeting opens each message with a salutation to the reader;
 	// off by default, as in most press offices' releases.
 	Greeting bool `json:"greeting"`
+	// Tracking counts opens and clicks of the release's messages; off
+	// unless asked for.
+	Tracking Tracking `json:"tracking"`
 	// Clearance is shown, never taken: submit, clear and return set it.
 	Clearance   *Clearance `json:"clearance,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -51,6 +54,13 @@ type Translation struct {
 	Summary  string `json:"summary"`
 	Body     string `json:"body"`
 	Dateline string `json:"dateline"`
+}
+
+// Tracking says what of a release's messages is counted: opens (a pixel
+// in the HTML part) and clicks (links that lead through the service).
+type Tracking struct {
+	Opens  bool `json:"opens"`
+	Clicks bool `json:"clicks"`
 }
 
 // EmbargoAudience says who gets an embargoed notice before the lift.

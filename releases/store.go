@@ -12,6 +12,7 @@ import (
 	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/taxonomy"
+	"github.com/communique/communique/tracking"
 )
 
 // Create validates r and stores it as a draft, returning its id. It
@@ -41,10 +42,11 @@ func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release) (int64, error) 
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO releases (slug, original_language, regions, countries, topics,
-			embargo_until, embargo_missions, embargo_verified, greeting)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			embargo_until, embargo_missions, embargo_verified, greeting, track_opens, track_clicks)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		r.Slug, r.OriginalLanguage, pq.Array(nonNil(r.Regions)), pq.Array(nonNil(r.Countries)), pq.Array(nonNil(r.Topics)),
-		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists, r.Greeting)
+		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists, r.Greeting,
+		r.Tracking.Opens, r.Tracking.Clicks)
 	if postgres.IsUniqueViolation(err, "releases_slug_key") {
 		return 0, slugTaken(r.Slug)
 	}
@@ -142,6 +144,8 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 		UpdatedAt        time.Time      `db:"updated_at"`
 		PublishedAt      *time.Time     `db:"published_at"`
 		Greeting         bool           `db:"greeting"`
+		TrackOpens       bool           `db:"track_opens"`
+		TrackClicks      bool           `db:"track_clicks"`
 		CreatedBy        string         `db:"created_by"`
 		Clearance        string         `db:"clearance"`
 		ClearanceBy      string         `db:"clearance_by"`
@@ -151,7 +155,7 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 	err := sqlx.GetContext(ctx, q, &row, `
 		SELECT id, slug, original_language, status, regions, countries, topics, embargo_until,
 			embargo_missions, embargo_verified, created_at, updated_at, published_at, greeting,
-			created_by, clearance, clearance_by, clearance_at, clearance_comment
+			track_opens, track_clicks, created_by, clearance, clearance_by, clearance_at, clearance_comment
 		FROM releases WHERE id = $1`, id)
 	if postgres.IsNoRows(err) {
 		return nil, communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
@@ -166,6 +170,7 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (*Release, error)
 		EmbargoAudience: EmbargoAudience{Missions: row.EmbargoMissions, VerifiedJournalists: row.EmbargoVerified},
 		CreatedAt:       row.CreatedAt, UpdatedAt: row.UpdatedAt, PublishedAt: row.PublishedAt,
 		Translations: map[string]Translation{}, Greeting: row.Greeting,
+		Tracking:  Tracking{Opens: row.TrackOpens, Clicks: row.TrackClicks},
 		Clearance: &Clearance{State: row.Clearance, Author: row.CreatedBy, By: row.ClearanceBy, At: row.ClearanceAt, Comment: row.ClearanceComment},
 	}
 	var trs []struct {
@@ -197,6 +202,9 @@ type Report struct {
 	// by kind then status; they are not deliveries and count in no
 	// other field.
 	Messages map[string]map[string]int `json:"messages"`
+	// Engagement counts opens and clicks per delivery; only for a
+	// release that tracks them.
+	Engagement *tracking.Counts `json:"engagement,omitempty"`
 }
 
 // GetReport returns the delivery counts of release id in one query.
@@ -226,6 +234,9 @@ func GetReport(ctx context.Context, db *sqlx.DB, id int64) (*Report, error) {
 		rep.ByVariant[r.Variant] += r.N
 	}
 	if rep.Messages, err = mailqueue.ReleaseCounts(ctx, db, id); err != nil {
+		return nil, err
+	}
+	if rep.Engagement, err = tracking.ReleaseCounts(ctx, db, id); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -160,9 +160,7 @@ func (e *Engagement) counts(w http.ResponseWriter, r *http.Request) bool {
 	if e.Allow != nil && !e.Allow(r) {
 		return false
 	}
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
-	}
+	http.NewResponseController(w).Flush() // through any wrapper; an error only means no flushing
 	return true
 }
 

@@ -70,6 +70,7 @@ func (h *Handler) publicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /branding/logo", p.logo)
 	mux.HandleFunc("GET /assets/public.css", p.asset("public.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /assets/public.js", p.asset("public.js", "text/javascript; charset=utf-8"))
+	h.engagementRoutes(mux)
 }
 
 var pageFuncs = template.FuncMap{
