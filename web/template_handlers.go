@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
@@ -132,7 +133,7 @@ func (h *Handler) previewRelease(w http.ResponseWriter, r *http.Request) error {
 			return communique.Invalid("invalid preview", []string{"tz: " + tz + " is not an IANA time zone"})
 		}
 	}
-	ov, err := templates.LoadOverrides(r.Context(), h.DB)
+	ov, err := branding.LoadOverrides(r.Context(), h.DB, h.BaseURL)
 	if err != nil {
 		return err
 	}

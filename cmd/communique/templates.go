@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/communique/communique/app"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/templates"
@@ -70,7 +71,11 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := postgres.CheckVersion(ctx, db); err != nil {
 		return err
 	}
-	ov, err := templates.LoadOverrides(ctx, db)
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = "http://" + cfg.HTTPAddr
+	}
+	ov, err := branding.LoadOverrides(ctx, db, base)
 	if err != nil {
 		return err
 	}
@@ -89,10 +94,6 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	bounce := cfg.BounceDomain
 	if bounce == "" {
 		bounce = domain
-	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		base = "http://" + cfg.HTTPAddr
 	}
 	// As the dispatcher addresses them: only journalists can unsubscribe,
 	// and a mission is an institution, greeted by no one's name.
