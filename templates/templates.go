@@ -67,6 +67,9 @@ type Release struct {
 	// offices send their releases; institutions are never greeted (see
 	// Recipient.Institution).
 	Greeting bool
+	// Media are the release's photos and documents, which the public
+	// message and the correction list as links; none changes nothing.
+	Media []MediaLink
 }
 
 // Recipient holds the few per-recipient fields.
@@ -263,6 +266,7 @@ func newView(variant string, r Release) (*view, *Prepared, error) {
 	}
 	v.BodyHTML = htmltemplate.HTML(b.html) // sanitized by renderBody
 	v.BodyText = b.text
+	addMedia(v, l, variant, r.Media)
 	return v, p, nil
 }
 
