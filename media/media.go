@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -580,4 +581,40 @@ func RightToChange(ctx context.Context, db sqlx.QueryerContext, releaseID int64)
 		return users.WriteReleases, nil
 	}
 	return users.ClearReleases, nil
+}
+
+// FormatName names a file's format for readers: "JPEG", "PDF",
+// "Word (DOCX)".
+func FormatName(contentType string) string {
+	switch contentType {
+	case formatJPEG.contentType:
+		return "JPEG"
+	case formatPNG.contentType:
+		return "PNG"
+	case formatGIF.contentType:
+		return "GIF"
+	case formatWebP.contentType:
+		return "WebP"
+	case formatPDF.contentType:
+		return "PDF"
+	}
+	for _, o := range ooxml {
+		if o.f.contentType == contentType {
+			return map[string]string{".docx": "Word (DOCX)", ".xlsx": "Excel (XLSX)", ".pptx": "PowerPoint (PPTX)"}[o.f.ext]
+		}
+	}
+	if f, ok := odf[contentType]; ok {
+		return strings.ToUpper(f.ext[1:])
+	}
+	return contentType
+}
+
+// About is a file's format and size, as a message lists it: "JPEG,
+// 2.1 MB".
+func (m *Media) About() string {
+	size := strconv.FormatInt(max(1, (m.Size+1023)/1024), 10) + " KB"
+	if m.Size >= 1<<20 {
+		size = strconv.FormatFloat(float64(m.Size)/(1<<20), 'f', 1, 64) + " MB"
+	}
+	return FormatName(m.ContentType) + ", " + size
 }

@@ -77,7 +77,7 @@ func (h *Handler) loadMedia(ctx context.Context, p *page, t *text, prefix string
 		if m.Kind == media.KindImage {
 			f := figure{Original: prefix + m.Path(media.RenditionOriginal), Width: m.Width, Height: m.Height,
 				Alt: tx.Alt, Caption: tx.Caption, Credit: tx.Credit, Lang: lang, Dir: dir,
-				Download: fmt.Sprintf(t.Original, formatName(m.ContentType), t.size(m.Size))}
+				Download: fmt.Sprintf(t.Original, media.FormatName(m.ContentType), t.size(m.Size))}
 			var set []string
 			for _, r := range m.Renditions {
 				f.Src, f.Width, f.Height = prefix+m.Path(r.Name), r.Width, r.Height
@@ -94,7 +94,7 @@ func (h *Handler) loadMedia(ctx context.Context, p *page, t *text, prefix string
 			continue
 		}
 		d := document{URL: prefix + m.Path(media.RenditionOriginal), Title: tx.Caption, Lang: lang, Dir: dir,
-			About: formatName(m.ContentType) + ", " + t.size(m.Size)}
+			About: media.FormatName(m.ContentType) + ", " + t.size(m.Size)}
 		if d.Title == "" {
 			d.Title, d.Lang, d.Dir = m.Filename, "", ""
 		}
@@ -154,35 +154,6 @@ func firstAlt(fs []figure) string {
 		return ""
 	}
 	return fs[0].Alt
-}
-
-// formatName names a file's format for readers.
-func formatName(contentType string) string {
-	switch contentType {
-	case "image/jpeg":
-		return "JPEG"
-	case "image/png":
-		return "PNG"
-	case "image/gif":
-		return "GIF"
-	case "image/webp":
-		return "WebP"
-	case "application/pdf":
-		return "PDF"
-	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-		return "Word (DOCX)"
-	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-		return "Excel (XLSX)"
-	case "application/vnd.openxmlformats-officedocument.presentationml.presentation":
-		return "PowerPoint (PPTX)"
-	case "application/vnd.oasis.opendocument.text":
-		return "ODT"
-	case "application/vnd.oasis.opendocument.spreadsheet":
-		return "ODS"
-	case "application/vnd.oasis.opendocument.presentation":
-		return "ODP"
-	}
-	return contentType
 }
 
 // size writes a file size the way this language writes numbers.
