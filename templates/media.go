@@ -46,7 +46,10 @@ func addMedia(v *view, l *labels, variant string, links []MediaLink) {
 	}
 	var text, h strings.Builder
 	text.WriteString(v.BodyText)
-	text.WriteString("\n\n" + heading)
+	if v.BodyText != "" {
+		text.WriteString("\n")
+	}
+	text.WriteString("\n" + heading)
 	h.WriteString(string(v.BodyHTML))
 	h.WriteString(`<h2 style="` + headingStyles[3] + `">` + html.EscapeString(heading) + `</h2>`)
 	h.WriteString(`<ul style="` + bodyStyles[l.Dir][ast.KindList] + `">`)
