@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/branding"
+	"github.com/communique/communique/media"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
@@ -147,6 +148,10 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 		return nil, err
 	}
 	ov = ov.WithBrand(brand.Mail(c.baseURL))
+	ms, err := media.List(ctx, c.db, releaseID)
+	if err != nil {
+		return nil, err
+	}
 	out := &rendered{releaseID: releaseID, slug: rel.Slug, variant: variant, original: rel.OriginalLanguage, byLang: map[string]*templates.Prepared{}}
 	if rel.EmbargoUntil != nil {
 		out.embargoUntil = *rel.EmbargoUntil
@@ -175,7 +180,7 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 			Title: tr.Title, Summary: tr.Summary, Body: tr.Body, Dateline: tr.Dateline,
 			PublishedAt: published, PressContacts: pcs, EmbargoUntil: out.embargoUntil,
 			CorrectionNote: meta.Notes[lang], RecallNote: meta.Reason, Greeting: rel.Greeting,
-			URL: c.pageURL(rel.Slug, lang),
+			URL: c.pageURL(rel.Slug, lang), Media: mailMedia(ms, lang, c.baseURL),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render release %d in %s: %w", releaseID, lang, err)
