@@ -1,6 +1,7 @@
 package office
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -128,8 +129,13 @@ func (v *brandingView) brandLabel(field string) string {
 
 // pageBrand loads the branding every office page shows in its header
 // and footer; a page goes on without it when the database cannot say.
-func (h *Handler) pageBrand(r *http.Request) *branding.Branding {
-	b, err := branding.Load(r.Context(), h.cfg.DB)
+func (h *Handler) pageBrand(r *http.Request) *branding.Branding { return h.brandOf(r.Context()) }
+
+// brandOf loads the branding, or none when the database cannot say:
+// what a page or a mail shows around its content is not worth failing
+// it.
+func (h *Handler) brandOf(ctx context.Context) *branding.Branding {
+	b, err := branding.Load(ctx, h.cfg.DB)
 	if err != nil {
 		h.log.Warn("branding not loaded; the page goes without", "error", err)
 		return &branding.Branding{}
@@ -150,7 +156,7 @@ func (p *page) BrandLogo() string { return p.brand.LogoURL("") }
 
 // BrandFooter and BrandAddress are the footer (in the page's language)
 // and postal address, line by line, for the page's footer.
-func (p *page) BrandFooter() []string  { return branding.Lines(p.brand.FooterFor(p.Lang)) }
+func (p *page) BrandFooter() []string { return branding.Lines(p.brand.FooterFor(p.Lang)) }
 func (p *page) BrandAddress() []string {
 	if p.brand == nil {
 		return nil

@@ -143,3 +143,33 @@ func TestBrandingRefused(t *testing.T) {
 		t.Errorf("refused requests saved %+v", got)
 	}
 }
+
+// The password-reset mail carries the branding like every other message.
+func TestResetMailCarriesTheBranding(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.user("ana@example.org", users.Viewer, pw)
+	if _, err := branding.Save(ctx, b.db, branding.Update{Name: "International Mobility Agency", Footer: "Press office: weekdays.",
+		Address: "17 route des Morillons\nCH-1211 Geneva 19"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.h.mailResetLink(ctx, "ana@example.org", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	b.settle()
+	if len(b.mail.Messages()) != 1 {
+		t.Fatalf("%d messages", len(b.mail.Messages()))
+	}
+	raw := b.mail.Messages()[0].Data
+	text, html := strings.ReplaceAll(plainText(t, raw), "\r\n", "\n"), part(t, raw, "text/html")
+	if !strings.HasPrefix(text, "International Mobility Agency\n\n") || !strings.Contains(text, "Press office: weekdays.") ||
+		!strings.Contains(text, "17 route des Morillons\nCH-1211 Geneva 19") {
+		t.Errorf("text part:\n%s", text)
+	}
+	for _, want := range []string{"International Mobility Agency", "Press office: weekdays.", "<bdi>17 route des Morillons</bdi><br><bdi>CH-1211 Geneva 19</bdi>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the HTML part lacks %q", want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/postgres"
@@ -55,12 +56,13 @@ func (h *Handler) mailResetLink(ctx context.Context, email, client string) error
 	// The link and the mail that carries it commit together: a link
 	// nobody was sent, or a mail with a link that does not exist, cannot
 	// happen.
+	brand := h.brandOf(ctx)
 	err = postgres.Tx(ctx, h.cfg.DB, func(tx *sqlx.Tx) error {
 		tok, err := users.IssueLinkTx(ctx, tx, u.ID, users.ResetLink, ResetLinkTTL)
 		if err != nil {
 			return err
 		}
-		m, err := h.resetMessage(u, h.cfg.BaseURL+"/office/reset/"+tok)
+		m, err := h.resetMessage(u, h.cfg.BaseURL+"/office/reset/"+tok, brand)
 		if err != nil {
 			return err
 		}
@@ -76,7 +78,7 @@ func (h *Handler) mailResetLink(ctx context.Context, email, client string) error
 
 // resetMessage is the one place a reset link's mail is made, in the
 // user's own language.
-func (h *Handler) resetMessage(u *users.User, link string) (*mailer.Message, error) {
+func (h *Handler) resetMessage(u *users.User, link string, brand *branding.Branding) (*mailer.Message, error) {
 	if h.cfg.FromEmail == "" {
 		return nil, errors.New("no mail sender is configured (COMMUNIQUE_FROM)")
 	}
@@ -87,12 +89,21 @@ func (h *Handler) resetMessage(u *users.User, link string) (*mailer.Message, err
 	v := resetMailView{Lang: lang, Dir: templates.Direction(lang), Link: link,
 		Greeting: translate(lang, "mail_greeting", displayName(u)),
 		Body:     translate(lang, "mail_reset_body"), Button: translate(lang, "mail_reset_button"),
-		Ignore: translate(lang, "mail_reset_ignore")}
+		Ignore: translate(lang, "mail_reset_ignore"),
+		Org:    brand.Name, Footer: branding.Lines(brand.FooterFor(lang)), Address: brand.AddressLines()}
 	var html bytes.Buffer
 	if err := resetMailHTML.Execute(&html, v); err != nil {
 		return nil, fmt.Errorf("render reset mail: %w", err)
 	}
 	text := v.Greeting + "\n\n" + v.Body + "\n\n" + link + "\n\n" + v.Ignore + "\n"
+	if v.Org != "" {
+		text = v.Org + "\n\n" + text
+	}
+	for _, part := range [][]string{v.Footer, v.Address} {
+		if len(part) > 0 {
+			text += "\n" + strings.Join(part, "\n") + "\n"
+		}
+	}
 	domain := h.cfg.FromEmail[strings.LastIndexByte(h.cfg.FromEmail, '@')+1:]
 	b := make([]byte, 16)
 	rand.Read(b)
@@ -115,6 +126,10 @@ func displayName(u *users.User) string {
 type resetMailView struct {
 	Lang, Dir, Link                string
 	Greeting, Body, Button, Ignore string
+	// The organisation's branding: its name above, its footer and postal
+	// address below; empty when not set.
+	Org             string
+	Footer, Address []string
 }
 
 var resetMailHTML = template.Must(template.New("reset").Parse(`<!doctype html>
@@ -123,11 +138,20 @@ var resetMailHTML = template.Must(template.New("reset").Parse(`<!doctype html>
 <body>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" dir="{{.Dir}}" style="direction: {{.Dir}}; font-family: Arial, sans-serif; font-size: 16px; line-height: 1.5; color: #1d2430;">
 <tr><td style="padding: 16px; max-width: 560px;">
+{{- with .Org}}
+<p style="font-weight: bold; color: #444444;">{{.}}</p>
+{{- end}}
 <p>{{.Greeting}}</p>
 <p>{{.Body}}</p>
 <p><a href="{{.Link}}" style="display: inline-block; padding: 10px 16px; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">{{.Button}}</a></p>
 <p style="font-size: 14px; color: #5a6472;" dir="ltr"><a href="{{.Link}}" style="color: #0b5cad;">{{.Link}}</a></p>
 <p style="font-size: 14px; color: #5a6472;">{{.Ignore}}</p>
+{{- with .Footer}}
+<p style="font-size: 12px; color: #5a6472;">{{range $i, $l := .}}{{if $i}}<br>{{end}}{{$l}}{{end}}</p>
+{{- end}}
+{{- with .Address}}
+<p style="font-size: 12px; color: #5a6472;">{{range $i, $l := .}}{{if $i}}<br>{{end}}<bdi>{{$l}}</bdi>{{end}}</p>
+{{- end}}
 </td></tr>
 </table>
 </body>
