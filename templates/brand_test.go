@@ -157,3 +157,36 @@ func TestOverrideSeesBrand(t *testing.T) {
 		t.Errorf("html: %q", html)
 	}
 }
+
+// BenchmarkBrand compares rendering with and without a brand: once per
+// release, message and language (prepare), and per recipient
+// (personalize), which a brand must leave as cheap as it was.
+//
+//	go test ./templates/ -run '^$' -bench Brand -benchmem -cpu 1
+func BenchmarkBrand(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		ov   Overrides
+	}{{"none", Overrides{}}, {"branded", Overrides{}.WithBrand(testBrand)}} {
+		r := sampleRelease("fr", VariantPublic)
+		b.Run("prepare/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := PrepareWith(c.ov, VariantPublic, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("personalize/"+c.name, func(b *testing.B) {
+			p, err := PrepareWith(c.ov, VariantPublic, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rc := sampleRecipient("fr")
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Personalize(rc)
+			}
+		})
+	}
+}
