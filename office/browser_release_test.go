@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/communique/communique/headless"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/dispatcher"
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/events/natstest"
@@ -68,9 +70,12 @@ func (b *bundle) sending() *mailbox.Server {
 	return mb
 }
 
-// A press officer writes a release in French and English, previews and
-// submits it; an editor clears it and publishes it under an embargo a few
-// seconds ahead, and watches the notice and then the public version go.
+// A press officer writes a release in French and English, previews it,
+// sends the preview's messages to themselves as a test and submits it;
+// an editor clears it and publishes it under an embargo, brings the lift
+// to a few seconds ahead, and watches the notice, the new time and then
+// the public version go. Then the editor recalls another release, which
+// went out earlier to one journalist: she alone is told to disregard it.
 func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	exe := headless.Chromium(t)
 	b := setup(t, func(c *Config) { c.ClearanceRequired = true })
@@ -78,8 +83,9 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	mb := b.sending()
 	b.user("po@example.org", users.PressOfficer, pw)
 	b.user("ed@example.org", users.Editor, pw)
+	recalled := b.briefingToKate()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
 	t.Cleanup(cancelAlloc)
@@ -87,23 +93,55 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	t.Cleanup(cancelTab)
 	d := &driver{t: t, ctx: tab}
 	name := func(n string) chromedp.CSS { return chromedp.CSS(`[name="` + n + `"]`) }
-	signIn := func(email string) {
-		d.do(chromedp.Navigate(b.url+"/office/signin"), chromedp.WaitVisible(chromedp.ID("signin-form")),
-			chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), pw),
-			chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("home")))
-	}
 	js := func(script string) {
 		t.Helper()
 		if _, err := chromedp.Run(tab, chromedp.Evaluate[any](script)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// click presses a button or link that loads another page and waits
+	// for that page to show sel. The old page is marked first, so that
+	// its own sel is not taken for the new one's, and nothing holds a
+	// node of the old page while it goes away.
+	click := func(id, sel string) {
+		t.Helper()
+		js(fmt.Sprintf(`document.body.dataset.left = "1"; document.getElementById(%q).click()`, id))
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(
+				`document.readyState !== "loading" && !!document.body && !document.body.dataset.left && !!document.querySelector(%q)`, sel)))
+			if err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after pressing #%s, no %s (%v)", id, sel, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// contains reads an element's text by script: the live view rewrites
+	// parts of the page, and a node held across that is gone.
+	contains := func(sel, want string) {
+		t.Helper()
+		text, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).innerText || ""`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, want) {
+			t.Errorf("%s reads %q, want %q", sel, text, want)
+		}
+	}
+	signIn := func(email string) {
+		d.do(chromedp.Navigate(b.url+"/office/signin"), chromedp.WaitVisible(chromedp.ID("signin-form")),
+			chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), pw))
+		click("submit", "#home")
+	}
 
 	signIn("po@example.org")
-	d.do(chromedp.Click(chromedp.ID("releases-link")), chromedp.WaitVisible(chromedp.ID("filter-form")),
-		chromedp.Click(chromedp.ID("new-release")), chromedp.WaitVisible(chromedp.ID("editor")),
-		chromedp.SendKeys(chromedp.ID("add_language"), "fr"), chromedp.Click(chromedp.ID("add-language")),
-		chromedp.WaitVisible(chromedp.ID("tr-fr")))
+	click("releases-link", "#filter-form")
+	click("new-release", "#editor")
+	d.do(chromedp.SendKeys(chromedp.ID("add_language"), "fr"))
+	click("add-language", "#tr-fr")
 	d.do(chromedp.SendKeys(chromedp.ID("slug"), "accord-mauritanie"),
 		chromedp.Click(chromedp.CSS(`input[name=original_language][value=fr]`)),
 		chromedp.SendKeys(name("translations.fr.title"), "Accord pour un bureau en Mauritanie"),
@@ -114,29 +152,52 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name=embargo_missions][value=concerned]`)),
 		chromedp.Click(chromedp.ID("embargo_verified")))
 	js(`document.querySelector('input[name=countries][value=MR]').checked = true`)
-	// The embargo, typed in the browser's own zone, 25 seconds ahead.
-	js(`(() => { const t = new Date(Date.now() + 25000), p = n => String(n).padStart(2, "0");
-		document.getElementById("embargo_until").value = t.getFullYear() + "-" + p(t.getMonth() + 1) + "-" + p(t.getDate()) +
-			"T" + p(t.getHours()) + ":" + p(t.getMinutes()) + ":" + p(t.getSeconds()); })()`)
-	d.do(chromedp.Click(chromedp.ID("save-preview")), chromedp.WaitVisible(chromedp.ID("preview-public-fr")))
-	d.contains("#preview-embargoed-fr .subject-line", "SOUS EMBARGO")
-	d.contains("#preview-public-en .subject-line", "Agreement for an office in Mauritania")
-	d.do(chromedp.Click(chromedp.ID("back-release")), chromedp.WaitVisible(chromedp.ID("submit-form")),
-		chromedp.Click(chromedp.ID("do-submit")), chromedp.WaitVisible(chromedp.CSS("#do-submit[disabled]")))
-	d.contains("#status", "Submitted for clearance")
+	// The embargo, typed in the browser's own zone: a minute ahead, time
+	// enough to clear and publish; the editor brings it closer later.
+	setTime := func(field string, ahead time.Duration) {
+		js(fmt.Sprintf(`(() => { const t = new Date(Date.now() + %d), p = n => String(n).padStart(2, "0");
+		document.getElementById(%q).value = t.getFullYear() + "-" + p(t.getMonth() + 1) + "-" + p(t.getDate()) +
+			"T" + p(t.getHours()) + ":" + p(t.getMinutes()) + ":" + p(t.getSeconds()); })()`, ahead.Milliseconds(), field))
+	}
+	setTime("embargo_until", time.Minute)
+	click("save-preview", "#preview-public-fr")
+	contains("#preview-embargoed-fr .subject-line", "SOUS EMBARGO")
+	contains("#preview-public-en .subject-line", "Agreement for an office in Mauritania")
+
+	// A test of every language and message, to the officer's own address
+	// unless another is typed.
+	click("do-test", "#notice")
+	contains("#notice", "4 test messages queued to po@example.org: French and English, public and embargoed.")
+	tests := b.waitMail(mb, 4, func(m mailbox.Message) bool { return strings.HasPrefix(m.Subject, "[TEST] ") })
+	var embargoed int
+	for _, m := range tests {
+		if len(m.To) != 1 || m.To[0] != "po@example.org" {
+			t.Errorf("a test message went to %v", m.To)
+		}
+		if strings.Contains(m.Subject, "SOUS EMBARGO") || strings.Contains(m.Subject, "EMBARGOED") {
+			embargoed++
+		}
+	}
+	if embargoed != 2 {
+		t.Errorf("%d of the test messages are embargoed notices, want 2", embargoed)
+	}
+	click("back-release", "#submit-form")
+	click("do-submit", "#do-submit[disabled]")
+	contains("#status", "Submitted for clearance")
 	page := d.location()
 
-	d.do(chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin-form")))
+	click("signout", "#signin-form")
 	signIn("ed@example.org")
 	d.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("clear-form")),
-		chromedp.SendKeys(chromedp.ID("clear-comment"), "Bon pour diffusion."),
-		chromedp.Click(chromedp.ID("do-clear")), chromedp.WaitVisible(chromedp.ID("publish-sentence")))
-	d.contains("#status", "Cleared")
-	d.contains("#publish-sentence", "The embargoed notice goes now to 1 mission and 1 verified journalist")
-	d.do(chromedp.Click(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("do-publish")), chromedp.WaitVisible(chromedp.ID("lift-form")))
-	d.contains("#status", "Embargoed")
+		chromedp.SendKeys(chromedp.ID("clear-comment"), "Bon pour diffusion."))
+	click("do-clear", "#publish-sentence")
+	contains("#status", "Cleared")
+	contains("#publish-sentence", "The embargoed notice goes now to 1 mission and 1 verified journalist")
+	d.do(chromedp.Click(chromedp.ID("confirm")))
+	click("do-publish", "#lift-form")
+	contains("#status", "Embargoed")
 
-	// The live view, fed by events, shows the notice go, then the lift.
+	// The live view, fed by events, shows the notice go.
 	progress := func(variant string) string {
 		s, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(
 			`(document.querySelector('#progress [data-variant=%s] .pct') || {}).textContent || ""`, variant)))
@@ -145,20 +206,129 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 		}
 		return s
 	}
-	for _, variant := range []string{"embargoed", "public"} {
-		deadline := time.Now().Add(40 * time.Second)
-		for progress(variant) != "100%" {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the live view shows %q", variant, progress(variant))
+	watch := func(variants ...string) {
+		t.Helper()
+		for _, variant := range variants {
+			deadline := time.Now().Add(40 * time.Second)
+			for progress(variant) != "100%" {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: the live view shows %q", variant, progress(variant))
+				}
+				time.Sleep(200 * time.Millisecond)
 			}
-			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	if n := mb.Count(); n < 4 {
-		t.Errorf("%d messages received", n)
+	watch("embargoed")
+	// The lift brought to three seconds ahead: the notice's two readers
+	// are told the new time, and the public version goes at it.
+	setTime("postpone-until", 3*time.Second)
+	click("do-postpone", "#notice")
+	watch("embargo_changed", "public")
+	contains("#progress", "Sent")
+	var lift struct {
+		Until time.Time `db:"embargo_until"`
+		First time.Time `db:"first"`
+		N     int       `db:"n"`
 	}
-	text, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("progress")))
-	if !strings.Contains(text, "Sent") {
-		t.Errorf("the live view reads %q", text)
+	if err := b.db.Get(&lift, `SELECT r.embargo_until, min(d.sent_at) AS first, count(*) AS n
+		FROM releases r JOIN dispatches s ON s.release_id = r.id AND s.variant = 'public' JOIN deliveries d ON d.dispatch_id = s.id
+		WHERE r.slug = 'accord-mauritanie' GROUP BY r.embargo_until`); err != nil {
+		t.Fatal(err)
 	}
+	if lift.First.Before(lift.Until) {
+		t.Errorf("the public version went at %s, before the lift at %s", lift.First, lift.Until)
+	}
+	t.Logf("the public version's first message left %v after the lift (%d public deliveries)", lift.First.Sub(lift.Until), lift.N)
+
+	// The recall of the other release says whom it reaches before it is
+	// confirmed, and reaches only her.
+	d.do(chromedp.Navigate(fmt.Sprintf("%s/office/releases/%d", b.url, recalled)), chromedp.WaitVisible(chromedp.ID("recall-form")))
+	contains("#recall-sentence", "One person received it")
+	d.do(chromedp.SendKeys(chromedp.ID("recall-reason"), "The figures were wrong."))
+	click("do-recall", "#confirm-recall-error")
+	d.do(chromedp.SendKeys(chromedp.ID("recall-reason"), "The figures were wrong."), chromedp.Click(chromedp.ID("confirm-recall")))
+	click("do-recall", "#notice")
+	contains("#status", "Recalled")
+	watch("recall")
+	notices := b.waitMail(mb, 1, func(m mailbox.Message) bool { return strings.Contains(m.Subject, "DISREGARD") })
+	if notices[0].To[0] != "kate@example.com" {
+		t.Errorf("the recall notice went to %v", notices[0].To)
+	}
+	if body := string(notices[0].Data); !strings.Contains(body, "The figures were wrong.") {
+		t.Errorf("the recall notice does not give the reason:\n%s", body)
+	}
+	var kate int
+	for _, m := range append(b.mail.Messages(), mb.Messages()...) {
+		if slices.Contains(m.To, "kate@example.com") {
+			kate++
+		}
+	}
+	if kate != 2 {
+		t.Errorf("kate@example.com got %d messages, want the release and its recall", kate)
+	}
+}
+
+// briefingToKate publishes, with no embargo, a release that reaches one
+// journalist, who alone follows the United Kingdom, and waits until it
+// has reached her.
+func (b *bundle) briefingToKate() int64 {
+	b.t.Helper()
+	ctx := context.Background()
+	if _, err := contacts.Import(ctx, b.db, strings.NewReader("email,name,kind,languages,countries\nkate@example.com,Kate Jones,journalist,en,GB\n"), contacts.ImportOptions{}); err != nil {
+		b.t.Fatal(err)
+	}
+	lc := &releases.Lifecycle{DB: b.db}
+	id, err := lc.Create(ctx, &releases.Draft{Release: releases.Release{Slug: "uk-briefing", OriginalLanguage: "en",
+		Translations: map[string]releases.Translation{"en": {Title: "Briefing on the United Kingdom", Body: "Figures for 2026."}},
+		Countries:    []string{"GB"}, PressContacts: []string{"press@example.org"}}}, "user:po@example.org")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := lc.Publish(ctx, id, "user:po@example.org", releases.PublishOptions{}); err != nil {
+		b.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var sent int
+		if err := b.db.Get(&sent, `SELECT count(*) FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
+			WHERE s.release_id = $1 AND d.status = 'sent'`, id); err != nil {
+			b.t.Fatal(err)
+		}
+		if sent == 1 {
+			return id
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatal("the briefing did not reach kate@example.com within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitMail waits for n messages that match to reach either SMTP server of
+// the test (the office's own mail may go through either dispatcher), and
+// for no more to come for a moment; it returns them.
+func (b *bundle) waitMail(mb *mailbox.Server, n int, match func(mailbox.Message) bool) []mailbox.Message {
+	b.t.Helper()
+	find := func() []mailbox.Message {
+		var out []mailbox.Message
+		for _, m := range append(b.mail.Messages(), mb.Messages()...) {
+			if match(m) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(find()) < n {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%d of %d messages arrived within 30 s", len(find()), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	got := find()
+	if len(got) != n {
+		b.t.Fatalf("%d messages arrived, want %d", len(got), n)
+	}
+	return got
 }

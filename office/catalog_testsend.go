@@ -1,6 +1,7 @@
 package office
 
-// The texts of the test send join the catalog as the release pages' do.
+// The texts of the test send and of the recall's confirmation join the
+// catalog as the release pages' do.
 func init() {
 	for lang, texts := range map[string]map[string]string{"en": testSendEN, "fr": testSendFR, "es": testSendES, "ar": testSendAR} {
 		for k, v := range texts {
@@ -10,6 +11,10 @@ func init() {
 }
 
 var testSendEN = map[string]string{
+	"recall_reach":               "%s people received it: each is sent a notice asking them to disregard it. Sends not yet made stop.",
+	"recall_reach_one":           "One person received it and is sent a notice asking them to disregard it. Sends not yet made stop.",
+	"recall_reach_none":          "Nobody has received it yet: recalling stops its sends and sends nothing.",
+	"recall_confirm_label":       "I understand that recalling cannot be undone.",
 	"testsend_title":             "Send a test",
 	"testsend_hint":              "Every language and message above goes to each address, marked [TEST]. Your own address unless you list others, at most %d, separated by commas.",
 	"testsend_label":             "Send the test to",
@@ -25,6 +30,10 @@ var testSendEN = map[string]string{
 }
 
 var testSendFR = map[string]string{
+	"recall_reach":               "%s personnes l'ont reçu : chacune reçoit un avis lui demandant de ne pas en tenir compte. Les envois restants s'arrêtent.",
+	"recall_reach_one":           "Une personne l'a reçu et reçoit un avis lui demandant de ne pas en tenir compte. Les envois restants s'arrêtent.",
+	"recall_reach_none":          "Personne ne l'a encore reçu : le retrait arrête ses envois et n'envoie rien.",
+	"recall_confirm_label":       "Je comprends que le retrait est définitif.",
 	"testsend_title":             "Envoyer un test",
 	"testsend_hint":              "Chaque langue et chaque message ci-dessous partent à chaque adresse, marqués [TEST]. Votre propre adresse, sauf si vous en indiquez d'autres, %d au plus, séparées par des virgules.",
 	"testsend_label":             "Envoyer le test à",
@@ -40,6 +49,10 @@ var testSendFR = map[string]string{
 }
 
 var testSendES = map[string]string{
+	"recall_reach":               "%s personas lo recibieron: cada una recibe un aviso que le pide no tenerlo en cuenta. Los envíos pendientes se detienen.",
+	"recall_reach_one":           "Una persona lo recibió y recibe un aviso que le pide no tenerlo en cuenta. Los envíos pendientes se detienen.",
+	"recall_reach_none":          "Nadie lo ha recibido todavía: retirarlo detiene sus envíos y no envía nada.",
+	"recall_confirm_label":       "Entiendo que el retiro no se puede deshacer.",
 	"testsend_title":             "Enviar una prueba",
 	"testsend_hint":              "Cada idioma y cada mensaje de abajo se envían a cada dirección, marcados [TEST]. Su propia dirección, salvo que indique otras, %d como máximo, separadas por comas.",
 	"testsend_label":             "Enviar la prueba a",
@@ -55,6 +68,10 @@ var testSendES = map[string]string{
 }
 
 var testSendAR = map[string]string{
+	"recall_reach":               "تلقاه %s شخصًا: يُرسل إلى كل منهم إشعار يطلب تجاهله. وتتوقف الإرسالات المتبقية.",
+	"recall_reach_one":           "تلقاه شخص واحد، ويُرسل إليه إشعار يطلب تجاهله. وتتوقف الإرسالات المتبقية.",
+	"recall_reach_none":          "لم يتلقه أحد بعد: السحب يوقف إرساله ولا يرسل شيئًا.",
+	"recall_confirm_label":       "أفهم أن السحب لا يمكن التراجع عنه.",
 	"testsend_title":             "إرسال تجريبي",
 	"testsend_hint":              "تُرسل كل لغة وكل رسالة أدناه إلى كل عنوان، مع العلامة [TEST]. إلى عنوانك ما لم تذكر عناوين أخرى، %d على الأكثر، تفصل بينها فواصل.",
 	"testsend_label":             "إرسال التجربة إلى",

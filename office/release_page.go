@@ -209,6 +209,10 @@ func (h *Handler) releaseAction(name string) userHandler {
 			}
 			err = lc.Postpone(ctx, id, t, who)
 		case "recall":
+			if pf.Get("confirm") != "on" {
+				v.problem("confirm-recall", "recall_confirm_label", v.T("err_confirm"))
+				break
+			}
 			err = lc.Recall(ctx, id, pf.Get("reason"), who)
 		}
 		status := http.StatusOK
@@ -231,4 +235,24 @@ func (h *Handler) releaseAction(name string) userHandler {
 		}
 		h.showRelease(w, r, u, id, status, v)
 	}
+}
+
+// RecallText says, before a recall is confirmed, who it reaches: those
+// who received a version of the release, and nobody else.
+func (v *relView) RecallText() string {
+	received := 0
+	if v.Progress != nil {
+		for _, d := range v.Progress.Dispatches {
+			if d.Variant == templates.VariantPublic || d.Variant == templates.VariantEmbargoed {
+				received += d.ByStatus["sent"]
+			}
+		}
+	}
+	switch received {
+	case 0:
+		return v.T("recall_reach_none")
+	case 1:
+		return v.T("recall_reach_one")
+	}
+	return v.T("recall_reach", v.Count(received))
 }
