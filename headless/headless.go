@@ -4,6 +4,7 @@
 package headless
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"testing"
@@ -14,14 +15,23 @@ import (
 // one.
 func Chromium(t testing.TB) string {
 	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p, err := Find(); err == nil {
+		return p
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
 	}
 	t.Skip("chromium is not installed: apt-get install -y chromium")
 	return ""
+}
+
+// Find returns the path of the browser to drive, for programs that are
+// not tests (cmd/screenshots), or an error saying how to install one.
+func Find() (string, error) {
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("chromium is not installed: apt-get install -y chromium")
 }
