@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"image/png"
 
-	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 )
 
@@ -124,8 +123,7 @@ func renditions(data []byte, f format) ([]encoded, string) {
 func scale(src image.Image, w int, opaque bool) (encoded, string) {
 	b := src.Bounds()
 	h := max(1, int(int64(b.Dy())*int64(w)/int64(b.Dx())))
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Src, nil)
+	dst := shrink(src, w, h)
 	var buf bytes.Buffer
 	ct := "image/jpeg"
 	var err error
