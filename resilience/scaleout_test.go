@@ -95,6 +95,16 @@ func TestScaleOut(t *testing.T) {
 	t.Logf("dispatcher killed at %d messages, %d planned, %d leased: back to half the rate after %v, all of them sent after %v",
 		atKill, planned, len(held), dispRecovery.Round(time.Millisecond), orphansSent.Round(time.Millisecond))
 	t.Logf("received %d, distinct %d, duplicates %d; in flight in the killed dispatcher: %d", total, distinct, dups, lost)
+	// What sending costs, for sizing: the dispatchers' CPU time, the
+	// killed one's until its death included.
+	var cpu time.Duration
+	for _, d := range dispatchers {
+		if d.cmd.ProcessState == nil {
+			d.terminate(30 * time.Second)
+		}
+		cpu += d.cmd.ProcessState.UserTime() + d.cmd.ProcessState.SystemTime()
+	}
+	t.Logf("the dispatchers used %v of CPU: %.0f messages per CPU-second", cpu.Round(time.Millisecond), float64(total)/cpu.Seconds())
 	if dups > lost {
 		t.Fatalf("%d duplicates, more than the %d messages in flight at the kill", dups, lost)
 	}
