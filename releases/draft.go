@@ -21,6 +21,11 @@ type Draft struct {
 	// stored without embargo and goes out at once when published.
 	// Without it such a time is refused, as it is most often a typo.
 	PublishNow bool `json:"publish_now,omitempty"`
+	// Tracking, when given, sets what the release counts (it is read
+	// here rather than into Release.Tracking, which it hides). An edit
+	// without it keeps the draft's setting, so that a surface that does
+	// not show the setting cannot switch it off unseen.
+	Tracking *Tracking `json:"tracking,omitempty"`
 }
 
 // prepare validates d for storage at now, naming every problem found.
@@ -41,6 +46,9 @@ func (d *Draft) prepare(ctx context.Context, q sqlx.QueryerContext, now time.Tim
 func (l *Lifecycle) Create(ctx context.Context, d *Draft, actor string) (int64, error) {
 	if err := d.prepare(ctx, l.DB, l.now()); err != nil {
 		return 0, err
+	}
+	if d.Tracking != nil {
+		d.Release.Tracking = *d.Tracking
 	}
 	var id int64
 	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) (err error) {
@@ -73,6 +81,10 @@ func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, a
 		return err
 	}
 	before := auditView(old)
+	d.Release.Tracking = old.Tracking
+	if d.Tracking != nil {
+		d.Release.Tracking = *d.Tracking
+	}
 	now := l.now()
 	if err := d.prepare(ctx, tx, now); err != nil {
 		return err
@@ -88,7 +100,7 @@ func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, a
 		WHERE id = $1`,
 		id, d.Slug, d.OriginalLanguage, pq.Array(nonNil(d.Regions)), pq.Array(nonNil(d.Countries)), pq.Array(nonNil(d.Topics)),
 		d.EmbargoUntil, d.EmbargoAudience.Missions, d.EmbargoAudience.VerifiedJournalists, now, d.Greeting,
-		d.Tracking.Opens, d.Tracking.Clicks)
+		d.Release.Tracking.Opens, d.Release.Tracking.Clicks)
 	if postgres.IsUniqueViolation(err, "releases_slug_key") {
 		return slugTaken(d.Slug)
 	}

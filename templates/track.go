@@ -189,9 +189,18 @@ func lastFold(s, sub string) int {
 }
 
 // trackable reports a link target worth counting: http(s), not too long,
-// and no personal field in it.
+// without spaces or control characters (which no click address could
+// carry back intact), and no personal field in it.
 func trackable(target string) bool {
-	return httpURL(target) && len(target) <= maxTrackedURL && !strings.Contains(target, markerPrefix)
+	if !httpURL(target) || len(target) > maxTrackedURL || strings.Contains(target, markerPrefix) {
+		return false
+	}
+	for i := 0; i < len(target); i++ {
+		if target[i] <= ' ' || target[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // textLinks finds the "<http…>" the plain text writes for links.

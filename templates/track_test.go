@@ -195,3 +195,25 @@ func TestTextLinks(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// FuzzTrackLinks checks that the finders' spans lie in order inside
+// their part, never overlap, and hold what they name.
+func FuzzTrackLinks(f *testing.F) {
+	f.Add(`<a href="https://one.example/?a=1&amp;b=2">x</a> <https://two.example/>`)
+	f.Add(`<A HREF=http://x.example/ title='<a href="https://y.example/">'>`)
+	f.Add("<a href='https://x.example/\n'><https://y.example/\x00>")
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, find := range map[string]func(string) []span{"html": htmlLinks, "text": textLinks} {
+			end := 0
+			for _, sp := range find(s) {
+				if sp.start < end || sp.end < sp.start || sp.end > len(s) || !trackable(sp.target) {
+					t.Fatalf("%s: span %+v after %d in %q", name, sp, end, s)
+				}
+				if name == "text" && s[sp.start:sp.end] != sp.target {
+					t.Fatalf("text: span %q names %q", s[sp.start:sp.end], sp.target)
+				}
+				end = sp.end
+			}
+		}
+	})
+}

@@ -39,6 +39,14 @@ func TestOpensAndClicksEndToEnd(t *testing.T) {
 	if b.api("GET", path, "", &rel); !rel.Tracking["opens"] || !rel.Tracking["clicks"] {
 		t.Fatalf("after PUT the release tracks %v", rel.Tracking)
 	}
+	// An edit that does not mention the setting (the press office's
+	// editor) keeps it.
+	if st := b.api("PUT", path, releaseJSONIn("counted", body, ""), nil); st != 200 {
+		t.Fatalf("PUT: %d", st)
+	}
+	if b.api("GET", path, "", &rel); !rel.Tracking["opens"] || !rel.Tracking["clicks"] {
+		t.Fatalf("an edit without the setting changed it to %v", rel.Tracking)
+	}
 	if st := b.api("PUT", path, releaseJSONIn("counted", body, `, "tracking": {"opens": "yes"}`), nil); st != 400 && st != 422 {
 		t.Fatalf("a bad tracking value: %d", st)
 	}
