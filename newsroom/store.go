@@ -187,8 +187,10 @@ type stamp struct {
 	Updated   *time.Time `db:"updated"`
 	// Brand is the branding's version, which every page shows.
 	Brand int64 `db:"brand"`
-	// Media moves when a public release's photos or documents change:
-	// their count, ids and latest change.
+	// Media moves when any release's photos or documents change: their
+	// count, ids and latest change. Counting only public releases' would
+	// join every request to the releases; a draft's new photo costs a
+	// render instead.
 	Media string `db:"media"`
 }
 
@@ -203,7 +205,7 @@ func getStamp(ctx context.Context, db sqlx.QueryerContext) (stamp, error) {
 			count(*) FILTER (WHERE r.status = 'recalled') AS recalled, max(r.updated_at) AS updated,
 			(SELECT coalesce(max(version), 0) FROM branding) AS brand,
 			(SELECT count(*) || '/' || coalesce(sum(m.id), 0) || '/' || coalesce(extract(epoch FROM max(m.updated_at))::text, '')
-				FROM media m JOIN releases r ON r.id = m.release_id WHERE `+publicMedia+`) AS media
+				FROM media m) AS media
 		FROM releases r WHERE `+public)
 	if err != nil {
 		return s, fmt.Errorf("newsroom stamp: %w", err)
