@@ -32,6 +32,9 @@ type templatesView struct {
 	PreviewID  int64
 	PreviewURL string
 	Preview    *tplPreview
+	// PreviewDoc is the HTML part of a draft's preview, which the frame
+	// shows from the page itself (srcdoc): a draft is stored nowhere.
+	PreviewDoc string
 }
 
 type templateRow struct {
@@ -62,6 +65,15 @@ func (v *templatesView) LangLabel(tag string) string { return languageLabel(tag)
 // IsConfirmation tells the editor that the message has no release to
 // preview with.
 func (v *templatesView) IsConfirmation() bool { return v.Message == templates.MessageConfirmation }
+
+// DraftRelease is the release a draft is previewed with: the one chosen,
+// else the newest; 0 when there is none (or for the confirmation).
+func (v *templatesView) DraftRelease() int64 {
+	if v.PreviewID != 0 || len(v.Choices) == 0 {
+		return v.PreviewID
+	}
+	return v.Choices[0].ID
+}
 
 // adminTemplates lists every message in every language, built-in or
 // overridden.
@@ -150,8 +162,13 @@ func (h *Handler) showTemplate(w http.ResponseWriter, r *http.Request, v *templa
 		h.failed(w, r, err)
 		return
 	}
-	if v.PreviewID != 0 || v.IsConfirmation() {
-		if v.Preview, err = h.templatePreview(r, v); err != nil {
+	if v.Preview == nil && (v.PreviewID != 0 || v.IsConfirmation()) {
+		ov, err := branding.LoadOverrides(ctx, h.cfg.DB, h.cfg.BaseURL)
+		if err != nil {
+			h.failed(w, r, err)
+			return
+		}
+		if v.Preview, _, err = h.renderPreview(r, v, ov); err != nil {
 			h.failed(w, r, err)
 			return
 		}
@@ -163,37 +180,33 @@ func (h *Handler) showTemplate(w http.ResponseWriter, r *http.Request, v *templa
 	h.renderMore(w, r, status, "admin_templates", v.relView, v)
 }
 
-// templatePreview renders v's message in its language as its readers
-// get it now: the stored template (override or built-in) with the
-// branding, against the release chosen, or for the confirmation a new
-// subscriber. Problems the
-// administrator can act on come back in the preview, not as errors.
-func (h *Handler) templatePreview(r *http.Request, v *templatesView) (*tplPreview, error) {
-	ctx, message, lang, id, tr := r.Context(), v.Message, v.TplLang, v.PreviewID, v.T
-	ov, err := branding.LoadOverrides(ctx, h.cfg.DB, h.cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
+// renderPreview renders v's message in its language with ov, as its
+// readers would get it: against the release chosen, or for the
+// confirmation a new subscriber. It returns what the page shows and the
+// HTML part; problems the administrator can act on come back in the
+// preview, not as errors.
+func (h *Handler) renderPreview(r *http.Request, v *templatesView, ov templates.Overrides) (*tplPreview, string, error) {
+	ctx, message, lang, tr := r.Context(), v.Message, v.TplLang, v.T
 	if message == templates.MessageConfirmation {
 		c, err := templates.ConfirmationWith(ov, lang, "", h.cfg.BaseURL+"/confirm/preview")
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		p := &tplPreview{Lang: c.Language, Subject: c.Subject, Text: c.Text}
 		if c.Language != lang {
 			p.Note = tr("tpl_preview_other", languageLabel(lang), languageLabel(c.Language))
 		}
-		return p, nil
+		return p, c.HTML, nil
 	}
-	pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, id, message, lang)
+	pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, v.PreviewID, message, lang)
 	switch communique.ErrorCode(err) {
 	case "":
 	case communique.EINVALID, communique.ENOTFOUND:
-		return &tplPreview{Lang: lang, Problem: tr("tpl_preview_problem", communique.ErrorMessage(err))}, nil
+		return &tplPreview{Lang: lang, Problem: tr("tpl_preview_problem", communique.ErrorMessage(err))}, "", nil
 	default:
-		return nil, err
+		return nil, "", err
 	}
-	text, _ := pv.Personalize(previewReader(r, h.cfg.BaseURL))
+	text, html := pv.Personalize(previewReader(r, h.cfg.BaseURL))
 	p := &tplPreview{Lang: pv.Language(), Subject: pv.Subject(), Text: text}
 	if pv.Language() != lang {
 		p.Note = tr("tpl_preview_other", languageLabel(lang), languageLabel(pv.Language()))
@@ -201,49 +214,45 @@ func (h *Handler) templatePreview(r *http.Request, v *templatesView) (*tplPrevie
 	if err := pv.OverrideError(); err != nil {
 		p.Problem = tr("tpl_preview_fallback", err.Error())
 	}
-	return p, nil
+	return p, html, nil
 }
 
-// templateFrame serves the HTML part of the preview for the editor's
-// sandboxed frame, under the policy of the release preview's frames.
+// templateFrame serves the HTML part of the preview of what is saved
+// for the editor's sandboxed frame, under the policy of the release
+// preview's frames.
 func (h *Handler) templateFrame(w http.ResponseWriter, r *http.Request, u *users.User) {
 	message, lang, err := templateKey(r)
 	if err != nil {
 		h.failed(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	ov, err := branding.LoadOverrides(ctx, h.cfg.DB, h.cfg.BaseURL)
-	if err != nil {
-		h.failed(w, r, err)
-		return
-	}
-	var html, got string
-	if message == templates.MessageConfirmation {
-		c, err := templates.ConfirmationWith(ov, lang, "", h.cfg.BaseURL+"/confirm/preview")
-		if err != nil {
-			h.failed(w, r, err)
-			return
-		}
-		html, got = c.HTML, c.Language
-	} else {
+	v := &templatesView{adminView: h.adminView(r, "tpl_preview"), Message: message, TplLang: lang}
+	if !v.IsConfirmation() {
 		id, err := strconv.ParseInt(r.URL.Query().Get("release"), 10, 64)
 		if err != nil || id <= 0 {
 			h.failed(w, r, communique.Errorf(communique.ENOTFOUND, "no release %q", r.URL.Query().Get("release")))
 			return
 		}
-		pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, id, message, lang)
-		if err != nil {
-			h.failed(w, r, err)
-			return
-		}
-		_, html = pv.Personalize(previewReader(r, h.cfg.BaseURL))
-		got = pv.Language()
+		v.PreviewID = id
+	}
+	ov, err := branding.LoadOverrides(r.Context(), h.cfg.DB, h.cfg.BaseURL)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	p, html, err := h.renderPreview(r, v, ov)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	if html == "" {
+		h.failed(w, r, communique.Errorf(communique.ENOTFOUND, "%s", p.Problem))
+		return
 	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'")
 	hd.Set("X-Frame-Options", "SAMEORIGIN")
-	hd.Set("Content-Language", got)
+	hd.Set("Content-Language", p.Lang)
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	w.Write([]byte(html))
 }
@@ -259,6 +268,10 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, u *users.
 	}
 	ctx, pf := r.Context(), r.PostForm
 	src := templates.Source{Subject: pf.Get("tpl_subject"), Text: normalizeNewlines(pf.Get("tpl_text")), HTML: normalizeNewlines(pf.Get("tpl_html"))}
+	if pf.Get("action") == "preview" {
+		h.previewDraft(w, r, message, lang, src)
+		return
+	}
 	var created bool
 	err = postgres.Tx(ctx, h.cfg.DB, func(tx *sqlx.Tx) error {
 		var err error
@@ -270,20 +283,7 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, u *users.
 	})
 	if communique.ErrorCode(err) == communique.EINVALID {
 		v := &templatesView{adminView: h.adminView(r, "tpl_editor_title"), Message: message, TplLang: lang}
-		for _, d := range communique.ErrorDetails(err) {
-			part, _, _ := strings.Cut(d, ":")
-			part, _, _ = strings.Cut(part, " ") // "text (in the built-in layout)"
-			switch part {
-			case "subject", "text", "html":
-				v.problems = append(v.problems, problem{Field: "tpl_" + part, Label: v.T("tpl_" + part), Text: d})
-			default: // a bound of the render budget, which names no part
-				v.problems = append(v.problems, problem{Field: "tpl_html", Label: v.T("tpl_template"), Text: d})
-			}
-		}
-		if len(v.problems) == 0 {
-			v.Error = communique.ErrorMessage(err)
-		}
-		h.showTemplate(w, r, v, &src, http.StatusUnprocessableEntity)
+		h.templateProblems(w, r, v, src, err)
 		return
 	}
 	if err != nil {
@@ -293,6 +293,58 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, u *users.
 	h.log.Info("template override saved", "message", message, "lang", lang, "created", created, "actor", actor(u))
 	h.flash(ctx, "flash_tpl_saved", "")
 	http.Redirect(w, r, "/office/admin/templates/"+url.PathEscape(message)+"/"+url.PathEscape(lang), http.StatusSeeOther)
+}
+
+// previewDraft shows the form as sent rendered against the release
+// chosen, as if it were saved, and saves nothing.
+func (h *Handler) previewDraft(w http.ResponseWriter, r *http.Request, message, lang string, src templates.Source) {
+	v := &templatesView{adminView: h.adminView(r, "tpl_editor_title"), Message: message, TplLang: lang}
+	if id, err := strconv.ParseInt(r.PostForm.Get("release"), 10, 64); err == nil && id > 0 {
+		v.PreviewID = id
+	}
+	ov, err := branding.LoadOverrides(r.Context(), h.cfg.DB, h.cfg.BaseURL)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	if ov, err = ov.WithDraft(r.Context(), message, lang, src); err != nil {
+		h.templateProblems(w, r, v, src, err)
+		return
+	}
+	if v.PreviewID == 0 && !v.IsConfirmation() {
+		v.problem("preview_release", "tpl_preview_release", v.T("err_choice"))
+		h.showTemplate(w, r, v, &src, http.StatusUnprocessableEntity)
+		return
+	}
+	if v.Preview, v.PreviewDoc, err = h.renderPreview(r, v, ov); err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	v.Notice = v.T("tpl_draft_notice")
+	h.showTemplate(w, r, v, &src, http.StatusOK)
+}
+
+// templateProblems shows a refused template with each problem next to
+// the part it names, with its line.
+func (h *Handler) templateProblems(w http.ResponseWriter, r *http.Request, v *templatesView, src templates.Source, err error) {
+	if communique.ErrorCode(err) != communique.EINVALID {
+		h.failed(w, r, err)
+		return
+	}
+	for _, d := range communique.ErrorDetails(err) {
+		part, _, _ := strings.Cut(d, ":")
+		part, _, _ = strings.Cut(part, " ") // "text (in the built-in layout)"
+		switch part {
+		case "subject", "text", "html":
+			v.problems = append(v.problems, problem{Field: "tpl_" + part, Label: v.T("tpl_" + part), Text: d})
+		default: // a bound of the render budget, which names no part
+			v.problems = append(v.problems, problem{Field: "tpl_html", Label: v.T("tpl_template"), Text: d})
+		}
+	}
+	if len(v.problems) == 0 {
+		v.Error = communique.ErrorMessage(err)
+	}
+	h.showTemplate(w, r, v, &src, http.StatusUnprocessableEntity)
 }
 
 // deleteTemplate removes the override of the message in the language:

@@ -48,6 +48,19 @@ func TestTemplatesEditedByAnAdmin(t *testing.T) {
 
 	good := url.Values{"tpl_subject": {"COMMUNIQUÉ : {{.Title}}"}, "tpl_text": {"{{template \"layout\" .}}"},
 		"tpl_html": {"{{define \"content\"}}<p class=\"mine\">{{.Title}}</p>{{end}}{{template \"layout\" .}}"}}
+	// A draft is previewed against a release as if saved, and not saved.
+	draft := url.Values{"action": {"preview"}, "release": {fmt.Sprint(id)}}
+	for k, v := range good {
+		draft[k] = v
+	}
+	wantStatus(t, "a draft's preview", br.post(path, draft), http.StatusOK, `id="preview-subject">COMMUNIQUÉ : Titre</strong>`,
+		`srcdoc="`, `&lt;p class=&#34;mine&#34;&gt;Titre&lt;/p&gt;`, "nothing is saved yet", "This is the built-in template")
+	draft.Set("tpl_html", "{{.Nope}}")
+	wantStatus(t, "a bad draft's preview", br.post(path, draft), http.StatusUnprocessableEntity, `id="tpl_html-error"`)
+	if n := count(t, b.db, `SELECT count(*) FROM template_overrides`); n != 0 {
+		t.Fatalf("%d overrides after previews", n)
+	}
+
 	wantStatus(t, "saving", br.post(path, good), http.StatusSeeOther)
 	wantStatus(t, "the override", br.get(path), http.StatusOK, "The template is saved", "This is your own template",
 		`id="do-delete-template"`)

@@ -11,6 +11,8 @@ func init() {
 }
 
 var adminMoreEN = map[string]string{
+	"tpl_preview_draft":     "Preview without saving",
+	"tpl_draft_notice":      "This preview shows the template as it stands in the form; nothing is saved yet.",
 	"admin_branding_title":  "Branding",
 	"admin_templates_title": "Message templates",
 	"brand_intro":           "The organisation's name, logo, postal address and footer appear in every message and on every public page. Leave a field empty to show nothing in its place.",
@@ -63,6 +65,8 @@ var adminMoreEN = map[string]string{
 }
 
 var adminMoreFR = map[string]string{
+	"tpl_preview_draft":     "Prévisualiser sans enregistrer",
+	"tpl_draft_notice":      "Cet aperçu montre le modèle tel qu'il est dans le formulaire\u202f; rien n'est encore enregistré.",
 	"admin_branding_title":  "Identité visuelle",
 	"admin_templates_title": "Modèles de messages",
 	"brand_intro":           "Le nom, le logo, l'adresse postale et le pied de page de l'organisation figurent dans chaque message et sur chaque page publique. Laissez un champ vide pour ne rien afficher à sa place.",
@@ -115,6 +119,8 @@ var adminMoreFR = map[string]string{
 }
 
 var adminMoreES = map[string]string{
+	"tpl_preview_draft":     "Previsualizar sin guardar",
+	"tpl_draft_notice":      "Esta vista previa muestra la plantilla tal como está en el formulario; todavía no se ha guardado nada.",
 	"admin_branding_title":  "Identidad visual",
 	"admin_templates_title": "Plantillas de mensajes",
 	"brand_intro":           "El nombre, el logotipo, la dirección postal y el pie de página de la organización aparecen en cada mensaje y en cada página pública. Deje un campo vacío para no mostrar nada en su lugar.",
@@ -167,6 +173,8 @@ var adminMoreES = map[string]string{
 }
 
 var adminMoreAR = map[string]string{
+	"tpl_preview_draft":     "المعاينة دون حفظ",
+	"tpl_draft_notice":      "تعرض هذه المعاينة القالب كما هو في النموذج؛ لم يُحفظ شيء بعد.",
 	"admin_branding_title":  "الهوية البصرية",
 	"admin_templates_title": "قوالب الرسائل",
 	"brand_intro":           "يظهر اسم المنظمة وشعارها وعنوانها البريدي وتذييلها في كل رسالة وفي كل صفحة عامة. اترك الحقل فارغًا كي لا يظهر شيء مكانه.",

@@ -3,6 +3,8 @@ package templates
 import (
 	"strings"
 	"testing"
+
+	"github.com/communique/communique"
 )
 
 // testBrand has every field, a wide logo and a French footer.
@@ -188,5 +190,33 @@ func BenchmarkBrand(b *testing.B) {
 				p.Personalize(rc)
 			}
 		})
+	}
+}
+
+// TestDraftPreviewsWithoutSaving: a draft renders as a saved override
+// would, leaves the overrides it came from alone, and is refused as
+// SaveOverride refuses it.
+func TestDraftPreviewsWithoutSaving(t *testing.T) {
+	base := Overrides{}.WithBrand(testBrand)
+	ov, err := base.WithDraft(t.Context(), VariantPublic, "fr", Source{Subject: "BROUILLON {{.Title}}", Text: `{{template "layout" .}}`, HTML: `{{template "layout" .}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PrepareWith(ov, VariantPublic, sampleRelease("fr", VariantPublic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Subject(), "BROUILLON ") {
+		t.Errorf("subject %q", p.Subject())
+	}
+	if _, html := p.Personalize(sampleRecipient("fr")); !strings.Contains(html, "branding/logo") {
+		t.Error("the draft lost the brand")
+	}
+	if ov.Key() == base.Key() || base.lookup(VariantPublic, "fr") != nil {
+		t.Error("the draft changed the overrides it came from, or left the key alone")
+	}
+	_, err = base.WithDraft(t.Context(), VariantPublic, "fr", Source{Subject: "x", Text: "x", HTML: "<p>{{.Nope}}</p>"})
+	if d := strings.Join(communique.ErrorDetails(err), "; "); !strings.Contains(d, "html: line 1") {
+		t.Errorf("a bad draft: %v", err)
 	}
 }
