@@ -166,12 +166,22 @@ func TestOpensAndClicksEndToEnd(t *testing.T) {
 		t.Fatalf("timeline: %s", got)
 	}
 
+	// The notices about the release (here its recall) are not counted.
+	if st := b.api("POST", path+"/recall", `{"reason": "sent too early"}`, nil); st != 202 {
+		t.Fatalf("recall: %d", st)
+	}
+	for to, m := range byRecipient(t, waitMail(t, smtp, 8), 4) {
+		if strings.Contains(m.html+m.text, "/t/") {
+			t.Fatalf("%s: the recall notice has tracking addresses", to)
+		}
+	}
+
 	// A release that counts nothing: no addresses, no engagement.
 	plain := b.createRelease(releaseJSONIn("not-counted", body, ""))
 	if st := b.api("POST", fmt.Sprintf("/api/v1/releases/%d/publish", plain), "", nil); st != 202 {
 		t.Fatalf("publish: %d", st)
 	}
-	for to, m := range byRecipient(t, waitMail(t, smtp, 8), 4) {
+	for to, m := range byRecipient(t, waitMail(t, smtp, 12), 8) {
 		if strings.Contains(m.html+m.text, "/t/") {
 			t.Fatalf("%s: an untracked release's message has tracking addresses", to)
 		}
