@@ -250,6 +250,9 @@ func (l *Library) Add(ctx context.Context, u Upload) (*Media, error) {
 			return nil, communique.Invalid("invalid media", []string{msg})
 		}
 		m.Width, m.Height = cfg.Width, cfg.Height
+		if turns(orientation(data, f)) {
+			m.Width, m.Height = cfg.Height, cfg.Width // as shown, turned
+		}
 		if files, err = l.renditions(ctx, data, f); err != nil {
 			return nil, err
 		}

@@ -99,19 +99,25 @@ func renditions(data []byte, f format) ([]encoded, string) {
 		return nil, fmt.Sprintf("file: the %s image cannot be read: %v", f.ext[1:], err)
 	}
 	opaque := isOpaque(src)
+	o := orientation(data, f)
+	width := src.Bounds().Dx()
+	if turns(o) {
+		width = src.Bounds().Dy()
+	}
 	var out []encoded
-	from := src
-	if src.Bounds().Dx() > smallWidth {
-		large, err := scale(src, min(largeWidth, src.Bounds().Dx()), opaque)
+	from, fromO := image.Image(src), o
+	if width > smallWidth {
+		large, err := scale(src, o, min(largeWidth, width), opaque)
 		if err != "" {
 			return nil, err
 		}
 		large.Name = RenditionLarge
 		out = append(out, large)
-		// The small one is scaled from the large: much less to read.
-		from = large.img
+		// The small one is scaled from the large, turned already: much
+		// less to read.
+		from, fromO, width = large.img, 1, large.Width
 	}
-	small, msg := scale(from, min(smallWidth, from.Bounds().Dx()), opaque)
+	small, msg := scale(from, fromO, min(smallWidth, width), opaque)
 	if msg != "" {
 		return nil, msg
 	}
@@ -119,11 +125,30 @@ func renditions(data []byte, f format) ([]encoded, string) {
 	return append([]encoded{small}, out...), ""
 }
 
-// scale draws src w pixels wide and encodes it.
-func scale(src image.Image, w int, opaque bool) (encoded, string) {
+// orientation is how a photo is to be turned (see orient.go); only
+// JPEGs say.
+func orientation(data []byte, f format) int {
+	if f == formatJPEG {
+		return jpegOrientation(data)
+	}
+	return 1
+}
+
+// scale draws src, turned as orientation o says, w pixels wide, and
+// encodes it.
+func scale(src image.Image, o, w int, opaque bool) (encoded, string) {
 	b := src.Bounds()
-	h := max(1, int(int64(b.Dy())*int64(w)/int64(b.Dx())))
-	dst := shrink(src, w, h)
+	sw, sh := b.Dx(), b.Dy()
+	if turns(o) {
+		sw, sh = sh, sw
+	}
+	h := max(1, int(int64(sh)*int64(w)/int64(sw)))
+	var dst *image.RGBA
+	if turns(o) {
+		dst = orient(shrink(src, h, w), o)
+	} else {
+		dst = orient(shrink(src, w, h), o)
+	}
 	var buf bytes.Buffer
 	ct := "image/jpeg"
 	var err error
