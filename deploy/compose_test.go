@@ -7,8 +7,10 @@ package deploy_test
 import (
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -103,5 +105,113 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(c.Services["nats"].Command, " "), "-js") {
 		t.Errorf("nats runs without JetStream: %v", c.Services["nats"].Command)
+	}
+}
+
+type composeFile struct {
+	Services map[string]struct {
+		Image         string            `yaml:"image"`
+		Command       []string          `yaml:"command"`
+		Environment   map[string]string `yaml:"environment"`
+		Profiles      []string          `yaml:"profiles"`
+		Ports         []string          `yaml:"ports"`
+		ContainerName string            `yaml:"container_name"`
+		DependsOn     map[string]any    `yaml:"depends_on"`
+		StopSignal    string            `yaml:"stop_signal"`
+		StopGrace     string            `yaml:"stop_grace_period"`
+		Build         struct {
+			Dockerfile string `yaml:"dockerfile"`
+		} `yaml:"build"`
+	} `yaml:"services"`
+}
+
+func readCompose(t *testing.T, path string) composeFile {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return c
+}
+
+// The production compose file: a three-node NATS cluster with JetStream,
+// migrations first, serve and a dispatch service that scales, Mailpit only
+// in the dev profile, and the same images as docker-compose.yml.
+func TestProductionCompose(t *testing.T) {
+	c := readCompose(t, "compose.yaml")
+	root := readCompose(t, "../docker-compose.yml")
+	for _, name := range []string{"postgres", "nats1", "nats2", "nats3", "migrate", "serve", "dispatch", "mailpit"} {
+		if _, ok := c.Services[name]; !ok {
+			t.Errorf("service %q is missing", name)
+		}
+	}
+	for name, svc := range c.Services {
+		for dep := range svc.DependsOn {
+			if _, ok := c.Services[dep]; !ok {
+				t.Errorf("%s depends on unknown service %q", name, dep)
+			}
+			if dep == "mailpit" {
+				t.Errorf("%s depends on mailpit, which runs only in the dev profile", name)
+			}
+		}
+		if svc.Build.Dockerfile != "" {
+			if _, err := os.Stat(filepath.Join("..", svc.Build.Dockerfile)); err != nil {
+				t.Errorf("%s: Dockerfile %v", name, err)
+			}
+		}
+	}
+	if p := c.Services["mailpit"].Profiles; len(p) != 1 || p[0] != "dev" {
+		t.Errorf("mailpit runs in profiles %v, want only dev", p)
+	}
+	for _, img := range []struct{ prod, root string }{{"postgres", "postgres"}, {"nats1", "nats"}, {"mailpit", "mailpit"}} {
+		if a, b := c.Services[img.prod].Image, root.Services[img.root].Image; a != b {
+			t.Errorf("compose.yaml's %s runs %s, docker-compose.yml's %s %s", img.prod, a, img.root, b)
+		}
+	}
+
+	var natsURLs []string
+	for _, name := range []string{"serve", "dispatch"} {
+		svc := c.Services[name]
+		checkArgs(t, "compose.yaml "+name, svc.Command)
+		names := make([]string, 0, len(svc.Environment))
+		for k := range svc.Environment {
+			names = append(names, k)
+		}
+		checkEnv(t, "compose.yaml "+name, names...)
+		for _, k := range []string{"COMMUNIQUE_DATABASE_URL", "COMMUNIQUE_NATS_URL", "COMMUNIQUE_SMTP_URL", "COMMUNIQUE_FROM", "COMMUNIQUE_SECRET"} {
+			if svc.Environment[k] == "" {
+				t.Errorf("compose.yaml %s: %s is not set", name, k)
+			}
+		}
+		if r := svc.Environment["COMMUNIQUE_STREAM_REPLICAS"]; r != "3" {
+			t.Errorf("compose.yaml %s: COMMUNIQUE_STREAM_REPLICAS %q on a three-node cluster, want 3", name, r)
+		}
+		if _, err := time.ParseDuration(svc.StopGrace); err != nil || svc.StopSignal != "SIGTERM" {
+			t.Errorf("compose.yaml %s: stop with %q within %q", name, svc.StopSignal, svc.StopGrace)
+		}
+		natsURLs = append(natsURLs, svc.Environment["COMMUNIQUE_NATS_URL"])
+	}
+	if d := c.Services["dispatch"]; d.ContainerName != "" || len(d.Ports) > 0 {
+		t.Errorf("dispatch has a fixed name %q or published ports %v: it could not scale", d.ContainerName, d.Ports)
+	}
+	if c.Services["serve"].Environment["COMMUNIQUE_HTTP_ADDR"] == "" {
+		t.Error("serve listens on the default 127.0.0.1, unreachable from outside its container")
+	}
+	for _, urls := range natsURLs {
+		for _, u := range strings.Split(urls, ",") {
+			host := strings.TrimSuffix(strings.TrimPrefix(u, "nats://"), ":4222")
+			svc, ok := c.Services[host]
+			cmd := strings.Join(svc.Command, " ")
+			if !ok || !strings.Contains(cmd, "-js") || !strings.Contains(cmd, "--cluster_name communique") || !strings.Contains(cmd, "--routes") {
+				t.Errorf("NATS URL %s is not a node of the JetStream cluster (%q)", u, cmd)
+			}
+		}
+	}
+	if m := c.Services["migrate"]; len(m.Command) != 1 || m.Command[0] != "migrate" {
+		t.Errorf("migrate runs %v", m.Command)
 	}
 }
