@@ -1,10 +1,12 @@
 package office
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/releases"
@@ -49,24 +51,44 @@ func (h *Handler) showPreview(w http.ResponseWriter, r *http.Request, id int64, 
 	v.ReleaseID, v.Rel = id, rel
 	for _, lang := range rel.Languages() {
 		for _, m := range previewMessages {
-			c := previewCell{Lang: lang, Message: m,
-				Frame: "/office/releases/" + strconv.FormatInt(id, 10) + "/preview/" + m + "/" + url.PathEscape(lang)}
-			pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, id, m, lang)
+			v.Previews = append(v.Previews, previewCell{Lang: lang, Message: m,
+				Frame: "/office/releases/" + strconv.FormatInt(id, 10) + "/preview/" + m + "/" + url.PathEscape(lang)})
+		}
+	}
+	// Four messages in each language, each a few queries and a render: a
+	// few at a time, so the page waits for the slowest few, not the sum.
+	errs := make([]error, len(v.Previews))
+	slots := make(chan struct{}, previewWorkers)
+	var wg sync.WaitGroup
+	for i := range v.Previews {
+		c := &v.Previews[i]
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			pv, err := templates.LoadPreview(ctx, h.cfg.DB, ov, id, c.Message, c.Lang)
 			switch {
 			case communique.ErrorCode(err) == communique.EINVALID:
 				c.Problem = v.T("preview_unavailable") + " " + communique.ErrorMessage(err)
 			case err != nil:
-				h.relFailed(w, r, err)
-				return
+				errs[i] = err
 			default:
 				c.Subject = pv.Subject()
 				c.Text, _ = pv.Personalize(previewReader(r, h.cfg.BaseURL))
 			}
-			v.Previews = append(v.Previews, c)
-		}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		h.relFailed(w, r, err)
+		return
 	}
 	h.renderRel(w, r, status, "preview", v)
 }
+
+// previewWorkers is how many of a preview page's messages are loaded at
+// once: enough to overlap their queries, few enough to leave connections
+// to other pages.
+const previewWorkers = 4
 
 // previewReader is the journalist a preview is addressed to, in the
 // viewer's time zone.
