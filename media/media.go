@@ -621,3 +621,18 @@ func (m *Media) About() string {
 	}
 	return FormatName(m.ContentType) + ", " + size
 }
+
+// ListOf returns the media of several releases by release, each list in
+// its order: one query for a feed's entries.
+func ListOf(ctx context.Context, db sqlx.QueryerContext, releaseIDs []int64) (map[int64][]Media, error) {
+	var all []Media
+	if err := sqlx.SelectContext(ctx, db, &all, `SELECT `+columns+` FROM media WHERE release_id = ANY ($1) ORDER BY release_id, position, id`,
+		pq.Array(releaseIDs)); err != nil {
+		return nil, fmt.Errorf("media of %d releases: %w", len(releaseIDs), err)
+	}
+	out := make(map[int64][]Media, len(releaseIDs))
+	for _, m := range all {
+		out[m.ReleaseID] = append(out[m.ReleaseID], m)
+	}
+	return out, nil
+}

@@ -37,6 +37,9 @@ type atomLink struct {
 	Type     string `xml:"type,attr,omitempty"`
 	Href     string `xml:"href,attr"`
 	Hreflang string `xml:"hreflang,attr,omitempty"`
+	// Title and Length describe an enclosure: a photo or document.
+	Title  string `xml:"title,attr,omitempty"`
+	Length int64  `xml:"length,attr,omitempty"`
 }
 
 type atomPerson struct {
@@ -109,6 +112,11 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, st stamp) {
 		Updated: atomTime(lastModified(st)), Author: atomPerson{Name: org},
 		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: self},
 			{Rel: "alternate", Type: "text/html", Href: h.cfg.BaseURL + "/?" + f.values(t.Lang, "language", lang).Encode()}}}
+	files, err := h.enclosures(ctx, entries)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, e := range entries {
 		u := h.cfg.BaseURL + releasePath(e.Slug, e.Language)
 		ae := atomEntry{Lang: e.Language, ID: u, Title: e.Title, Updated: atomTime(e.UpdatedAt), Published: atomTime(e.PublishedAt),
@@ -129,6 +137,7 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, st stamp) {
 				return
 			}
 			ae.Content = &atomText{Type: "html", Body: string(body)}
+			ae.Links = append(ae.Links, files[e.ID][e.Language]...)
 		}
 		doc.Entries = append(doc.Entries, ae)
 	}

@@ -104,6 +104,39 @@ func (h *Handler) loadMedia(ctx context.Context, p *page, t *text, prefix string
 	return out, nil
 }
 
+// enclosures are the entries' media as Atom enclosure links, by release
+// and language: the originals, titled by their captions.
+func (h *Handler) enclosures(ctx context.Context, entries []entry) (map[int64]map[string][]atomLink, error) {
+	var ids []int64
+	for _, e := range entries {
+		if e.Status == "published" {
+			ids = append(ids, e.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	byRelease, err := media.ListOf(ctx, h.cfg.DB, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]map[string][]atomLink{}
+	for _, e := range entries {
+		for _, m := range byRelease[e.ID] {
+			title := m.Texts.In(e.Language, e.Original).Caption
+			if title == "" {
+				title = m.Filename
+			}
+			if out[e.ID] == nil {
+				out[e.ID] = map[string][]atomLink{}
+			}
+			out[e.ID][e.Language] = append(out[e.ID][e.Language], atomLink{Rel: "enclosure", Type: m.ContentType,
+				Href: h.cfg.BaseURL + m.Path(media.RenditionOriginal), Title: title, Length: m.Size})
+		}
+	}
+	return out, nil
+}
+
 // textLang is the language Texts.In picks, "" when there is none.
 func textLang(t media.Texts, lang, fallback string) string {
 	if _, ok := t[lang]; ok {

@@ -87,6 +87,9 @@ func TestMediaAppearAtTheLift(t *testing.T) {
 		}
 	}
 	absent("embargoed", b)
+	if _, feed := b.get(t, "/feeds/en.atom"); strings.Contains(feed, "enclosure") || strings.Contains(feed, "/media/") {
+		t.Errorf("the feed links the media before the lift:\n%s", feed)
+	}
 	b.clk.set(until.Add(-time.Millisecond))
 	if n, err := b.lc.LiftDue(ctx); n != 0 || err != nil {
 		t.Fatalf("LiftDue a millisecond early = %d, %v", n, err)
@@ -105,6 +108,11 @@ func TestMediaAppearAtTheLift(t *testing.T) {
 		}
 	}
 
+	_, feed := b.get(t, "/feeds/en.atom")
+	if want := `<link rel="enclosure" type="application/pdf" href="` + base + doc.Path("original") + `" title="The agreement (full text)" length="` +
+		strconv.Itoa(len(testPDF)) + `"></link>`; !strings.Contains(feed, want) {
+		t.Errorf("the feed lacks %s:\n%s", want, feed)
+	}
 	res, body := b.get(t, photo.Path("small"))
 	want := map[string]string{"Content-Type": "image/jpeg", "X-Content-Type-Options": "nosniff",
 		"Cache-Control": "public, max-age=86400, immutable", "ETag": `"` + photo.Renditions[0].SHA256 + `"`,
