@@ -162,6 +162,9 @@ func TestMediaTypesAreSniffed(t *testing.T) {
 		{"png", "Photo of the signing.PNG", photo(t, "png", 20, 10, false), media.KindImage, "image/png"},
 		{"jpeg named png", "../../etc/passwd.png", photo(t, "jpeg", 20, 10, false), media.KindImage, "image/jpeg"},
 		{"gif", "logo.gif", photo(t, "gif", 20, 10, false), media.KindImage, "image/gif"},
+		// A 1 × 1 transparent lossless WebP.
+		{"webp", "dot.webp", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"),
+			media.KindImage, "image/webp"},
 		{"pdf", "Communiqué final.pdf", []byte(pdf), media.KindDocument, "application/pdf"},
 		{"docx", "note.docx", archive(t, map[string]string{"[Content_Types].xml": "<Types/>", "word/document.xml": "<w/>"}),
 			media.KindDocument, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
