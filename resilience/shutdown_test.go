@@ -99,8 +99,8 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 			unready = time.Since(sigterm)
 			break
 		}
-		if time.Since(sigterm) > time.Second {
-			t.Fatalf("/readyz still %d a second after SIGTERM", res.StatusCode)
+		if time.Since(sigterm) > 3*time.Second { // generous: the machine may be busy
+			t.Fatalf("/readyz still %d 3 s after SIGTERM", res.StatusCode)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
