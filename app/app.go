@@ -28,6 +28,7 @@ import (
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
+	"github.com/communique/communique/media"
 	"github.com/communique/communique/metrics"
 	"github.com/communique/communique/newsroom"
 	"github.com/communique/communique/office"
@@ -415,6 +416,9 @@ func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
 		BaseURL: a.cfg.BaseURL, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics(), ClearanceRequired: a.cfg.ClearanceRequired()}
 	h.TrustedProxies, _ = web.ParseProxies(a.cfg.TrustedProxies) // Validate refused a bad list
+	// One library of media for the API, the office and the newsroom, so
+	// that uploads share one bound on the photos decoded at once.
+	h.Media = media.New(a.DB, nil, a.log)
 	a.handler = h
 	if a.from != nil {
 		h.FromName, h.FromEmail = a.from.Name, a.from.Address
@@ -425,11 +429,12 @@ func (a *App) startHTTP(signer *links.Signer) {
 	// The press office's pages sit beside the API and the public pages.
 	oc := office.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.BaseURL, ClientIP: h.ClientIP, ClearanceRequired: a.cfg.ClearanceRequired()}
 	oc.FromName, oc.FromEmail = h.FromName, h.FromEmail
+	oc.Media = h.Media
 	a.office = office.New(oc)
 	mux := http.NewServeMux()
 	mux.Handle("/office/", a.office)
 	// The public newsroom owns "/", its releases, feeds and sitemap.
-	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL(), Signer: signer}
+	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL(), Signer: signer, Media: h.Media}
 	if a.from != nil {
 		nc.Organisation = a.from.Name
 	}
