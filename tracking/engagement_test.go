@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/communique/communique/links"
 )
@@ -59,12 +60,11 @@ func (e *engaged) get(method, u string) (*http.Response, []byte) {
 func (e *engaged) counts(d int64, want string) {
 	e.t.Helper()
 	var got string
-	for range 200 {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		got = e.str(`SELECT coalesce((SELECT opens || '/' || clicks FROM engagement WHERE delivery_id = $1), '0/0')`, d)
 		if got == want {
 			return
 		}
-		e.db.Exec(`SELECT pg_sleep(0.01)`)
 	}
 	e.t.Fatalf("delivery %d: opens/clicks %s, want %s", d, got, want)
 }
