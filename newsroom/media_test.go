@@ -40,7 +40,7 @@ func (b *bundle) attach(t testing.TB, id int64) (photo, doc *media.Media) {
 	t.Helper()
 	lib := media.New(b.db, nil, nil)
 	ctx := context.Background()
-	photo, err := lib.Add(ctx, media.Upload{ReleaseID: id, Filename: "Signing ceremony.jpg", Data: bytes.NewReader(testJPEG(t, 900, 600)),
+	photo, err := lib.Add(ctx, media.Upload{ReleaseID: id, Filename: "Signing ceremony.jpg", Data: bytes.NewReader(testJPEG(t, 600, 400)),
 		Texts: media.Texts{
 			"en": {Caption: "The agreement is signed in Geneva.", Credit: "Photo: A. Diallo", Alt: "Two officials sign a document at a table"},
 			"ar": {Caption: "توقيع الاتفاق في جنيف.", Credit: "تصوير: أ. ديالو", Alt: "مسؤولان يوقعان وثيقة"}},
@@ -147,7 +147,7 @@ func TestMediaAppearAtTheLift(t *testing.T) {
 	wantStatus(t, res, body, 200)
 	for _, w := range []string{
 		`<figure>`, `alt="Two officials sign a document at a table"`, `loading="lazy"`,
-		`srcset="` + photo.Path("small") + ` 400w, ` + photo.Path("large") + ` 900w"`,
+		`srcset="` + photo.Path("small") + ` 400w, ` + photo.Path("large") + ` 600w"`,
 		`<span class="caption">The agreement is signed in Geneva.</span>`, `<span class="credit">Photo: A. Diallo</span>`,
 		`href="` + photo.Path("original") + `">Original (JPEG, `, `<h2 id="documents">Documents</h2>`,
 		`<a href="` + doc.Path("original") + `">The agreement (full text)</a> <span class="meta">(PDF, 1 KB)</span>`,
