@@ -8,7 +8,6 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
-	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -63,7 +62,8 @@ func photo(t testing.TB, format string, w, h int, alpha bool) []byte {
 			if alpha && x < w/2 {
 				a = 80
 			}
-			img.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), 120, a})
+			i := img.PixOffset(x, y) // faster than Set under the race detector
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(x), uint8(y), 120, a
 		}
 	}
 	var buf bytes.Buffer
