@@ -240,9 +240,8 @@ func (l *Library) Add(ctx context.Context, u Upload) (*Media, error) {
 	if err := communique.Invalid("invalid media", details); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	m := &Media{ReleaseID: u.ReleaseID, Kind: f.kind, ContentType: f.contentType, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), Filename: cleanName(u.Filename, f), Texts: texts, CreatedBy: u.Actor}
+	m := &Media{ReleaseID: u.ReleaseID, Kind: f.kind, ContentType: f.contentType,
+		Filename: cleanName(u.Filename, f), Texts: texts, CreatedBy: u.Actor}
 	var files []encoded
 	if f.kind == KindImage {
 		cfg, msg := imageConfig(data, f)
@@ -259,7 +258,12 @@ func (l *Library) Add(ctx context.Context, u Upload) (*Media, error) {
 		for _, r := range files {
 			m.Renditions = append(m.Renditions, r.Rendition)
 		}
+		if f == formatJPEG {
+			data = stripJPEG(data, orientation(data, f)) // see strip.go
+		}
 	}
+	sum := sha256.Sum256(data)
+	m.Size, m.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
 	files = append(files, encoded{Rendition: Rendition{Name: RenditionOriginal}, data: data})
 
 	var put []string

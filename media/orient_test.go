@@ -104,3 +104,42 @@ func TestOrientTurnsEachWay(t *testing.T) {
 		}
 	}
 }
+
+// Where a photo was taken does not travel with it: the EXIF, XMP and
+// IPTC segments go, the orientation stays, the pixels are untouched.
+func TestOriginalsLoseTheirLocation(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 40, 20)), nil); err != nil {
+		t.Fatal(err)
+	}
+	plain := buf.Bytes()
+	app := func(marker byte, payload string) []byte {
+		seg := []byte{0xff, marker, 0, 0}
+		binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
+		return append(seg, payload...)
+	}
+	camera := withOrientation(t, plain, 8)
+	// XMP and IPTC with a location, after the camera's EXIF.
+	var tagged []byte
+	tagged = append(tagged, camera[:2]...)
+	tagged = append(tagged, app(0xe1, "http://ns.adobe.com/xap/1.0/\x00<exif:GPSLatitude>46,12.5N</exif:GPSLatitude>")...)
+	tagged = append(tagged, app(0xed, "Photoshop 3.0\x008BIM GPS 46.2044N 6.1432E")...)
+	tagged = append(tagged, camera[2:]...)
+
+	got := stripJPEG(tagged, jpegOrientation(tagged))
+	if bytes.Contains(got, []byte("GPS")) || bytes.Contains(got, []byte("xap")) {
+		t.Errorf("the location stays:\n%q", got[:min(len(got), 200)])
+	}
+	if o := jpegOrientation(got); o != 8 {
+		t.Errorf("orientation %d, want 8", o)
+	}
+	a, err1 := jpeg.Decode(bytes.NewReader(got))
+	b, err2 := jpeg.Decode(bytes.NewReader(plain))
+	if err1 != nil || err2 != nil || !bytes.Equal(a.(*image.Gray).Pix, b.(*image.Gray).Pix) {
+		t.Errorf("the pixels changed (%v, %v)", err1, err2)
+	}
+	// Without metadata and orientation, nothing changes.
+	if !bytes.Equal(stripJPEG(plain, 1), plain) {
+		t.Error("a photo without metadata was rewritten")
+	}
+}
