@@ -55,6 +55,9 @@ func (h *Handler) fillPanel(ctx context.Context, v *relView) {
 		p.SelectionAudience = a
 	case communique.ErrorCode(err) == communique.EINVALID:
 		p.Err = v.T("panel_invalid", strings.Join(communique.ErrorDetails(err), "; "))
+	case ctx.Err() != nil:
+		// The script cancelled a count it no longer wants.
+		p.Err = v.T("panel_failed")
 	default:
 		h.log.Error("count the editor's audience", "release_id", v.Form.ID, "error", err)
 		p.Err = v.T("panel_failed")

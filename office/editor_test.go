@@ -284,3 +284,68 @@ func TestEditorAutosave(t *testing.T) {
 		t.Errorf("a refused autosave saved %q", title())
 	}
 }
+
+// BenchmarkEditorAudience measures the audience panel's count with
+// 100,000 contacts following regions, countries and topics: a usual
+// selection (a sub-region, a country, a topic), a wide one with an
+// embargo (two continents, two topics, missions and verified journalists
+// first), and the editor's page, which counts its panel as it loads.
+//
+//	go test -run '^$' -bench EditorAudience -benchtime 20x ./office/
+func BenchmarkEditorAudience(b *testing.B) {
+	bu := setup(b)
+	bu.taxonomy()
+	bu.importContacts()
+	bu.user("po@example.org", users.PressOfficer, pw)
+	bu.db.MustExec(`INSERT INTO topics (slug, names) SELECT t, '{}' FROM unnest(ARRAY['health', 'climate', 'trade', 'education']) t`)
+	bu.db.MustExec(`INSERT INTO contacts (email, kind, name, organisation, country, languages, verified, status)
+		SELECT 'j' || i || '@example.net', CASE WHEN i % 500 = 0 THEN 'mission' ELSE 'journalist' END,
+			'Journalist ' || i, 'Outlet ' || (i % 977), (ARRAY['FR','SN','MR','GB','ES'])[1 + i % 5],
+			ARRAY[(ARRAY['fr','en','es','ar'])[1 + i % 4]], i % 7 = 0, CASE WHEN i % 97 = 0 THEN 'bounced' ELSE 'active' END
+		FROM generate_series(1, 100000) i`)
+	bu.db.MustExec(`INSERT INTO suppressions (email, reason) SELECT email, 'bounced' FROM contacts WHERE status = 'bounced'`)
+	// Each journalist follows a region; half of them a country too, a
+	// third a topic.
+	bu.db.MustExec(`INSERT INTO subscriptions (contact_id, kind, value)
+		SELECT c.id, 'region', r.slugs[1 + c.id % array_length(r.slugs, 1)]
+		FROM contacts c, (SELECT array_agg(slug ORDER BY slug) AS slugs FROM regions) r WHERE c.email LIKE 'j%@example.net'`)
+	bu.db.MustExec(`INSERT INTO subscriptions (contact_id, kind, value)
+		SELECT id, 'country', (ARRAY['FR','SN','MR','GB','ES','US','BR','IN','CN','NG'])[1 + (id / 7) % 10]
+		FROM contacts WHERE email LIKE 'j%@example.net' AND id % 2 = 0`)
+	bu.db.MustExec(`INSERT INTO subscriptions (contact_id, kind, value)
+		SELECT id, 'topic', (ARRAY['migration','health','climate','trade','education'])[1 + (id / 3) % 5]
+		FROM contacts WHERE email LIKE 'j%@example.net' AND id % 3 = 0`)
+	bu.db.MustExec(`ANALYZE`)
+	br := bu.browser()
+	br.signIn("po@example.org", pw)
+	id := bu.draftFromEditor(br, "benchmarked")
+	embargo := time.Now().Add(3 * time.Hour).UTC().Format(localLayout)
+	for _, s := range []struct {
+		name string
+		form url.Values
+	}{
+		{"usual", url.Values{"original_language": {"fr"}, "lang": {"fr", "en"}, "regions": {"western-africa"},
+			"countries": {"MR"}, "topics": {"health"}, "embargo_missions": {"none"}}},
+		{"wide-embargoed", url.Values{"original_language": {"fr"}, "lang": {"fr", "en", "es"}, "regions": {"africa", "europe"},
+			"topics": {"migration", "health"}, "embargo_until": {embargo}, "zone": {"UTC"}, "embargo_missions": {"all"}, "embargo_verified": {"on"}}},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			var total int
+			for b.Loop() {
+				res := br.post("/office/releases/audience", s.form)
+				if res.status != http.StatusOK {
+					b.Fatalf("audience: %d\n%s", res.status, res.body)
+				}
+				total = panelCount(res.body, "panel-total")
+			}
+			b.ReportMetric(float64(total), "recipients")
+		})
+	}
+	b.Run("editor-page", func(b *testing.B) {
+		for b.Loop() {
+			if res := br.get(fmt.Sprintf("/office/releases/%d/edit", id)); res.status != http.StatusOK {
+				b.Fatalf("editor: %d", res.status)
+			}
+		}
+	})
+}

@@ -115,15 +115,20 @@ func sampleAudience(ctx context.Context, tx *sqlx.Tx, id int64, n int) ([]string
 		INSERT INTO dispatches (id, release_id, variant) VALUES ($1, $1, 'public') RETURNING id`, id); err != nil {
 		return nil, fmt.Errorf("sample a selection: %w", err)
 	}
-	maxID, err := contacts.MaxContactID(ctx, tx)
-	if err != nil {
-		return nil, err
+	var ids struct {
+		Min int64 `db:"min"`
+		Max int64 `db:"max"`
+	}
+	// Ids start wherever the sequence stood when contacts were first
+	// imported, so the ranges start at the lowest.
+	if err := tx.GetContext(ctx, &ids, `SELECT coalesce(min(id), 1) AS min, coalesce(max(id), 0) AS max FROM contacts`); err != nil {
+		return nil, fmt.Errorf("sample a selection: %w", err)
 	}
 	// The language does not matter for a name.
 	none := contacts.LanguageMap{}
 	found := 0
-	for from, span := int64(1), int64(500); from <= maxID && found < n; from, span = from+span, span*8 {
-		to := min(from+span-1, maxID)
+	for from, span := ids.Min, int64(500); from <= ids.Max && found < n; from, span = from+span, span*8 {
+		to := min(from+span-1, ids.Max)
 		if _, err := contacts.InsertPublicAudienceRange(ctx, tx, dispatch, id, none, "", from, to); err != nil {
 			return nil, err
 		}

@@ -42,8 +42,9 @@
     var t = form.querySelector("input[name=csrf]");
     return t ? t.value : "";
   }
-  function post(url, body) {
-    return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "text/html, application/json" } });
+  function post(url, body, signal) {
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin", signal: signal,
+      headers: { "Accept": "text/html, application/json" } });
   }
 
   // Previews: one per translation, a moment after typing stops. Only the
@@ -133,12 +134,15 @@
   });
 
   // The audience panel, counted again for what the form now holds.
-  var audienceSeq = 0;
+  var audienceSeq = 0, counting = null;
   function countAudience() {
     if (!panel) return;
     var seq = ++audienceSeq;
+    // A count no longer wanted is cancelled, and with it its query.
+    if (counting && window.AbortController) counting.abort();
+    counting = window.AbortController ? new AbortController() : null;
     panel.setAttribute("aria-busy", "true");
-    post(form.getAttribute("data-audience"), fields()).then(function (res) {
+    post(form.getAttribute("data-audience"), fields(), counting && counting.signal).then(function (res) {
       return res.text().then(function (html) {
         if (seq !== audienceSeq) return;
         var type = res.headers.get("Content-Type") || "";
