@@ -22,7 +22,19 @@ func (h *Handler) mediaRoutes(mux *http.ServeMux) {
 		h.Media = media.New(h.DB, nil, h.Logger)
 	}
 	h.api(mux, "GET /api/v1/releases/{id}/media", h.listMedia)
-	h.api(mux, "POST /api/v1/releases/{id}/media", h.addMedia)
+	// Each upload in progress holds its file in memory, up to the
+	// limit for documents: a few at once, and the next is told to wait.
+	uploads := make(chan struct{}, maxMediaUploads)
+	h.api(mux, "POST /api/v1/releases/{id}/media", func(w http.ResponseWriter, r *http.Request) error {
+		select {
+		case uploads <- struct{}{}:
+			defer func() { <-uploads }()
+		default:
+			w.Header().Set("Retry-After", "10")
+			return communique.Errorf(communique.EBUSY, "%d uploads are in progress: try again shortly", maxMediaUploads)
+		}
+		return h.addMedia(w, r)
+	})
 	h.api(mux, "PATCH /api/v1/releases/{id}/media/{mid}", h.editMedia)
 	h.api(mux, "DELETE /api/v1/releases/{id}/media/{mid}", h.deleteMedia)
 }
@@ -70,6 +82,9 @@ func (h *Handler) mayChangeMedia(r *http.Request, id int64) error {
 	}
 	return principal(r).Require(right)
 }
+
+// maxMediaUploads is how many uploads the API reads at once.
+const maxMediaUploads = 4
 
 // maxMediaText bounds one text part of an upload; the media package
 // bounds each text more tightly.
