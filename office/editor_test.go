@@ -349,3 +349,33 @@ func BenchmarkEditorAudience(b *testing.B) {
 		}
 	})
 }
+
+// The editor reads whole in each language, its panel and buttons too,
+// and allows our own script only.
+func TestEditorLocalized(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.taxonomy()
+	b.importContacts()
+	b.user("po@example.org", users.PressOfficer, pw)
+	po := b.browser()
+	po.signIn("po@example.org", pw)
+	id := b.draftFromEditor(po, "localized-editor")
+	for _, lang := range []string{"en", "fr", "es", "ar"} {
+		for _, path := range []string{"/office/releases/new", fmt.Sprintf("/office/releases/%d/edit", id)} {
+			res := po.get(path + "?lang=" + lang)
+			wantStatus(t, lang+" "+path, res, http.StatusOK, `<html lang="`+lang+`" dir="`+pageDir(lang)+`">`,
+				`id="audience-panel"`, `class="md-toolbar"`, `src="/office/static/editor.js"`)
+			if strings.Contains(res.body, "[missing text") {
+				t.Errorf("%s %s: a text is missing", lang, path)
+			}
+			if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+				t.Errorf("%s %s: CSP %q", lang, path, csp)
+			}
+		}
+	}
+	res := po.get("/office/static/editor.js")
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/javascript") || !strings.Contains(res.body, "beforeunload") {
+		t.Errorf("editor.js: %d %q", res.status, res.header.Get("Content-Type"))
+	}
+}
