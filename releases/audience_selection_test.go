@@ -115,6 +115,20 @@ func TestAutosave(t *testing.T) {
 	if err != nil || title() != "First" || !seen.After(rel.UpdatedAt) {
 		t.Fatalf("autosave: %v, title %q, stamp %v after %v", err, title(), seen, rel.UpdatedAt)
 	}
+	// Autosaves of one sitting make one audit entry: what the draft was
+	// before the first, and after the last.
+	seen, err = l.Autosave(ctx, id, seen, draft("Second"), "user:a@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE release_id = $1 AND action = 'edit'`, id); n != 1 {
+		t.Errorf("%d audit entries for one sitting's autosaves", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE release_id = $1 AND action = 'edit' AND actor = 'user:a@example.org'
+		AND details->'before'->'translations'->'en'->>'title' = 'Title' AND details->'after'->'translations'->'en'->>'title' = 'Second'
+		AND details->>'autosave' = 'true'`, id); n != 1 {
+		t.Error("the sitting's entry does not hold the first before and the last after")
+	}
 	// Someone else saves; an autosave from the form opened before theirs
 	// does not overwrite it.
 	clk.add(time.Second)
@@ -123,6 +137,14 @@ func TestAutosave(t *testing.T) {
 	}
 	if _, err := l.Autosave(ctx, id, seen, draft("Mine"), "user:a@example.org"); communique.ErrorCode(err) != communique.ECONFLICT || title() != "Theirs" {
 		t.Errorf("stale autosave: %v, title %q", err, title())
+	}
+	// After their edit, an autosave is an entry of its own.
+	rel, _ = releases.Get(ctx, db, id)
+	if _, err := l.Autosave(ctx, id, rel.UpdatedAt, draft("Theirs"), "user:a@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE release_id = $1 AND action = 'edit'`, id); n != 3 {
+		t.Errorf("%d edit entries, want the sitting's, theirs and the new one", n)
 	}
 	rel, _ = releases.Get(ctx, db, id)
 	if err := l.Submit(ctx, id, "user:b@example.org"); err != nil {
