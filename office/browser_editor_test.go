@@ -180,4 +180,12 @@ func TestBrowserEditorLive(t *testing.T) {
 	if eval(`String(document.getElementById("preview-fr").getBoundingClientRect().top < document.getElementById("translations.fr.body").getBoundingClientRect().bottom)`) != "true" {
 		t.Error("the preview is not beside the text on a wide screen")
 	}
+	// Below it on a phone, and nothing wider than the screen.
+	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	if eval(`String(document.getElementById("preview-fr").getBoundingClientRect().top >= document.getElementById("translations.fr.body").getBoundingClientRect().bottom)`) != "true" {
+		t.Error("the preview is not below the text on a phone")
+	}
+	if eval(`String(document.documentElement.scrollWidth > window.innerWidth)`) != "false" {
+		t.Error("the editor is wider than a phone")
+	}
 }
