@@ -409,6 +409,15 @@ func (l *Library) changed(ctx context.Context, tx *sqlx.Tx, actor, action string
 	if was != "" {
 		details["clearance_dropped"] = was
 	}
+	// A public page changed: its release's updated_at moves, and with it
+	// the newsroom's validators and caches, its feed and its sitemap. A
+	// draft's stays: the editor holds it as the version it opened, and a
+	// photo added beside it is no conflict with its text.
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE releases SET updated_at = greatest(updated_at + interval '1 microsecond', $2)
+		WHERE id = $1 AND status = 'published'`, m.ReleaseID, l.now()); err != nil {
+		return fmt.Errorf("date the change of release %d: %w", m.ReleaseID, err)
+	}
 	return releases.RecordAudit(ctx, tx, actor, action, m.ReleaseID, details)
 }
 

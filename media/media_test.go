@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -382,6 +383,8 @@ func TestPostgresStoreReadsInChunks(t *testing.T) {
 func TestMediaEditOrderAndDelete(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
+	var draftUpdated time.Time
+	b.db.Get(&draftUpdated, `SELECT updated_at FROM releases WHERE id = $1`, b.rel)
 	var ids []int64
 	for _, name := range []string{"a.pdf", "b.pdf", "c.pdf"} {
 		m, err := b.add(t, name, []byte(pdf))
@@ -400,6 +403,12 @@ func TestMediaEditOrderAndDelete(t *testing.T) {
 			s = append(s, strings.TrimSuffix(m.Filename, ".pdf")+strconv.Itoa(m.Position))
 		}
 		return strings.Join(s, " ")
+	}
+	// The editor holds a draft's updated_at as the version it opened.
+	var after time.Time
+	b.db.Get(&after, `SELECT updated_at FROM releases WHERE id = $1`, b.rel)
+	if !after.Equal(draftUpdated) {
+		t.Errorf("a draft's updated_at moved from %s to %s", draftUpdated, after)
 	}
 	three := 3
 	if _, err := b.lib.Update(ctx, b.rel, ids[0], media.Change{Position: &three}, "test"); err != nil {

@@ -187,15 +187,10 @@ type stamp struct {
 	Updated   *time.Time `db:"updated"`
 	// Brand is the branding's version, which every page shows.
 	Brand int64 `db:"brand"`
-	// Media moves when any release's photos or documents change: their
-	// count, ids and latest change. Counting only public releases' would
-	// join every request to the releases; a draft's new photo costs a
-	// render instead.
-	Media string `db:"media"`
 }
 
 func (s stamp) key() string {
-	return fmt.Sprintf("%d/%d/%d/%s/%d/%s", s.Count, s.Revisions, s.Recalled, stampTime(s), s.Brand, s.Media)
+	return fmt.Sprintf("%d/%d/%d/%s/%d", s.Count, s.Revisions, s.Recalled, stampTime(s), s.Brand)
 }
 
 func getStamp(ctx context.Context, db sqlx.QueryerContext) (stamp, error) {
@@ -203,9 +198,7 @@ func getStamp(ctx context.Context, db sqlx.QueryerContext) (stamp, error) {
 	err := sqlx.GetContext(ctx, db, &s, `
 		SELECT count(*) AS count, coalesce(sum(r.revision), 0) AS revisions,
 			count(*) FILTER (WHERE r.status = 'recalled') AS recalled, max(r.updated_at) AS updated,
-			(SELECT coalesce(max(version), 0) FROM branding) AS brand,
-			(SELECT count(*) || '/' || coalesce(sum(m.id), 0) || '/' || coalesce(extract(epoch FROM max(m.updated_at))::text, '')
-				FROM media m) AS media
+			(SELECT coalesce(max(version), 0) FROM branding) AS brand
 		FROM releases r WHERE `+public)
 	if err != nil {
 		return s, fmt.Errorf("newsroom stamp: %w", err)
