@@ -181,10 +181,12 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 			return added, err
 		}
 		added += n
-		if n > 0 {
-			if err := d.feed(ctx, msg, dispatchID, &lastQueued); err != nil {
-				return added, err
-			}
+		// Fed even when this planner added nothing: another one, working
+		// on the same event after a redelivery, may have recorded the
+		// chunk and then failed to queue it (the work stream between two
+		// leaders). Batches queued twice cost messages, not sends.
+		if err := d.feed(ctx, msg, dispatchID, &lastQueued); err != nil {
+			return added, err
 		}
 		msg.InProgress()
 	}
