@@ -36,6 +36,10 @@ func startProcess(t *testing.T, args ...string) *process {
 			p.cmd.Process.Kill()
 			p.cmd.Wait()
 		}
+		if t.Failed() {
+			out := p.out.String()
+			t.Logf("%s's last output:\n%s", p.args[0], out[max(0, len(out)-4000):])
+		}
 	})
 	return p
 }

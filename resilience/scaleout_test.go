@@ -44,6 +44,18 @@ func TestScaleOut(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := &service{db: db, dsn: dsn}
+	t.Cleanup(func() {
+		if t.Failed() {
+			var rows []struct {
+				ID, Through int64
+				Status      string
+			}
+			db.Select(&rows, `SELECT id, planned_through AS through, status FROM dispatches ORDER BY id`)
+			t.Logf("dispatches: %+v; deliveries by status: %d queued, %d leased", rows,
+				s.count(t, `SELECT count(*) FROM deliveries WHERE status = 'queued'`),
+				s.count(t, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND lease_until > now()`))
+		}
+	})
 	s.audience(t, n)
 	dispatchers := []*process{startProcess(t, dispatchArgs(dsn, cluster.URLs, smtpURL, r3...)...)}
 	time.Sleep(300 * time.Millisecond)
