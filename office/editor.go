@@ -31,6 +31,7 @@ type editorForm struct {
 	EmbargoUTC                 string
 	Missions                   string
 	Verified, Greeting         bool
+	TrackOpens, TrackClicks    bool
 	// Unclears says saving drops a submission or clearance.
 	Unclears bool
 	// Stamp is the draft's updated_at as the form was shown, which an
@@ -93,7 +94,8 @@ func (h *Handler) editRelease(w http.ResponseWriter, r *http.Request, u *users.U
 	v := h.relView(r, "editor_edit_title")
 	f := &editorForm{ID: id, Slug: rel.Slug, Original: rel.OriginalLanguage, Langs: rel.Languages(), Tr: rel.Translations,
 		PressContacts: rel.PressContacts, Regions: rel.Regions, Countries: rel.Countries, Topics: rel.Topics,
-		Missions: rel.EmbargoAudience.Missions, Verified: rel.EmbargoAudience.VerifiedJournalists, Greeting: rel.Greeting}
+		Missions: rel.EmbargoAudience.Missions, Verified: rel.EmbargoAudience.VerifiedJournalists, Greeting: rel.Greeting,
+		TrackOpens: rel.Tracking.Opens, TrackClicks: rel.Tracking.Clicks}
 	if rel.EmbargoUntil != nil {
 		f.Embargo = rel.EmbargoUntil.In(v.loc).Format(localLayout)
 		f.EmbargoUTC = rel.EmbargoUntil.UTC().Format("2006-01-02 15:04") + " UTC"
@@ -290,7 +292,8 @@ func (h *Handler) saveEditor(w http.ResponseWriter, r *http.Request, u *users.Us
 func (h *Handler) draftOf(ctx context.Context, v *relView, f *editorForm) *releases.Draft {
 	d := &releases.Draft{Release: releases.Release{Slug: f.Slug, OriginalLanguage: f.Original, Translations: f.Tr,
 		Regions: f.Regions, Countries: f.Countries, Topics: f.Topics, PressContacts: f.PressContacts, Greeting: f.Greeting,
-		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}}}
+		EmbargoAudience: releases.EmbargoAudience{Missions: f.Missions, VerifiedJournalists: f.Verified}},
+		Tracking: &releases.Tracking{Opens: f.TrackOpens, Clicks: f.TrackClicks}}
 	if f.Embargo != "" {
 		t, err := parseLocal(f.Embargo, v.loc)
 		if err != nil {
@@ -341,6 +344,7 @@ func readEditor(r *http.Request, v *relView) *editorForm {
 		Regions: nonEmpty(pf["regions"]), Countries: nonEmpty(pf["countries"]), Topics: nonEmpty(pf["topics"]),
 		Embargo: strings.TrimSpace(pf.Get("embargo_until")), Missions: pf.Get("embargo_missions"),
 		Verified: pf.Get("embargo_verified") == "on", Greeting: pf.Get("greeting") == "on",
+		TrackOpens: pf.Get("track_opens") == "on", TrackClicks: pf.Get("track_clicks") == "on",
 		Unclears: pf.Get("unclears") == "on", // shown again on a form with problems
 		Stamp:    pf.Get("stamp")}
 	for _, l := range pf["lang"] {

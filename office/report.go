@@ -15,6 +15,7 @@ import (
 
 	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/releases"
+	"github.com/communique/communique/tracking"
 	"github.com/communique/communique/users"
 )
 
@@ -61,21 +62,27 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, u *users.User) 
 	// meanwhile on connections of their own. One scan of a big release's
 	// deliveries is most of the page's time: a second would double it.
 	var wg sync.WaitGroup
-	var repErr, msgErr, rowsErr error
+	var repErr, msgErr, rowsErr, engErr error
 	var next int64
 	var messages map[string]map[string]int
+	var engagement *tracking.Counts
 	wg.Go(func() { rv.Rep, rv.Sends, repErr = h.reportCounts(ctx, id, v) })
-	wg.Go(func() { messages, msgErr = mailqueue.ReleaseCounts(ctx, h.cfg.DB, id) })
+	wg.Go(func() {
+		messages, msgErr = mailqueue.ReleaseCounts(ctx, h.cfg.DB, id)
+		if msgErr == nil {
+			engagement, engErr = tracking.ReleaseCounts(ctx, h.cfg.DB, id)
+		}
+	})
 	if ok {
 		f.Limit = 50
 		wg.Go(func() { rv.Rows, next, rowsErr = releases.Deliveries(ctx, h.cfg.DB, id, f) })
 	}
 	wg.Wait()
-	if err := errors.Join(repErr, msgErr, rowsErr); err != nil {
+	if err := errors.Join(repErr, msgErr, rowsErr, engErr); err != nil {
 		h.relFailed(w, r, err)
 		return
 	}
-	rv.Rep.Messages = messages
+	rv.Rep.Messages, rv.Rep.Engagement = messages, engagement
 	rv.Languages = v.Sorted(rv.Rep.ByLanguage)
 	rv.ByStatus = v.barChart(rv.Rep.ByStatus, deliveryStatuses, func(s string) string { return v.T("dstatus_" + s) }, statusColour)
 	rv.ByLanguage = v.barChart(rv.Rep.ByLanguage, rv.Languages, v.LangLabel, func(string) string { return "#0b5cad" })
