@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 	"github.com/communique/communique/users"
@@ -43,7 +44,7 @@ func (h *Handler) showPreview(w http.ResponseWriter, r *http.Request, id int64, 
 		h.relFailed(w, r, err)
 		return
 	}
-	ov, err := templates.LoadOverrides(ctx, h.cfg.DB)
+	ov, err := branding.LoadOverrides(ctx, h.cfg.DB, h.cfg.BaseURL)
 	if err != nil {
 		h.relFailed(w, r, err)
 		return
@@ -111,7 +112,7 @@ func (h *Handler) previewFrame(w http.ResponseWriter, r *http.Request, u *users.
 		h.message(w, r, http.StatusNotFound, "notfound_title", "notfound_body")
 		return
 	}
-	ov, err := templates.LoadOverrides(r.Context(), h.cfg.DB)
+	ov, err := branding.LoadOverrides(r.Context(), h.cfg.DB, h.cfg.BaseURL)
 	if err != nil {
 		h.relFailed(w, r, err)
 		return

@@ -138,8 +138,10 @@ func (h *Handler) private(fn func(http.ResponseWriter, *http.Request, *users.Use
 	})
 }
 
-// maxForm bounds a form's body; the largest holds a few short fields.
-const maxForm = 64 << 10
+// maxForm bounds a form's body. The largest is the editor's: a release
+// body may be 200,000 bytes in each of its languages, and a form encodes
+// some bytes as three.
+const maxForm = 4 << 20
 
 // checkForm parses a POSTed form and refuses it, answering 403 itself,
 // unless it came from one of our pages: the browser does not say it came

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/communique/communique"
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/templates"
 	"github.com/communique/communique/users"
@@ -50,8 +51,13 @@ func (h *Handler) testSend(w http.ResponseWriter, r *http.Request, u *users.User
 		h.showPreview(w, r, id, http.StatusUnprocessableEntity, v)
 		return
 	}
+	brand, err := branding.Load(r.Context(), h.cfg.DB)
+	if err != nil {
+		h.relFailed(w, r, err)
+		return
+	}
 	sent, err := templates.QueueTest(r.Context(), h.cfg.DB, templates.TestSend{ReleaseID: id,
-		FromName: h.cfg.FromName, FromEmail: h.cfg.FromEmail, Emails: emails, Actor: actor(u)})
+		FromName: h.cfg.FromName, FromEmail: h.cfg.FromEmail, Emails: emails, Actor: actor(u), Brand: brand.Mail(h.cfg.BaseURL)})
 	switch code := communique.ErrorCode(err); {
 	case err == nil:
 	case code == communique.EINVALID || code == communique.EUNAVAILABLE:

@@ -35,6 +35,8 @@ type TestSend struct {
 	Emails []string
 	// Actor names who asked for it in the audit log.
 	Actor string
+	// Brand is the organisation's branding, shown as readers see it.
+	Brand Brand
 }
 
 // TestSent is what a test send queued.
@@ -72,6 +74,7 @@ func QueueTest(ctx context.Context, db *sqlx.DB, ts TestSend) (*TestSent, error)
 	if err != nil {
 		return nil, err
 	}
+	ov = ov.WithBrand(ts.Brand)
 	// Rendered once per language and variant, then personalized per address.
 	var previews []*Preview
 	for _, lang := range rel.Languages() {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/templates"
 )
 
@@ -20,8 +21,12 @@ func (h *Handler) testRelease(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
+	brand, err := branding.Load(r.Context(), h.DB)
+	if err != nil {
+		return err
+	}
 	sent, err := templates.QueueTest(r.Context(), h.DB, templates.TestSend{ReleaseID: id,
-		FromName: h.FromName, FromEmail: h.FromEmail, Emails: body.Emails, Actor: actor(r)})
+		FromName: h.FromName, FromEmail: h.FromEmail, Emails: body.Emails, Actor: actor(r), Brand: brand.Mail(h.BaseURL)})
 	if err != nil {
 		return err
 	}
