@@ -58,6 +58,7 @@ func TestMediaPageUploadsThroughTheForm(t *testing.T) {
 	br := b.browser()
 	br.signIn("po@example.org", pw)
 
+	wantStatus(t, "the release page", br.get("/office/releases/"+strconvID(id)), http.StatusOK, `href="`+page+`" id="release-media"`)
 	wantStatus(t, "the page", br.get(page), http.StatusOK, `id="upload-form"`, `enctype="multipart/form-data"`,
 		`name="caption.fr"`, `name="alt.en"`, `id="media-none"`, "up to 15 MiB and 40 megapixels")
 
