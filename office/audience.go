@@ -3,6 +3,7 @@ package office
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,6 +23,26 @@ type audiencePanel struct {
 	*releases.SelectionAudience
 	// Err says why it could not be counted: an unknown region, say.
 	Err string
+	// Pending says the page's script counts it once the page is shown.
+	Pending bool
+}
+
+// jsCookie is set by the office's script on the first page it runs in.
+const jsCookie = "office_js"
+
+// scripted says a GET page may leave the audience count to its script:
+// the browser runs the office's script (it set jsCookie), and ?count is
+// not asked. Counting an audience of 100,000 contacts takes a good part
+// of a second; a page that waited for it would be that slow, so the
+// script fetches the count as soon as the page is shown. A browser that
+// has stopped running scripts since gets a link with ?count=1, which
+// counts in the page as it does for a browser that never ran them.
+func scripted(r *http.Request) bool {
+	if r.Method != http.MethodGet || r.URL.Query().Get("count") != "" {
+		return false
+	}
+	c, err := r.Cookie(jsCookie)
+	return err == nil && c.Value == "1"
 }
 
 // Nobody says publishing would send to no one at all, which the release
@@ -131,4 +152,48 @@ func (v *relView) CustomRegions() []choice {
 		}
 	}
 	return out
+}
+
+// releaseAudience answers the release page's script with what the page
+// left out: the draft's audience section and its publish sentence, and
+// whether publishing is refused for want of anyone to send to.
+func (h *Handler) releaseAudience(w http.ResponseWriter, r *http.Request, u *users.User) {
+	id, err := releaseID(r)
+	if err != nil {
+		h.relFailed(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	rel, err := releases.Get(ctx, h.cfg.DB, id)
+	if err != nil {
+		h.relFailed(w, r, err)
+		return
+	}
+	v := h.relView(r, "release_title")
+	v.ReleaseID, v.Rel = id, rel
+	var out struct {
+		Audience string `json:"audience"`
+		Publish  string `json:"publish"`
+		Nobody   bool   `json:"nobody"`
+		Why      string `json:"why,omitempty"`
+	}
+	// Only a draft has an audience to show: the others have deliveries.
+	if rel.Status == releases.StatusDraft {
+		if v.Audience, err = releases.GetAudience(ctx, h.cfg.DB, id, templates.MatchLanguage, time.Now()); err != nil {
+			h.relFailed(w, r, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := releasePages["release"].ExecuteTemplate(&buf, "release-audience", v); err != nil {
+			h.log.Error("render office fragment", "fragment", "release-audience", "error", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		out.Audience, out.Publish = buf.String(), v.publishSentence(rel, v.Audience)
+		if a := v.Audience; a.Total == 0 && (a.Embargo == nil || a.Embargo.Total == 0) {
+			out.Nobody, out.Why = true, v.T("why_nobody")
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }

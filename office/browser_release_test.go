@@ -190,7 +190,7 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	signIn("ed@example.org")
 	d.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("clear-form")),
 		chromedp.SendKeys(chromedp.ID("clear-comment"), "Bon pour diffusion."))
-	click("do-clear", "#publish-sentence")
+	click("do-clear", "#confirm:not([disabled])")
 	contains("#status", "Cleared")
 	contains("#publish-sentence", "The embargoed notice goes now to 1 mission and 1 verified journalist")
 	d.do(chromedp.Click(chromedp.ID("confirm")))

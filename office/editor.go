@@ -115,7 +115,11 @@ func (h *Handler) showEditor(w http.ResponseWriter, r *http.Request, status int,
 	if v.Form.Unclears {
 		v.Notice = v.T("editor_unclears")
 	}
-	h.fillPanel(r.Context(), v)
+	if scripted(r) {
+		v.Form.Panel = &audiencePanel{Pending: true}
+	} else {
+		h.fillPanel(r.Context(), v)
+	}
 	h.renderRel(w, r, status, "editor", v)
 }
 

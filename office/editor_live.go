@@ -13,12 +13,14 @@ import (
 	"github.com/communique/communique/users"
 )
 
-// editorRouteTable are what the editor's script calls while the officer
-// writes: each needs the right to write releases, as the editor does.
+// editorRouteTable are what the pages' scripts call: while the officer
+// writes, each needing the right to write releases, as the editor does;
+// and the release page's audience, needing the right to read it.
 var editorRouteTable = []moreRoute{
 	{"POST /office/releases/markdown", users.WriteReleases, (*Handler).markdownPreview},
 	{"POST /office/releases/audience", users.WriteReleases, (*Handler).audience},
 	{"POST /office/releases/{id}/autosave", users.WriteReleases, (*Handler).autosave},
+	{"GET /office/releases/{id}/audience", users.ReadReleases, (*Handler).releaseAudience},
 }
 
 // editorRoutes registers the editor's script and editorRouteTable.

@@ -44,11 +44,16 @@ func (h *Handler) showRelease(w http.ResponseWriter, r *http.Request, u *users.U
 	}
 	v.ReleaseID, v.Rel = id, rel
 	if rel.Status == releases.StatusDraft {
-		if v.Audience, err = releases.GetAudience(ctx, h.cfg.DB, id, templates.MatchLanguage, time.Now()); err != nil {
-			h.relFailed(w, r, err)
-			return
+		if scripted(r) {
+			// The script fetches the count (releaseAudience) once shown.
+			v.AudiencePending = true
+		} else {
+			if v.Audience, err = releases.GetAudience(ctx, h.cfg.DB, id, templates.MatchLanguage, time.Now()); err != nil {
+				h.relFailed(w, r, err)
+				return
+			}
+			v.PublishText = v.publishSentence(rel, v.Audience)
 		}
-		v.PublishText = v.publishSentence(rel, v.Audience)
 	}
 	if v.Progress, err = releases.GetProgress(ctx, h.cfg.DB, id); err != nil {
 		h.relFailed(w, r, err)

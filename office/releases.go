@@ -92,23 +92,25 @@ type relView struct {
 	loc *time.Location
 
 	// The list.
-	List           []releases.Summary
-	Status, Query  string
-	Next           string
-	StatusChoices  []string
-	ReleaseID      int64
-	Rel            *releases.Release
-	Audience       *releases.Audience
-	Report         *releases.Report
-	Progress       *releases.Progress
-	Actions        []action
-	PublishText    string
-	Previews       []previewCell
-	Form           *editorForm
-	PressOfficers  []contacts.Contact
-	RegionChoices  []choice
-	CountryChoices []choice
-	TopicChoices   []choice
+	List          []releases.Summary
+	Status, Query string
+	Next          string
+	StatusChoices []string
+	ReleaseID     int64
+	Rel           *releases.Release
+	Audience      *releases.Audience
+	// AudiencePending says the page's script fetches the audience.
+	AudiencePending bool
+	Report          *releases.Report
+	Progress        *releases.Progress
+	Actions         []action
+	PublishText     string
+	Previews        []previewCell
+	Form            *editorForm
+	PressOfficers   []contacts.Contact
+	RegionChoices   []choice
+	CountryChoices  []choice
+	TopicChoices    []choice
 }
 
 // relView starts a release page in the viewer's time zone; a posted form

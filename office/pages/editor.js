@@ -154,6 +154,8 @@
     });
   }
   var recount = debounce(countAudience, 300);
+  // A page shown without its count (the server leaves it to us) counts now.
+  if (panel && panel.querySelector("[data-pending]")) countAudience();
   var audienceFields = /^(regions|countries|topics|embargo_until|embargo_missions|embargo_verified|original_language)$/;
 
   // Autosave: a few seconds after the last change, and at least every

@@ -11,6 +11,51 @@
     }
   } catch (e) { /* no zone: the server shows UTC */ }
 
+  // Pages leave the audience count to this script once they know it runs.
+  if (document.cookie.indexOf("office_js=1") < 0) {
+    document.cookie = "office_js=1; path=/office; SameSite=Lax; max-age=31536000";
+  }
+  var pending = document.querySelector("#audience[data-src]");
+  if (pending) countAudience(pending);
+
+  // countAudience fetches a draft's audience and its publish sentence,
+  // which the page left out so as not to wait for them; publishing can be
+  // confirmed once they are shown.
+  function countAudience(section) {
+    var note = document.getElementById("audience-pending");
+    function failed() {
+      section.removeAttribute("aria-busy");
+      note.textContent = note.getAttribute("data-failed") + " ";
+      var a = document.createElement("a");
+      a.href = "?count=1";
+      a.textContent = note.getAttribute("data-retry");
+      note.appendChild(a);
+    }
+    if (!window.fetch) { failed(); return; }
+    fetch(section.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) { return res.ok ? res.json() : Promise.reject(res.status); })
+      .then(function (a) {
+        var t = document.createElement("template");
+        t.innerHTML = a.audience;
+        section.replaceWith(t.content);
+        var sentence = document.querySelector("#publish-sentence strong");
+        if (sentence) sentence.textContent = a.publish;
+        var confirm = document.getElementById("confirm"), button = document.getElementById("do-publish");
+        if (a.nobody && button) {
+          button.disabled = true;
+          var why = document.createElement("p");
+          why.className = "why";
+          why.id = "why-publish";
+          why.textContent = a.why;
+          button.setAttribute("aria-describedby", "why-publish");
+          button.parentNode.after(why);
+        } else if (confirm) {
+          confirm.disabled = false;
+        }
+      })
+      .catch(failed);
+  }
+
   var live = document.getElementById("live");
   if (!live) return;
   var progress = document.getElementById("progress");
