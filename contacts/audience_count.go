@@ -40,20 +40,28 @@ type counting struct {
 
 // countingSQL turns an audience's INSERT … SELECT into a grouped count and
 // an existence test over the rows it would insert with status 'queued'.
+// The rows carry the contact's kind and preference list besides, and are
+// counted by those: the language each reads is chosen here, once per
+// list, as the recording statement's language map does. The order the
+// recording statement inserts in does not change a count, and sorting
+// the audience would cost more than counting it.
 func countingSQL(recordSQL string) counting {
 	ctes, ok := strings.CutSuffix(recordSQL, insertDeliveriesSQL)
 	sel := insertDeliveriesSQL
 	i, j := strings.Index(sel, "SELECT"), strings.LastIndex(sel, "ON CONFLICT")
-	if !ok || i < 0 || j < i {
-		return counting{err: errors.New("audience count: the audience's recording statement is not an INSERT … SELECT … ON CONFLICT")}
+	from := strings.Index(sel, "\n\tFROM audience")
+	order := strings.LastIndex(sel, "ORDER BY c.id")
+	if !ok || i < 0 || j < i || from < i || from > j || order < from || order > j {
+		return counting{err: errors.New("audience count: the audience's recording statement is not an INSERT … SELECT … FROM audience … ORDER BY c.id ON CONFLICT")}
 	}
 	recorded := ctes + `,
-	recorded (dispatch_id, contact_id, email, language, status) AS (` + sel[i:j] + `)`
+	recorded (dispatch_id, contact_id, email, language, status, kind, languages) AS (` +
+		sel[i:from] + `, c.kind, c.languages` + sel[from:order] + `)`
 	return counting{
 		count: recorded + `
-	SELECT k.kind, r.language, count(*) AS n
-	FROM recorded r JOIN contacts k ON k.id = r.contact_id
-	WHERE r.status = 'queued'
+	SELECT kind, languages, count(*) AS n
+	FROM recorded
+	WHERE status = 'queued'
 	GROUP BY 1, 2`,
 		exists: recorded + `
 	SELECT EXISTS (SELECT 1 FROM recorded WHERE status = 'queued')`,
@@ -76,24 +84,20 @@ func countAudience(ctx context.Context, q sqlx.QueryerContext, sql counting, rel
 	if sql.err != nil {
 		return nil, sql.err
 	}
-	lm, err := NewLanguageMap(ctx, q, choose)
-	if err != nil {
-		return nil, err
-	}
 	var rows []struct {
-		Kind     string `db:"kind"`
-		Language string `db:"language"`
-		N        int    `db:"n"`
+		Kind      string         `db:"kind"`
+		Languages pq.StringArray `db:"languages"`
+		N         int            `db:"n"`
 	}
 	if err := sqlx.SelectContext(ctx, q, &rows, sql.count,
-		0, pq.Array(lm.keys), pq.Array(lm.langs), releaseID, choose(nil), 1, int64(math.MaxInt64)); err != nil {
+		0, pq.Array([]string{}), pq.Array([]string{}), releaseID, choose(nil), 1, int64(math.MaxInt64)); err != nil {
 		return nil, fmt.Errorf("count audience of release %d: %w", releaseID, err)
 	}
 	c := &AudienceCount{ByKind: map[string]int{}, ByLanguage: map[string]int{}}
 	for _, r := range rows {
 		c.Total += r.N
 		c.ByKind[r.Kind] += r.N
-		c.ByLanguage[r.Language] += r.N
+		c.ByLanguage[choose(r.Languages)] += r.N
 	}
 	return c, nil
 }
