@@ -40,12 +40,14 @@ func photograph(ctx context.Context, exe, base string, release int64, out string
 	b.click("submit", "#home")
 	b.shot("office-home.png", "/office/", "#home")
 	b.shot("office-releases.png", "/office/releases", "#filter-form")
-	b.shot("office-editor.png", rel+"/edit", "#editor")
+	// The audience panel is counted once the page is shown.
+	b.shot("office-editor.png", rel+"/edit", "#panel-total")
 	b.shot("office-preview.png", rel+"/preview", "#preview-public-fr")
 
 	// Published from its page as a press officer would; the live view
 	// then counts the messages going to the capture mailbox.
-	b.visit(rel, "#publish-form")
+	// Publishing can be confirmed once the page has counted who it reaches.
+	b.visit(rel, "#confirm:not([disabled])")
 	b.eval(`document.getElementById("confirm").checked = true`)
 	b.click("do-publish", "#live")
 	b.until(`(document.querySelector('#progress [data-variant=public] .pct') || {}).textContent === "100%"`, time.Minute)
