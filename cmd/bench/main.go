@@ -17,10 +17,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -33,7 +35,13 @@ import (
 	"github.com/communique/communique/releases"
 )
 
-var cpuProfile string
+var (
+	cpuProfile      string
+	benchCPUProfile string
+	withCeiling     bool
+	withStatements  bool
+	withWALInspect  bool
+)
 
 type result struct {
 	Recipients     int     `json:"recipients"`
@@ -46,6 +54,34 @@ type result struct {
 	RowsPerSec     float64 `json:"db_rows_written_per_second"`
 	Sent           int     `json:"deliveries_recorded_sent"`
 	Received       int64   `json:"messages_received"`
+
+	// The same messages sent to the same sink over as many connections,
+	// through the dispatcher's raw send, with no database or NATS: built
+	// once per language (ceiling), or composed per recipient as a worker
+	// does (composed). Ratio is the product's rate over the ceiling's.
+	CeilingPerSec  float64 `json:"ceiling_msgs_per_s,omitempty"`
+	Ratio          float64 `json:"ratio,omitempty"`
+	ComposedPerSec float64 `json:"ceiling_composed_msgs_per_s,omitempty"`
+	RatioComposed  float64 `json:"ratio_composed,omitempty"`
+	// This process's CPU (sender and sink) per 100,000 ceiling messages.
+	CeilingCPU  float64 `json:"ceiling_cpu_s_per_100k,omitempty"`
+	ComposedCPU float64 `json:"ceiling_composed_cpu_s_per_100k,omitempty"`
+
+	// From publishing until every delivery is recorded sent.
+	RecordedMS float64 `json:"publish_to_all_recorded_ms"`
+	// WAL is the whole server's, between publishing and the last record.
+	WALPerDelivery float64 `json:"wal_bytes_per_delivery"`
+	// Row changes per delivery by table, from pg_stat_user_tables.
+	RowsPerDelivery map[string]tableCounts `json:"rows_per_delivery"`
+	// CPU seconds per 100,000 deliveries, publish to last record: the
+	// dispatch processes, this process (API, relay, NATS, sink), the
+	// scratch database's backends and the server's own processes.
+	CPU     map[string]float64 `json:"cpu_s_per_100k"`
+	LoadAvg [2]string          `json:"loadavg_before_after"`
+
+	Statements     []statement   `json:"statements,omitempty"`
+	StatementsNote string        `json:"statements_note,omitempty"`
+	WALByRelation  []walRelation `json:"wal_per_delivery_by_relation,omitempty"`
 }
 
 func main() {
@@ -55,6 +91,10 @@ func main() {
 	server := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a scratch database is created and dropped)")
 	natsURL := flag.String("nats-url", "", "NATS server; empty runs an embedded one")
 	flag.StringVar(&cpuProfile, "cpu-profile", "", "write the first dispatcher's CPU profile to this file")
+	flag.StringVar(&benchCPUProfile, "bench-cpu-profile", "", "write this process's CPU profile (API, relay, NATS, sink), publish to last record, to this file")
+	flag.BoolVar(&withCeiling, "ceiling", true, "also send the same messages with no database or NATS, and report the ratio")
+	flag.BoolVar(&withStatements, "statements", false, "report the top statements from pg_stat_statements, when the server preloads it")
+	flag.BoolVar(&withWALInspect, "wal-inspect", false, "attribute the run's WAL to tables and indexes with pg_walinspect (slow)")
 	flag.Parse()
 	if err := run(*n, *conc, *procs, *server, *natsURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -144,6 +184,35 @@ func run(n, conc, procs int, server, natsURL string) error {
 	if err != nil {
 		return err
 	}
+	u, _ := url.Parse(dsn)
+	dbName := strings.TrimPrefix(u.Path, "/")
+	var res result
+	res.LoadAvg[0] = loadAvg()
+	if withStatements {
+		if note, ok := statementsReady(ctx, a.DB); !ok {
+			res.StatementsNote = note
+			withStatements = false
+		}
+	}
+	tablesBefore, err := settledTables(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	lsn0, err := walLSN(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	stopProfile, err := profileSelf(benchCPUProfile)
+	if err != nil {
+		return err
+	}
+	dispCPU0 := make([]float64, len(children))
+	for i, c := range children {
+		dispCPU0[i] = procCPU(c.Process.Pid)
+	}
+	self0 := procCPU(os.Getpid())
+	pgc := startPGCPU(dbName)
+
 	t0 := time.Now()
 	sink.start(t0)
 	if _, err := releases.Publish(ctx, a.DB, id); err != nil {
@@ -160,24 +229,124 @@ func run(n, conc, procs int, server, natsURL string) error {
 			break
 		}
 	}
+	recorded := time.Since(t0)
+	lsn1, err := walLSN(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	var dispCPU float64
+	for i, c := range children {
+		dispCPU += procCPU(c.Process.Pid) - dispCPU0[i]
+	}
+	selfCPU := procCPU(os.Getpid()) - self0
+	pgBackends, pgServer := pgc.end()
+	stopProfile()
+	res.LoadAvg[1] = loadAvg()
+
 	a.DB.Get(&attempts, `SELECT count(*) FROM delivery_attempts`)
 	var rss float64
 	for _, c := range children {
 		rss = max(rss, peakRSS(c.Process.Pid))
 	}
+	// Stopped now, the dispatchers report their backends' last counts and
+	// leave the machine to the ceiling.
+	for _, c := range children {
+		c.Process.Signal(os.Interrupt)
+	}
+	for range children {
+		select {
+		case <-died:
+		case <-time.After(15 * time.Second):
+		}
+	}
+	children = nil
+
+	wal, err := walBytes(ctx, a.DB, lsn0, lsn1)
+	if err != nil {
+		return err
+	}
+	if res.RowsPerDelivery, err = tablesPerDelivery(ctx, a.DB, tablesBefore, n); err != nil {
+		return err
+	}
+	if withStatements {
+		if res.Statements, err = topStatements(ctx, a.DB, 15); err != nil {
+			return err
+		}
+	}
+	if withWALInspect {
+		if res.WALByRelation, err = walByRelation(ctx, a.DB, lsn0, lsn1, n); err != nil {
+			return err
+		}
+	}
+
 	// Each delivery is inserted, claimed (update) and recorded (update),
 	// with one attempt row.
 	rows := float64(3*n + attempts)
-	out, _ := json.Marshal(result{
-		Recipients: n, Dispatchers: procs, Concurrency: conc,
-		FirstMessageMS: ms(first), LastMessageMS: ms(last),
-		MessagesPerSec: float64(n) / last.Seconds(),
-		PeakRSSMiB:     rss,
-		RowsPerSec:     rows / last.Seconds(),
-		Sent:           sent, Received: sink.count.Load(),
-	})
+	per100k := func(s float64) float64 { return math.Round(s*100000/float64(n)*100) / 100 }
+	res.Recipients, res.Dispatchers, res.Concurrency = n, procs, conc
+	res.FirstMessageMS, res.LastMessageMS, res.RecordedMS = ms(first), ms(last), ms(recorded)
+	res.MessagesPerSec = math.Round(float64(n) / last.Seconds())
+	res.PeakRSSMiB = rss
+	res.RowsPerSec = math.Round(rows / last.Seconds())
+	res.Sent, res.Received = sent, sink.count.Load()
+	res.WALPerDelivery = math.Round(wal / float64(n))
+	res.CPU = map[string]float64{
+		"dispatchers": per100k(dispCPU), "bench_process": per100k(selfCPU),
+		"postgres_backends": per100k(pgBackends), "postgres_server": per100k(pgServer),
+	}
+
+	if withCeiling {
+		m, err := prepareCeiling(ctx, a.DB, id)
+		if err != nil {
+			return err
+		}
+		for _, each := range []bool{false, true} {
+			c0 := procCPU(os.Getpid())
+			rate, err := ceiling(ctx, sink, m, n, conc, each)
+			if err != nil {
+				return err
+			}
+			cpu := per100k(procCPU(os.Getpid()) - c0)
+			if each {
+				res.ComposedPerSec, res.ComposedCPU = math.Round(rate), cpu
+				res.RatioComposed = round3(res.MessagesPerSec / rate)
+			} else {
+				res.CeilingPerSec, res.CeilingCPU = math.Round(rate), cpu
+				res.Ratio = round3(res.MessagesPerSec / rate)
+			}
+		}
+	}
+	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
 	return nil
+}
+
+// loadAvg is the 1, 5 and 15-minute load averages: a run on a machine
+// busy with something else says so.
+func loadAvg() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// profileSelf writes this process's CPU profile to path until the
+// returned function is called; no path, no profile.
+func profileSelf(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -44,9 +44,14 @@ func startSink() (*sink, error) {
 
 func (s *sink) close() { s.srv.Close() }
 
+// start begins a phase at t0: the count and times start again, so that
+// one sink serves the product's run and the ceiling's.
 func (s *sink) start(t0 time.Time) {
 	s.mu.Lock()
 	s.t0 = t0
+	s.count.Store(0)
+	s.first, s.last, s.want = 0, 0, 0
+	s.done = make(chan struct{})
 	s.mu.Unlock()
 }
 
@@ -54,12 +59,13 @@ func (s *sink) wait(n int64, timeout time.Duration, died <-chan error) error {
 	s.mu.Lock()
 	s.want = n
 	reached := s.count.Load() >= n
+	done := s.done
 	s.mu.Unlock()
 	if reached {
 		return nil
 	}
 	select {
-	case <-s.done:
+	case <-done:
 		return nil
 	case err := <-died:
 		return err
