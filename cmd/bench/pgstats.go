@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -137,12 +138,24 @@ func topStatements(ctx context.Context, db *sqlx.DB, limit int) ([]statement, er
 }
 
 // walRelation is the WAL written for one relation (table or index) of
-// the scratch database, per delivery.
+// the scratch database, per delivery, with its records by type.
 type walRelation struct {
-	Relation string  `db:"relation" json:"relation"`
-	Records  float64 `db:"records" json:"records"`
-	Bytes    float64 `db:"bytes" json:"bytes"`
-	FPIBytes float64 `db:"fpi_bytes" json:"fpi_bytes"`
+	Relation string     `db:"relation" json:"relation"`
+	Records  float64    `db:"records" json:"records"`
+	Bytes    float64    `db:"bytes" json:"bytes"`
+	FPIBytes float64    `db:"fpi_bytes" json:"fpi_bytes"`
+	Types    jsonFloats `db:"types" json:"records_by_type"`
+}
+
+// jsonFloats scans a JSON object of numbers.
+type jsonFloats map[string]float64
+
+func (m *jsonFloats) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok {
+		return fmt.Errorf("want JSON bytes, got %T", src)
+	}
+	return json.Unmarshal(b, (*map[string]float64)(m))
 }
 
 // walByRelation reads the WAL between two positions with pg_walinspect
@@ -157,21 +170,25 @@ func walByRelation(ctx context.Context, db *sqlx.DB, from, to string, n int) ([]
 	var rows []walRelation
 	err := db.SelectContext(ctx, &rows, `
 		WITH r AS (
-			SELECT resource_manager, record_length, fpi_length,
+			SELECT resource_manager || '/' || record_type AS kind, record_length, fpi_length,
 				regexp_match(block_ref, 'rel (\d+)/(\d+)/(\d+)') AS m
 			FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)),
 		k AS (
-			SELECT record_length, fpi_length, CASE
-				WHEN m IS NULL THEN '(' || resource_manager || ', no block)'
+			SELECT kind, record_length, fpi_length, CASE
+				WHEN m IS NULL THEN '(no block)'
 				WHEN m[2]::oid <> (SELECT oid FROM pg_database WHERE datname = current_database())
 					THEN '(other databases)'
 				ELSE coalesce(pg_filenode_relation(CASE WHEN m[1] = '1663' THEN 0 ELSE m[1]::oid END, m[3]::oid)::regclass::text,
-					'(' || resource_manager || ', unknown relation)')
+					'(unknown relation)')
 				END AS relation
-			FROM r)
-		SELECT relation, count(*)::float8 / $3 AS records,
-			sum(record_length)::float8 / $3 AS bytes, sum(fpi_length)::float8 / $3 AS fpi_bytes
-		FROM k GROUP BY relation ORDER BY sum(record_length) DESC`, from, to, n)
+			FROM r),
+		t AS (
+			SELECT relation, kind, count(*) AS records, sum(record_length) AS bytes, sum(fpi_length) AS fpi
+			FROM k GROUP BY relation, kind)
+		SELECT relation, sum(records)::float8 / $3 AS records,
+			sum(bytes)::float8 / $3 AS bytes, sum(fpi)::float8 / $3 AS fpi_bytes,
+			json_object_agg(kind, round(records::numeric / $3::numeric, 3)) AS types
+		FROM t GROUP BY relation HAVING sum(bytes)::float8 / $3 >= 0.5 ORDER BY sum(bytes) DESC`, from, to, n)
 	if err != nil {
 		return nil, fmt.Errorf("read WAL with pg_walinspect: %w", err)
 	}
