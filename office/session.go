@@ -138,10 +138,28 @@ func (h *Handler) private(fn func(http.ResponseWriter, *http.Request, *users.Use
 	})
 }
 
-// maxForm bounds a form's body. The largest is the editor's: a release
-// body may be 200,000 bytes in each of its languages, and a form encodes
-// some bytes as three.
-const maxForm = 4 << 20
+// maxForm bounds a form's body; most hold a few short fields.
+const maxForm = 64 << 10
+
+// maxReleaseForm bounds the forms that hold a release's text (the editor,
+// its autosave, preview and audience, and the correction): a release body
+// may be 200,000 bytes in each of its languages, and a form encodes some
+// bytes as three.
+const maxReleaseForm = 4 << 20
+
+// formLimit is the largest body the form posted to path may have.
+func formLimit(path string) int64 {
+	rest, ok := strings.CutPrefix(path, "/office/releases/")
+	if !ok {
+		return maxForm
+	}
+	switch {
+	case rest == "new", rest == "markdown", rest == "audience",
+		strings.HasSuffix(rest, "/edit"), strings.HasSuffix(rest, "/autosave"), strings.HasSuffix(rest, "/correct"):
+		return maxReleaseForm
+	}
+	return maxForm
+}
 
 // checkForm parses a POSTed form and refuses it, answering 403 itself,
 // unless it came from one of our pages: the browser does not say it came
@@ -160,7 +178,7 @@ func (h *Handler) checkForm(w http.ResponseWriter, r *http.Request) bool {
 			return false
 		}
 	} else {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, formLimit(r.URL.Path))
 		if err := r.ParseForm(); err != nil {
 			h.message(w, r, http.StatusBadRequest, "err_form_title", "err_form_body")
 			return false
