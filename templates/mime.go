@@ -64,30 +64,9 @@ func (p *Prepared) initMIME() {
 	m.boundary = "=_cq" + hex.EncodeToString(b[:])
 	m.subject = string(appendUnstructured([]byte("Subject: "), len("Subject: "), p.subject)) + "\r\n"
 	intern := map[string]string{}
-	encode := func(l *layout) qpLayout {
-		if l.lits == nil {
-			return qpLayout{}
-		}
-		q := qpLayout{slots: l.slots, lits: make([]string, len(l.lits))}
-		for i, s := range l.lits {
-			final := i == len(l.lits)-1
-			key := s
-			if final {
-				key = "\x00" + s
-			}
-			e, ok := intern[key]
-			if !ok {
-				e = qpString(s, final)
-				intern[key] = e
-			}
-			q.lits[i] = e
-			q.size += len(e)
-		}
-		return q
-	}
 	for f := range forms {
-		m.text[f] = encode(&p.text[f])
-		m.html[f] = encode(&p.html[f])
+		m.text[f] = qpEncode(&p.text[f], intern)
+		m.html[f] = qpEncode(&p.html[f], intern)
 	}
 }
 

@@ -307,8 +307,9 @@ func hrefValue(raw []byte) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
-// qpEncode is initMIME's encoding of a layout's literals, for a tracked
-// layout.
+// qpEncode encodes a layout's literals as quoted-printable once, sharing
+// the encoding of equal literals through intern, for every recipient's
+// message to copy.
 func qpEncode(l *layout, intern map[string]string) qpLayout {
 	if l.lits == nil {
 		return qpLayout{}
