@@ -71,11 +71,9 @@ func (p *public) brand(ctx context.Context) *branding.Branding {
 	return b
 }
 
-// mailBrand is the branding for the mails the public pages queue.
+// mailBrand is what the mails the public pages queue are rendered with:
+// the administrators' templates and the branding, as the press office's
+// template editor shows them.
 func (p *public) mailBrand(ctx context.Context) (templates.Overrides, error) {
-	b, err := branding.Load(ctx, p.h.DB)
-	if err != nil {
-		return templates.Overrides{}, err
-	}
-	return templates.Overrides{}.WithBrand(b.Mail(p.h.BaseURL)), nil
+	return branding.LoadOverrides(ctx, p.h.DB, p.h.BaseURL)
 }

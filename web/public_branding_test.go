@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/communique/communique/branding"
+	"github.com/communique/communique/templates"
 )
 
 // The public pages and the confirmation mail show the organisation's
@@ -76,5 +77,20 @@ func TestPublicPagesShowTheBranding(t *testing.T) {
 	}
 	if !strings.Contains(m.HTML, `src="`+b.srv.URL+logoPath+`"`) {
 		t.Errorf("the confirmation does not link the logo:\n%s", m.HTML)
+	}
+
+	// An administrator's confirmation template is the one subscribers get.
+	if _, err := templates.SaveOverride(b.ctx, b.db, templates.MessageConfirmation, "en", templates.Source{
+		Subject: "Please confirm, from {{.Brand.Name}}", Text: "Confirm here: {{.ConfirmURL}}",
+		HTML: `<p>Confirm <a href="{{.ConfirmURL}}">here</a>.</p>`}); err != nil {
+		t.Fatal(err)
+	}
+	browser, csrf = b.subscribeForm()
+	if status, page, _ := b.fetch(browser, "POST", "/subscribe?lang=en", subscription(csrf, "kofi@example.org")); status != 200 {
+		t.Fatalf("subscribe: %d\n%s", status, page)
+	}
+	mails = b.mails()
+	if len(mails) != 2 || mails[1].Subject != "Please confirm, from International Mobility Agency" || !strings.Contains(mails[1].Text, "Confirm here: http") {
+		t.Errorf("the confirmation ignores the administrators' template: %+v", mails[len(mails)-1])
 	}
 }
