@@ -43,6 +43,7 @@ var (
 	withWALInspect  bool
 	ceilingN        int
 	setupSQL        string
+	sinkKind        string
 )
 
 type result struct {
@@ -56,6 +57,7 @@ type result struct {
 	RowsPerSec     float64 `json:"db_rows_written_per_second"`
 	Sent           int     `json:"deliveries_recorded_sent"`
 	Received       int64   `json:"messages_received"`
+	Sink           string  `json:"sink"`
 
 	// The same messages sent to the same sink over as many connections,
 	// through the dispatcher's raw send, with no database or NATS: built
@@ -103,6 +105,7 @@ func main() {
 	flag.BoolVar(&withCeiling, "ceiling", true, "also send the same messages with no database or NATS, and report the ratio")
 	flag.IntVar(&ceilingN, "ceiling-n", 200000, "messages per ceiling run, at most -n: the ceiling's rate hardly depends on the count")
 	flag.StringVar(&setupSQL, "setup-sql", "", "SQL run on the scratch database after migrating, before the contacts are made (to try a schema change, such as a table's fillfactor, without a migration)")
+	flag.StringVar(&sinkKind, "sink", "go-smtp", "the SMTP sink: go-smtp (emersion/go-smtp, which writes each reply on its own), or lean (answers pipelined commands in one write, as Postfix does)")
 	flag.BoolVar(&withStatements, "statements", false, "report the top statements from pg_stat_statements, when the server preloads it")
 	flag.BoolVar(&withWALInspect, "wal-inspect", false, "attribute the run's WAL to tables and indexes with pg_walinspect (slow)")
 	flag.Parse()
@@ -129,7 +132,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	}
 	defer drop()
 
-	sink, err := startSink()
+	sink, err := startSink(sinkKind)
 	if err != nil {
 		return err
 	}
@@ -315,7 +318,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	res.MessagesPerSec = math.Round(float64(n) / last.Seconds())
 	res.PeakRSSMiB = rss
 	res.RowsPerSec = math.Round(rows / last.Seconds())
-	res.Sent, res.Received = sent, sink.count.Load()
+	res.Sent, res.Received, res.Sink = sent, sink.count.Load(), sinkKind
 	res.WALPerDelivery = math.Round(wal / float64(n))
 	res.CPU = map[string]float64{
 		"dispatchers": per100k(dispCPU), "bench_process": per100k(selfCPU),

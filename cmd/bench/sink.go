@@ -16,7 +16,7 @@ import (
 // as little as a receiving server can.
 type sink struct {
 	addr  string
-	srv   *smtp.Server
+	stop  func()
 	count atomic.Int64
 
 	mu          sync.Mutex
@@ -26,23 +26,37 @@ type sink struct {
 	want        int64
 }
 
-func startSink() (*sink, error) {
+// startSink starts a sink of the given kind: "go-smtp", an
+// emersion/go-smtp server, or "lean" (see leanServer).
+func startSink(kind string) (*sink, error) {
 	s := &sink{done: make(chan struct{})}
-	s.srv = smtp.NewServer(s)
-	s.srv.Domain = "localhost"
-	s.srv.AllowInsecureAuth = true
-	s.srv.ReadTimeout = time.Minute
-	s.srv.WriteTimeout = time.Minute
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+	switch kind {
+	case "go-smtp":
+		srv := smtp.NewServer(s)
+		srv.Domain = "localhost"
+		srv.AllowInsecureAuth = true
+		srv.ReadTimeout = time.Minute
+		srv.WriteTimeout = time.Minute
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.addr = l.Addr().String()
+		s.stop = func() { srv.Close() }
+		go srv.Serve(l)
+	case "lean":
+		srv, addr, err := startLean(s.received)
+		if err != nil {
+			return nil, err
+		}
+		s.addr, s.stop = addr, srv.close
+	default:
+		return nil, fmt.Errorf("-sink %q: want go-smtp or lean", kind)
 	}
-	s.addr = l.Addr().String()
-	go s.srv.Serve(l)
 	return s, nil
 }
 
-func (s *sink) close() { s.srv.Close() }
+func (s *sink) close() { s.stop() }
 
 // start begins a phase at t0: the count and times start again, so that
 // one sink serves the product's run and the ceiling's.
