@@ -54,10 +54,13 @@ type result struct {
 	LastMessageMS  float64 `json:"publish_to_last_message_ms"`
 	MessagesPerSec float64 `json:"messages_per_second"`
 	PeakRSSMiB     float64 `json:"dispatcher_peak_rss_mib"`
-	RowsPerSec     float64 `json:"db_rows_written_per_second"`
-	Sent           int     `json:"deliveries_recorded_sent"`
-	Received       int64   `json:"messages_received"`
-	Sink           string  `json:"sink"`
+	// The first dispatcher's resident set as a quarter, half, three
+	// quarters and all of the messages had arrived: flat, or growing.
+	RSSByQuarter [4]float64 `json:"dispatcher_rss_mib_by_quarter"`
+	RowsPerSec   float64    `json:"db_rows_written_per_second"`
+	Sent         int        `json:"deliveries_recorded_sent"`
+	Received     int64      `json:"messages_received"`
+	Sink         string     `json:"sink"`
 
 	// The same messages sent to the same sink over as many connections,
 	// through the dispatcher's raw send, with no database or NATS: built
@@ -242,6 +245,9 @@ func run(n, conc, procs int, server, natsURL string) error {
 	}
 	self0 := procCPU(os.Getpid())
 	pgc := startPGCPU(dbName)
+	rssDone := make(chan [4]float64, 1)
+	stopRSS := make(chan struct{})
+	go func() { rssDone <- rssByQuarter(children[0].Process.Pid, sink, int64(n), stopRSS) }()
 
 	t0 := time.Now()
 	sink.start(t0)
@@ -270,6 +276,8 @@ func run(n, conc, procs int, server, natsURL string) error {
 	}
 	selfCPU := procCPU(os.Getpid()) - self0
 	pgBackends, pgServer := pgc.end()
+	close(stopRSS)
+	res.RSSByQuarter = <-rssDone
 	stopProfile()
 	res.LoadAvg[1] = loadAvg()
 
@@ -365,6 +373,29 @@ func measureCeiling(ctx context.Context, s *sink, m *ceilingMessages, n, total, 
 	return ceilingRun{rate: math.Round(rate), cpu: (procCPU(os.Getpid()) - c0) * float64(total) / float64(n)}, nil
 }
 
+// rssByQuarter samples a process's resident set while the sink counts
+// messages, keeping the sample taken as each quarter of n had arrived.
+func rssByQuarter(pid int, s *sink, n int64, stop <-chan struct{}) (out [4]float64) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for q := 0; q < 4; {
+		select {
+		case <-stop:
+			for ; q < 4; q++ {
+				out[q] = math.Round(procRSS(pid)*10) / 10
+			}
+			return out
+		case <-t.C:
+		}
+		for q < 4 && s.count.Load() >= n*int64(q+1)/4 {
+			out[q] = math.Round(procRSS(pid)*10) / 10
+			q++
+		}
+	}
+	<-stop
+	return out
+}
+
 // loadAvg is the 1, 5 and 15-minute load averages: a run on a machine
 // busy with something else says so.
 func loadAvg() string {
@@ -422,10 +453,16 @@ func generate(ctx context.Context, db *sqlx.DB, n int) error {
 }
 
 // peakRSS is a process's peak resident set in MiB.
-func peakRSS(pid int) float64 {
+func peakRSS(pid int) float64 { return procStatus(pid, "VmHWM:") }
+
+// procRSS is a process's resident set in MiB.
+func procRSS(pid int) float64 { return procStatus(pid, "VmRSS:") }
+
+// procStatus reads a size in kB from /proc/<pid>/status, in MiB.
+func procStatus(pid int, field string) float64 {
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			var kb float64
 			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
 			return kb / 1024
