@@ -89,8 +89,12 @@ type result struct {
 	// CPU seconds per 100,000 deliveries, publish to last record: the
 	// dispatch processes, this process (API, relay, NATS, sink), the
 	// scratch database's backends and the server's own processes.
-	CPU     map[string]float64 `json:"cpu_s_per_100k"`
-	LoadAvg [2]string          `json:"loadavg_before_after"`
+	CPU map[string]float64 `json:"cpu_s_per_100k"`
+	// Size of the deliveries table and of its indexes after the run, per
+	// delivery: what a change of layout (a fillfactor) costs on disk.
+	DeliveriesHeapBytes  float64   `json:"deliveries_heap_bytes_per_delivery"`
+	DeliveriesIndexBytes float64   `json:"deliveries_index_bytes_per_delivery"`
+	LoadAvg              [2]string `json:"loadavg_before_after"`
 
 	Statements     []statement   `json:"statements,omitempty"`
 	StatementsNote string        `json:"statements_note,omitempty"`
@@ -306,6 +310,16 @@ func run(n, conc, procs int, server, natsURL string) error {
 	if res.RowsPerDelivery, err = tablesPerDelivery(ctx, a.DB, tablesBefore, n); err != nil {
 		return err
 	}
+	var size struct {
+		Heap    float64 `db:"heap"`
+		Indexes float64 `db:"indexes"`
+	}
+	if err := a.DB.GetContext(ctx, &size, `
+		SELECT pg_table_size('deliveries') AS heap, pg_indexes_size('deliveries') AS indexes`); err != nil {
+		return fmt.Errorf("size of deliveries: %w", err)
+	}
+	res.DeliveriesHeapBytes = math.Round(size.Heap / float64(n))
+	res.DeliveriesIndexBytes = math.Round(size.Indexes / float64(n))
 	if withStatements {
 		if res.Statements, err = topStatements(ctx, a.DB, 15); err != nil {
 			return err
