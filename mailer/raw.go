@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -142,11 +143,31 @@ func (c *Conn) dial(ctx context.Context) error {
 		c.Close()
 		return err
 	}
+	// The connection's writer buffers 4 KiB, so a message of 6 or 7 KiB
+	// went out in two writes besides its envelope's. A buffer that holds a
+	// usual message whole sends it in one; a longer one still streams.
+	sc.Text.W = bufio.NewWriterSize(flushThrough{sc.Text.W}, messageBuffer)
 	c.sc = sc
 	c.pipelining, _ = sc.Extension("PIPELINING")
 	c.utf8, _ = sc.Extension("SMTPUTF8")
 	c.lastUsed = time.Now()
 	return nil
+}
+
+// messageBuffer is how much of a message one write to the server carries.
+const messageBuffer = 32 << 10
+
+// flushThrough writes to the connection's own buffered writer and flushes
+// it at once, so that what the larger buffer above it hands over goes out
+// in one write, and nothing waits in the smaller one.
+type flushThrough struct{ w *bufio.Writer }
+
+func (f flushThrough) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	return n, f.w.Flush()
 }
 
 // dialResult defers a message for a connection that could not be opened,
