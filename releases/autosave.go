@@ -20,23 +20,16 @@ import (
 func (l *Lifecycle) Autosave(ctx context.Context, id int64, seen time.Time, d *Draft, actor string) (time.Time, error) {
 	var saved time.Time
 	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if _, err := lockDraft(ctx, tx, id, "edited (correct it instead)"); err != nil {
-			return err
+		check := func(cur *Release) error {
+			if !cur.UpdatedAt.Equal(seen) {
+				return communique.Errorf(communique.ECONFLICT, "release %d changed since it was opened, at %s", id, cur.UpdatedAt.UTC().Format(time.RFC3339))
+			}
+			if st := cur.Clearance.State; st == ClearanceSubmitted || st == ClearanceCleared {
+				return communique.Errorf(communique.ECONFLICT, "release %d is %s: saving it withdraws that, which only an explicit save does", id, st)
+			}
+			return nil
 		}
-		var cur struct {
-			UpdatedAt time.Time `db:"updated_at"`
-			Clearance string    `db:"clearance"`
-		}
-		if err := tx.GetContext(ctx, &cur, `SELECT updated_at, clearance FROM releases WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("autosave release %d: %w", id, err)
-		}
-		if !cur.UpdatedAt.Equal(seen) {
-			return communique.Errorf(communique.ECONFLICT, "release %d changed since it was opened, at %s", id, cur.UpdatedAt.UTC().Format(time.RFC3339))
-		}
-		if cur.Clearance == ClearanceSubmitted || cur.Clearance == ClearanceCleared {
-			return communique.Errorf(communique.ECONFLICT, "release %d is %s: saving it withdraws that, which only an explicit save does", id, cur.Clearance)
-		}
-		if err := l.edit(ctx, tx, id, d, actor); err != nil {
+		if err := l.edit(ctx, tx, id, d, actor, check); err != nil {
 			return err
 		}
 		if err := foldAutosave(ctx, tx, id, actor); err != nil {

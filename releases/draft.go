@@ -68,17 +68,24 @@ func (l *Lifecycle) Create(ctx context.Context, d *Draft, actor string) (int64, 
 // release no longer a draft is an ECONFLICT error: a published one is
 // changed by a correction.
 func (l *Lifecycle) Edit(ctx context.Context, id int64, d *Draft, actor string) error {
-	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error { return l.edit(ctx, tx, id, d, actor) })
+	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error { return l.edit(ctx, tx, id, d, actor, nil) })
 }
 
-// edit is Edit in tx, which it locks draft id in.
-func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, actor string) error {
+// edit is Edit in tx, which it locks draft id in. check, when given, may
+// refuse the edit on seeing the locked draft as it stands, before
+// anything is written.
+func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, actor string, check func(old *Release) error) error {
 	if _, err := lockDraft(ctx, tx, id, "edited (correct it instead)"); err != nil {
 		return err
 	}
 	old, err := Get(ctx, tx, id)
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(old); err != nil {
+			return err
+		}
 	}
 	before := auditView(old)
 	d.Release.Tracking = old.Tracking
