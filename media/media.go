@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -466,22 +467,12 @@ func (l *Library) Update(ctx context.Context, releaseID, id int64, c Change, act
 	if err := communique.Invalid("invalid media change", details); err != nil {
 		return nil, err
 	}
-	var m *Media
-	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if err := lockRelease(ctx, tx, releaseID); err != nil {
-			return err
-		}
-		var err error
-		if m, err = Get(ctx, tx, releaseID, id); err != nil {
-			return err
-		}
+	return l.edit(ctx, releaseID, id, func(tx *sqlx.Tx, m *Media) error {
 		extra := map[string]any{}
 		if len(texts) > 0 {
 			before := m.Texts
 			next := Texts{}
-			for k, v := range m.Texts {
-				next[k] = v
-			}
+			maps.Copy(next, m.Texts)
 			for k, v := range texts {
 				if v == (Text{}) {
 					delete(next, k)
@@ -503,6 +494,23 @@ func (l *Library) Update(ctx context.Context, releaseID, id int64, c Change, act
 			return fmt.Errorf("update media %d: %w", id, err)
 		}
 		return l.changed(ctx, tx, actor, "media_edit", m, extra)
+	})
+}
+
+// edit runs change on media id of release releaseID in one transaction,
+// the release locked against recall and concurrent edits, and returns
+// the item as change left it.
+func (l *Library) edit(ctx context.Context, releaseID, id int64, change func(*sqlx.Tx, *Media) error) (*Media, error) {
+	var m *Media
+	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		if err := lockRelease(ctx, tx, releaseID); err != nil {
+			return err
+		}
+		var err error
+		if m, err = Get(ctx, tx, releaseID, id); err != nil {
+			return err
+		}
+		return change(tx, m)
 	})
 	if err != nil {
 		return nil, err
@@ -534,15 +542,7 @@ func move(ctx context.Context, tx *sqlx.Tx, releaseID, id int64, pos int) error 
 
 // Delete removes media id of release releaseID with its files.
 func (l *Library) Delete(ctx context.Context, releaseID, id int64, actor string) error {
-	var m *Media
-	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if err := lockRelease(ctx, tx, releaseID); err != nil {
-			return err
-		}
-		var err error
-		if m, err = Get(ctx, tx, releaseID, id); err != nil {
-			return err
-		}
+	_, err := l.edit(ctx, releaseID, id, func(tx *sqlx.Tx, m *Media) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete media %d: %w", id, err)
 		}
