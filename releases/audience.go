@@ -42,13 +42,19 @@ func GetAudience(ctx context.Context, db *sqlx.DB, id int64, match Matcher, now 
 		return nil, fmt.Errorf("languages of release %d: %w", id, err)
 	}
 	choose := func(prefs []string) string { return match(prefs, langs, rel.OriginalLanguage) }
-	public, err := contacts.CountPublicAudience(ctx, db, id, choose)
+	return countAudience(ctx, db, id, choose, rel.EmbargoUntil != nil && rel.EmbargoUntil.After(now))
+}
+
+// countAudience counts release id's public audience, and with embargoed
+// its embargo audience, each reader in the language choose picks.
+func countAudience(ctx context.Context, q sqlx.QueryerContext, id int64, choose contacts.LanguageChooser, embargoed bool) (*Audience, error) {
+	public, err := contacts.CountPublicAudience(ctx, q, id, choose)
 	if err != nil {
 		return nil, err
 	}
 	a := &Audience{AudienceCount: *public}
-	if rel.EmbargoUntil != nil && rel.EmbargoUntil.After(now) {
-		if a.Embargo, err = contacts.CountEmbargoAudience(ctx, db, id, choose); err != nil {
+	if embargoed {
+		if a.Embargo, err = contacts.CountEmbargoAudience(ctx, q, id, choose); err != nil {
 			return nil, err
 		}
 	}

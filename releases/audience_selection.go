@@ -82,17 +82,12 @@ func AudienceOf(ctx context.Context, db *sqlx.DB, sel Selection, match Matcher, 
 			missions, sel.EmbargoAudience.VerifiedJournalists); err != nil {
 			return fmt.Errorf("count a selection: %w", err)
 		}
-		public, err := contacts.CountPublicAudience(ctx, tx, id, choose)
+		a, err := countAudience(ctx, tx, id, choose, sel.EmbargoUntil != nil && sel.EmbargoUntil.After(now))
 		if err != nil {
 			return err
 		}
-		out.AudienceCount = *public
-		if sel.EmbargoUntil != nil && sel.EmbargoUntil.After(now) {
-			if out.Embargo, err = contacts.CountEmbargoAudience(ctx, tx, id, choose); err != nil {
-				return err
-			}
-		}
-		if sample > 0 && public.Total > 0 {
+		out.Audience = *a
+		if sample > 0 && a.Total > 0 {
 			if out.Sample, err = sampleAudience(ctx, tx, id, sample); err != nil {
 				return err
 			}
