@@ -213,19 +213,9 @@ func (h *Handler) mediaFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var releaseID int64
-	err = h.cfg.DB.GetContext(r.Context(), &releaseID, `
+	h.serveMedia(w, r, id, false, `
 		SELECT m.release_id FROM media m JOIN releases r ON r.id = m.release_id
 		WHERE m.id = $1 AND `+publicMedia, id)
-	if postgres.IsNoRows(err) {
-		h.noFile(w, r)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.serveMedia(w, r, releaseID, id, false)
 }
 
 // previewMedia serves a file of an embargoed release to the recipient
@@ -244,13 +234,20 @@ func (h *Handler) previewMedia(w http.ResponseWriter, r *http.Request) {
 		h.noFile(w, r)
 		return
 	}
-	var releaseID int64
-	err = h.cfg.DB.GetContext(r.Context(), &releaseID, `
+	h.serveMedia(w, r, id, true, `
 		SELECT s.release_id FROM deliveries d
 		JOIN dispatches s ON s.id = d.dispatch_id
 		JOIN releases r ON r.id = s.release_id
 		JOIN media m ON m.release_id = r.id
 		WHERE d.id = $1 AND s.variant = 'embargoed' AND r.status = 'embargoed' AND m.id = $2`, delivery, id)
+}
+
+// serveMedia sends a rendition of media id, named as its page links it,
+// when the query releaseOf (with args) finds the release the caller may
+// see it in; it is 404 when the query finds none.
+func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request, id int64, private bool, releaseOf string, args ...any) {
+	var releaseID int64
+	err := h.cfg.DB.GetContext(r.Context(), &releaseID, releaseOf, args...)
 	if postgres.IsNoRows(err) {
 		h.noFile(w, r)
 		return
@@ -259,11 +256,6 @@ func (h *Handler) previewMedia(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.serveMedia(w, r, releaseID, id, true)
-}
-
-// serveMedia sends a rendition of media id, named as its page links it.
-func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request, releaseID, id int64, private bool) {
 	m, err := media.Get(r.Context(), h.cfg.DB, releaseID, id)
 	if err != nil {
 		h.noFile(w, r)
