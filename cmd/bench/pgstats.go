@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func settledTables(ctx context.Context, db *sqlx.DB) (map[string]tableCounts, er
 		if err != nil {
 			return nil, err
 		}
-		if (prev != nil && fmt.Sprint(next) == fmt.Sprint(prev)) || time.Now().After(deadline) {
+		if (prev != nil && maps.Equal(next, prev)) || time.Now().After(deadline) {
 			return next, nil
 		}
 		prev = next
