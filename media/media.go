@@ -87,21 +87,25 @@ func (t Texts) Value() (driver.Value, error) {
 // In returns the text in lang, else in fallback, else in the first
 // language that has one.
 func (t Texts) In(lang, fallback string) Text {
-	if x, ok := t[lang]; ok {
-		return x
+	return t[t.Lang(lang, fallback)]
+}
+
+// Lang is the language In picks: lang, else fallback, else the first
+// in order that has a text; "" when there is none.
+func (t Texts) Lang(lang, fallback string) string {
+	if _, ok := t[lang]; ok {
+		return lang
 	}
-	if x, ok := t[fallback]; ok {
-		return x
+	if _, ok := t[fallback]; ok {
+		return fallback
 	}
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
+	first := ""
+	for l := range t {
+		if first == "" || l < first {
+			first = l
+		}
 	}
-	sort.Strings(keys)
-	if len(keys) > 0 {
-		return t[keys[0]]
-	}
-	return Text{}
+	return first
 }
 
 // Renditions are the scaled copies of a photo, smallest first.

@@ -469,3 +469,25 @@ func TestMediaOfARecalledReleaseDoNotChange(t *testing.T) {
 	}
 	b.wantEmpty(t)
 }
+
+func TestTextsPickTheLanguageAsked(t *testing.T) {
+	texts := media.Texts{"fr": {Caption: "Le port"}, "ar": {Caption: "الميناء"}, "es": {Caption: "El puerto"}}
+	for _, c := range []struct{ lang, fallback, want string }{
+		{"fr", "es", "fr"},
+		{"en", "es", "es"},
+		{"en", "de", "ar"}, // neither: the first in order
+	} {
+		if got := texts.Lang(c.lang, c.fallback); got != c.want {
+			t.Errorf("Lang(%q, %q) = %q, want %q", c.lang, c.fallback, got, c.want)
+		}
+		if got := texts.In(c.lang, c.fallback); got != texts[c.want] {
+			t.Errorf("In(%q, %q) = %+v, want the %s text", c.lang, c.fallback, got, c.want)
+		}
+	}
+	if got := (media.Texts{}).Lang("en", "fr"); got != "" {
+		t.Errorf("no texts: Lang = %q, want none", got)
+	}
+	if got := (media.Texts{}).In("en", "fr"); got != (media.Text{}) {
+		t.Errorf("no texts: In = %+v, want none", got)
+	}
+}

@@ -69,9 +69,10 @@ func (h *Handler) loadMedia(ctx context.Context, p *page, t *text, prefix string
 		if m.UpdatedAt.After(out.Modified) {
 			out.Modified = m.UpdatedAt
 		}
-		tx := m.Texts.In(p.Language, p.Original)
+		l := m.Texts.Lang(p.Language, p.Original)
+		tx := m.Texts[l]
 		lang, dir := "", ""
-		if l := textLang(m.Texts, p.Language, p.Original); l != "" && l != p.Language {
+		if l != "" && l != p.Language {
 			lang, dir = l, templates.Direction(l)
 		}
 		if m.Kind == media.KindImage {
@@ -135,23 +136,6 @@ func (h *Handler) enclosures(ctx context.Context, entries []entry) (map[int64]ma
 		}
 	}
 	return out, nil
-}
-
-// textLang is the language Texts.In picks, "" when there is none.
-func textLang(t media.Texts, lang, fallback string) string {
-	if _, ok := t[lang]; ok {
-		return lang
-	}
-	if _, ok := t[fallback]; ok {
-		return fallback
-	}
-	best := ""
-	for l := range t {
-		if best == "" || l < best {
-			best = l
-		}
-	}
-	return best
 }
 
 // withMedia adds a release's media to its page, and to the page's
