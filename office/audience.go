@@ -48,7 +48,13 @@ func scripted(r *http.Request) bool {
 // Nobody says publishing would send to no one at all, which the release
 // page refuses.
 func (p *audiencePanel) Nobody() bool {
-	return p.SelectionAudience != nil && p.Total == 0 && (p.Embargo == nil || p.Embargo.Total == 0)
+	return p.SelectionAudience != nil && nobody(&p.Audience)
+}
+
+// nobody says an audience counted reaches no one, neither with the
+// public version nor with the embargoed notice: publishing is refused.
+func nobody(a *releases.Audience) bool {
+	return a != nil && a.Total == 0 && (a.Embargo == nil || a.Embargo.Total == 0)
 }
 
 // selection is the audience the form holds, embargo included when its
@@ -101,15 +107,25 @@ func (h *Handler) audience(w http.ResponseWriter, r *http.Request, u *users.User
 
 // fragment writes one block of the editor's page, buffered like a page.
 func (h *Handler) fragment(w http.ResponseWriter, r *http.Request, status int, name string, v *relView) {
-	var buf bytes.Buffer
-	if err := releasePages["editor"].ExecuteTemplate(&buf, name, v); err != nil {
-		h.log.Error("render office fragment", "fragment", name, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	b, ok := h.block(w, "editor", name, v)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b)
+}
+
+// block renders one block of a release page; a template failure is
+// logged and answered, and ok is false.
+func (h *Handler) block(w http.ResponseWriter, page, name string, v *relView) (b []byte, ok bool) {
+	var buf bytes.Buffer
+	if err := releasePages[page].ExecuteTemplate(&buf, name, v); err != nil {
+		h.log.Error("render office fragment", "fragment", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	return buf.Bytes(), true
 }
 
 // regionNode is a region of the editor's tree, with the regions inside it.
@@ -183,14 +199,12 @@ func (h *Handler) releaseAudience(w http.ResponseWriter, r *http.Request, u *use
 			h.relFailed(w, r, err)
 			return
 		}
-		var buf bytes.Buffer
-		if err := releasePages["release"].ExecuteTemplate(&buf, "release-audience", v); err != nil {
-			h.log.Error("render office fragment", "fragment", "release-audience", "error", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		b, ok := h.block(w, "release", "release-audience", v)
+		if !ok {
 			return
 		}
-		out.Audience, out.Publish = buf.String(), v.publishSentence(rel, v.Audience)
-		if a := v.Audience; a.Total == 0 && (a.Embargo == nil || a.Embargo.Total == 0) {
+		out.Audience, out.Publish = string(b), v.publishSentence(rel, v.Audience)
+		if nobody(v.Audience) {
 			out.Nobody, out.Why = true, v.T("why_nobody")
 		}
 	}

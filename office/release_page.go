@@ -96,7 +96,7 @@ func (h *Handler) actions(u *users.User, rel *releases.Release, v *relView) []ac
 		out = append(out, clear)
 		out = append(out, role("return", users.ClearReleases, state == releases.ClearanceSubmitted || state == releases.ClearanceCleared, v.T("why_not_submitted")))
 		publish := role("publish", users.WriteReleases, !h.cfg.ClearanceRequired || state == releases.ClearanceCleared, v.T("why_not_cleared"))
-		if publish.Allowed && v.Audience != nil && v.Audience.Total == 0 && (v.Audience.Embargo == nil || v.Audience.Embargo.Total == 0) {
+		if publish.Allowed && nobody(v.Audience) {
 			publish.Allowed, publish.Why = false, v.T("why_nobody")
 		}
 		out = append(out, publish)
