@@ -3,9 +3,6 @@ package newsroom_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/communique/communique/media"
@@ -32,28 +29,5 @@ func BenchmarkNewsroomMedia(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(nb.h)
-	b.Cleanup(srv.Close)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	for _, path := range []string{"/", "/releases/release-500?lang=en", "/releases/release-400?lang=en", m.Path(media.RenditionSmall), m.Path(media.RenditionLarge)} {
-		b.Run(path, func(b *testing.B) {
-			b.SetParallelism(4)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					res, err := client.Get(srv.URL + path)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					if res.StatusCode != 200 {
-						b.Errorf("%s: %d", path, res.StatusCode)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-		})
-	}
+	serveParallel(b, nb, "/", "/releases/release-500?lang=en", "/releases/release-400?lang=en", m.Path(media.RenditionSmall), m.Path(media.RenditionLarge))
 }
