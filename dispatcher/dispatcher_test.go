@@ -22,22 +22,27 @@ import (
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/outbox"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/taxonomy"
 )
 
-type bundle struct {
-	db   *sqlx.DB
-	js   jetstream.JetStream
-	smtp *mailbox.Server
-	disp *dispatcher.Dispatcher
-}
-
-func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError, opts ...func(*dispatcher.Config)) *bundle {
+// fixture is a migrated database (and its URL) holding the taxonomy, a
+// press officer and n readers in MR, alternately English and French, and
+// a JetStream with the project's streams.
+func fixture(t *testing.T, n int) (*sqlx.DB, string, jetstream.JetStream) {
 	t.Helper()
 	ctx := context.Background()
-	db := pgtest.DB(t)
+	dsn := pgtest.URL(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if err := taxonomy.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +60,27 @@ func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError, op
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := events.EnsureStreams(ctx, js); err != nil {
 		t.Fatal(err)
 	}
+	return db, dsn, js
+}
+
+type bundle struct {
+	db   *sqlx.DB
+	js   jetstream.JetStream
+	smtp *mailbox.Server
+	disp *dispatcher.Dispatcher
+}
+
+func setup(t *testing.T, n int, reject func(from, to string) *smtp.SMTPError, opts ...func(*dispatcher.Config)) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	db, _, js := fixture(t, n)
 	srv := mailbox.New(mailbox.Options{Reject: reject})
 	addr, err := srv.Start("127.0.0.1:0")
 	if err != nil {

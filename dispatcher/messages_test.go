@@ -23,15 +23,11 @@ import (
 
 	"github.com/communique/communique/contacts"
 	"github.com/communique/communique/dispatcher"
-	"github.com/communique/communique/events"
-	"github.com/communique/communique/events/natstest"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailqueue"
 	"github.com/communique/communique/outbox"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
-	"github.com/communique/communique/taxonomy"
 )
 
 // counter is a fast SMTP sink: it counts what each recipient receives,
@@ -147,37 +143,7 @@ type messageBundle struct {
 
 func setupMessages(t *testing.T, readers int) *messageBundle {
 	t.Helper()
-	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	if err := taxonomy.Seed(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	var csv strings.Builder
-	csv.WriteString("email,name,kind,organisation,country,languages,timezone,verified,regions,countries,topics,phone,title\n")
-	csv.WriteString("press@example.org,Press,press_officer,Office,CH,en,UTC,true,,,,,\n")
-	for i := 0; i < readers; i++ {
-		fmt.Fprintf(&csv, "r%d@example.net,Reader %d,journalist,Outlet,FR,%s,UTC,false,,MR,,,\n", i, i, []string{"en", "fr"}[i%2])
-	}
-	if _, err := contacts.Import(ctx, db, strings.NewReader(csv.String()), contacts.ImportOptions{Source: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	nc, err := events.Connect(natstest.Embedded(t), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if err := events.EnsureStreams(ctx, js); err != nil {
-		t.Fatal(err)
-	}
+	db, dsn, js := fixture(t, readers)
 	return &messageBundle{db: db, dsn: dsn, js: js}
 }
 
