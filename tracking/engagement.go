@@ -248,7 +248,8 @@ type Engaged struct {
 }
 
 // withEngagement adds delivery id's opens and clicks (the first of each
-// kind, and each link's first click) to its timeline, in time order.
+// kind, and each link's first click) to its timeline, then sorts it by
+// time, stably: on a tie, tl's order comes first.
 func withEngagement(ctx context.Context, q sqlx.QueryerContext, id int64, tl []TimelineEvent) ([]TimelineEvent, error) {
 	var rows []struct {
 		Type  string    `db:"type"`
@@ -263,9 +264,6 @@ func withEngagement(ctx context.Context, q sqlx.QueryerContext, id int64, tl []T
 		UNION ALL
 		SELECT 'click', first_at, last_at, clicks, url FROM engagement_links WHERE delivery_id = $1`, id); err != nil {
 		return nil, fmt.Errorf("engagement of delivery %d: %w", id, err)
-	}
-	if len(rows) == 0 {
-		return tl, nil
 	}
 	for _, r := range rows {
 		tl = append(tl, TimelineEvent{At: r.At, Type: r.Type, Engaged: &Engaged{Count: r.Count, Last: r.Last, URL: r.URL}})

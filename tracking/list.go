@@ -3,6 +3,7 @@ package tracking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -37,12 +38,7 @@ type Filter struct {
 
 // ValidKind reports whether k is one of Kinds.
 func ValidKind(k string) bool {
-	for _, x := range Kinds {
-		if string(x) == k {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Kinds, Kind(k))
 }
 
 const itemColumns = `id, received_at, kind, reason, status, delivery_id, message_id, contact_id, recipient, feedback_type, diagnostic, effect`
@@ -125,16 +121,13 @@ func GetDelivery(ctx context.Context, q sqlx.QueryerContext, id int64) (*Deliver
 	if err := sqlx.SelectContext(ctx, q, &items, `SELECT `+itemColumns+` FROM inbound WHERE delivery_id = $1 ORDER BY id`, id); err != nil {
 		return nil, fmt.Errorf("inbound of delivery %d: %w", id, err)
 	}
+	// In this order, so that on a tie an attempt comes before what came
+	// back about it; withEngagement sorts the whole by time.
 	d.Timeline = make([]TimelineEvent, 0, len(attempts)+len(items))
-	i := 0
-	// Both lists are in time order; merge them, attempts first on a tie.
-	for _, a := range attempts {
-		for ; i < len(items) && items[i].ReceivedAt.Before(a.At); i++ {
-			d.Timeline = append(d.Timeline, TimelineEvent{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
-		}
-		d.Timeline = append(d.Timeline, TimelineEvent{At: a.At, Type: "attempt", Attempt: &a})
+	for i := range attempts {
+		d.Timeline = append(d.Timeline, TimelineEvent{At: attempts[i].At, Type: "attempt", Attempt: &attempts[i]})
 	}
-	for ; i < len(items); i++ {
+	for i := range items {
 		d.Timeline = append(d.Timeline, TimelineEvent{At: items[i].ReceivedAt, Type: "inbound", Inbound: &items[i]})
 	}
 	if d.Timeline, err = withEngagement(ctx, q, id, d.Timeline); err != nil {
