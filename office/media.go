@@ -180,6 +180,31 @@ func (h *Handler) mayChange(w http.ResponseWriter, r *http.Request, u *users.Use
 	return true
 }
 
+// changeableRelease loads release id for a change of its media, once
+// its state allows this user the change.
+func (h *Handler) changeableRelease(w http.ResponseWriter, r *http.Request, u *users.User, id int64) (*releases.Release, bool) {
+	if !h.mayChange(w, r, u, id) {
+		return nil, false
+	}
+	rel, err := releases.Get(r.Context(), h.cfg.DB, id)
+	if err != nil {
+		h.relFailed(w, r, err)
+		return nil, false
+	}
+	return rel, true
+}
+
+// mediaRefused shows the media page again with why a change of item mid
+// (0 for an upload) was refused, or fails for an error no user can act
+// on; upload holds the texts of a refused upload.
+func (h *Handler) mediaRefused(w http.ResponseWriter, r *http.Request, u *users.User, v *relView, id, mid int64, err error, upload media.Texts) {
+	if !h.mediaProblems(v, err, mid) {
+		h.relFailed(w, r, err)
+		return
+	}
+	h.showMedia(w, r, u, id, communique.HTTPStatus(communique.ErrorCode(err)), v, upload)
+}
+
 // postedTexts reads the texts of langs from a form, as caption.LANG,
 // credit.LANG and alt.LANG.
 func postedTexts(r *http.Request, langs []string) media.Texts {
@@ -199,12 +224,8 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request, u *users.U
 		h.relFailed(w, r, err)
 		return
 	}
-	if !h.mayChange(w, r, u, id) {
-		return
-	}
-	rel, err := releases.Get(ctx, h.cfg.DB, id)
-	if err != nil {
-		h.relFailed(w, r, err)
+	rel, ok := h.changeableRelease(w, r, u, id)
+	if !ok {
 		return
 	}
 	texts := postedTexts(r, rel.Languages())
@@ -228,11 +249,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request, u *users.U
 	}
 	m, err := h.cfg.Media.Add(ctx, media.Upload{ReleaseID: id, Filename: name, Data: file, Texts: texts, Actor: actor(u)})
 	if err != nil {
-		if !h.mediaProblems(v, err, 0) {
-			h.relFailed(w, r, err)
-			return
-		}
-		h.showMedia(w, r, u, id, communique.HTTPStatus(communique.ErrorCode(err)), v, texts)
+		h.mediaRefused(w, r, u, v, id, 0, err, texts)
 		return
 	}
 	h.flash(ctx, "media_added", m.Filename)
@@ -320,12 +337,8 @@ func (h *Handler) changeMedia(w http.ResponseWriter, r *http.Request, u *users.U
 		h.relFailed(w, r, err)
 		return
 	}
-	if !h.mayChange(w, r, u, id) {
-		return
-	}
-	rel, err := releases.Get(ctx, h.cfg.DB, id)
-	if err != nil {
-		h.relFailed(w, r, err)
+	rel, ok := h.changeableRelease(w, r, u, id)
+	if !ok {
 		return
 	}
 	m, err := media.Get(ctx, h.cfg.DB, id, mid)
@@ -334,12 +347,7 @@ func (h *Handler) changeMedia(w http.ResponseWriter, r *http.Request, u *users.U
 		return
 	}
 	if m, err = h.cfg.Media.Update(ctx, id, mid, change(rel, m), actor(u)); err != nil {
-		v := h.relView(r, "media_title")
-		if !h.mediaProblems(v, err, mid) {
-			h.relFailed(w, r, err)
-			return
-		}
-		h.showMedia(w, r, u, id, communique.HTTPStatus(communique.ErrorCode(err)), v, nil)
+		h.mediaRefused(w, r, u, h.relView(r, "media_title"), id, mid, err, nil)
 		return
 	}
 	h.flash(ctx, flash, m.Filename)
@@ -363,12 +371,7 @@ func (h *Handler) deleteMedia(w http.ResponseWriter, r *http.Request, u *users.U
 		return
 	}
 	if err := h.cfg.Media.Delete(ctx, id, mid, actor(u)); err != nil {
-		v := h.relView(r, "media_title")
-		if !h.mediaProblems(v, err, mid) {
-			h.relFailed(w, r, err)
-			return
-		}
-		h.showMedia(w, r, u, id, communique.HTTPStatus(communique.ErrorCode(err)), v, nil)
+		h.mediaRefused(w, r, u, h.relView(r, "media_title"), id, mid, err, nil)
 		return
 	}
 	h.flash(ctx, "media_deleted", m.Filename)
