@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/communique/communique"
@@ -197,12 +196,8 @@ func mediaIDs(r *http.Request) (int64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	s := r.PathValue("mid")
-	mid, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || mid <= 0 {
-		return 0, 0, communique.Invalid("invalid id", []string{fmt.Sprintf("mid: %q is not a media id", s)})
-	}
-	return id, mid, nil
+	mid, err := pathParamID(r, "mid", "media")
+	return id, mid, err
 }
 
 func (h *Handler) editMedia(w http.ResponseWriter, r *http.Request) error {

@@ -128,7 +128,7 @@ func TestMediaAPI(t *testing.T) {
 	if st := b.api("DELETE", base+"/"+strconv.FormatInt(list.Media[1].ID, 10), "", nil); st != 204 {
 		t.Errorf("delete: %d", st)
 	}
-	if st := b.api("DELETE", base+"/x", "", &edited); st != 422 || !strings.Contains(detailsOf(edited), "mid") {
+	if st := b.api("DELETE", base+"/x", "", &edited); st != 422 || !strings.Contains(detailsOf(edited), `mid: \"x\" is not a media id`) {
 		t.Errorf("bad id: %d %v", st, edited)
 	}
 	var audit struct{ Entries []struct{ Action string } }

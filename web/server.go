@@ -177,11 +177,15 @@ func describeJSONError(err error) string {
 func pathID(r *http.Request) (int64, error) { return pathIDOf(r, "release") }
 
 // pathIDOf reads the {id} of a path naming a kind of thing.
-func pathIDOf(r *http.Request, kind string) (int64, error) {
-	s := r.PathValue("id")
+func pathIDOf(r *http.Request, kind string) (int64, error) { return pathParamID(r, "id", kind) }
+
+// pathParamID reads the path parameter name as the id of a kind of
+// thing, for paths that carry more than one id.
+func pathParamID(r *http.Request, name, kind string) (int64, error) {
+	s := r.PathValue(name)
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("id: %q is not a %s id", s, kind)})
+		return 0, communique.Invalid("invalid id", []string{fmt.Sprintf("%s: %q is not a %s id", name, s, kind)})
 	}
 	return id, nil
 }
