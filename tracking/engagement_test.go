@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/communique/communique/links"
+	"github.com/communique/communique/postgres/pgtest"
 )
 
 // engaged serves the pixel and the click addresses over a fixture whose
@@ -197,5 +198,46 @@ func TestClickRedirectsAndCounts(t *testing.T) {
 	e.db.Exec(`UPDATE releases SET track_opens = false, track_clicks = false WHERE id = $1`, e.release)
 	if c, err := ReleaseCounts(context.Background(), e.db, e.release); err != nil || c != nil {
 		t.Fatalf("untracked release: %v, %v", c, err)
+	}
+}
+
+// A delivery's timeline is in time order whatever order its parts were
+// stored in, an attempt before what came back about it at the same
+// instant, and its opens among them.
+func TestDeliveryTimelineInTimeOrder(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	id, _ := f.delivery("awa@example.com")
+	// The later inbound message is stored first: ids are not times.
+	pgtest.Exec(t, f.db, `INSERT INTO inbound (delivery_id, kind, received_at) VALUES ($1, 'soft', '2026-01-01 10:05Z')`, id)
+	pgtest.Exec(t, f.db, `INSERT INTO inbound (delivery_id, kind, received_at) VALUES ($1, 'delayed', '2026-01-01 10:01Z')`, id)
+	pgtest.Exec(t, f.db, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status) VALUES
+		($1, 2, '2026-01-01 10:05Z', 'sent'), ($1, 1, '2026-01-01 10:00Z', 'deferred')`, id)
+	timeline := func() string {
+		t.Helper()
+		dl, err := GetDelivery(context.Background(), f.db, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range dl.Timeline {
+			s := ev.At.UTC().Format("15:04") + " " + ev.Type
+			switch {
+			case ev.Attempt != nil:
+				s += " " + ev.Attempt.Status
+			case ev.Inbound != nil:
+				s += " " + ev.Inbound.Kind
+			}
+			got = append(got, s)
+		}
+		return strings.Join(got, ", ")
+	}
+	if got, want := timeline(), "10:00 attempt deferred, 10:01 inbound delayed, 10:05 attempt sent, 10:05 inbound soft"; got != want {
+		t.Fatalf("timeline:\n got %s\nwant %s", got, want)
+	}
+	pgtest.Exec(t, f.db, `INSERT INTO engagement (delivery_id, opens, first_open_at, last_open_at)
+		VALUES ($1, 2, '2026-01-01 10:03Z', '2026-01-01 10:04Z')`, id)
+	if got, want := timeline(), "10:00 attempt deferred, 10:01 inbound delayed, 10:03 open, 10:05 attempt sent, 10:05 inbound soft"; got != want {
+		t.Fatalf("timeline with an open:\n got %s\nwant %s", got, want)
 	}
 }
