@@ -136,18 +136,13 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 		WHERE p.release_id = $1 ORDER BY p.position`, releaseID); err != nil {
 		return nil, fmt.Errorf("load press contacts of release %d: %w", releaseID, err)
 	}
-	ov, err := templates.LoadOverrides(ctx, c.db)
+	ov, err := branding.LoadOverrides(ctx, c.db, c.baseURL)
 	if err != nil {
 		return nil, err
 	}
 	for _, problem := range ov.Problems() {
 		c.log.Warn("template override no longer compiles, the built-in serves", "problem", problem)
 	}
-	brand, err := branding.Load(ctx, c.db)
-	if err != nil {
-		return nil, err
-	}
-	ov = ov.WithBrand(brand.Mail(c.baseURL))
 	ms, err := media.List(ctx, c.db, releaseID)
 	if err != nil {
 		return nil, err
