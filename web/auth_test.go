@@ -147,6 +147,12 @@ func TestTokensAndMe(t *testing.T) {
 	if len(list.Tokens) != 1 || list.Tokens[0].Name != "vera-laptop" {
 		t.Fatalf("a viewer sees %+v", list.Tokens)
 	}
+	if code := call(viewTok, "GET", "/api/v1/tokens?user=vera@example.org", "", &list); code != 200 || len(list.Tokens) != 1 || list.Tokens[0].Name != "vera-laptop" {
+		t.Fatalf("a viewer naming themselves: %d %+v", code, list.Tokens)
+	}
+	if code := call(viewTok, "GET", "/api/v1/tokens?user=amina@example.org", "", nil); code != 403 {
+		t.Fatalf("a viewer listing another's tokens: %d", code)
+	}
 	if code := call(viewTok, "DELETE", "/api/v1/tokens/"+idStr(created.Token.ID), "", nil); code != 403 {
 		t.Fatalf("revoking another's token: %d", code)
 	}

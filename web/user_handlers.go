@@ -153,14 +153,9 @@ func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	f := users.TokenFilter{UserID: p.UserID}
 	if who := r.URL.Query().Get("user"); who != "" {
-		u, err := users.ByEmail(r.Context(), h.DB, who)
+		u, err := h.tokenOwner(r, who)
 		if err != nil {
 			return err
-		}
-		if u.ID != p.UserID {
-			if err := p.Require(users.Administer); err != nil {
-				return err
-			}
 		}
 		f.UserID = u.ID
 	} else if p.Can(users.Administer) {
@@ -172,6 +167,21 @@ func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
 	return nil
+}
+
+// tokenOwner is the user of address email whose tokens the caller names:
+// anyone may name themselves, only an administrator someone else.
+func (h *Handler) tokenOwner(r *http.Request, email string) (*users.User, error) {
+	u, err := users.ByEmail(r.Context(), h.DB, email)
+	if err != nil {
+		return nil, err
+	}
+	if p := principal(r); u.ID != p.UserID {
+		if err := p.Require(users.Administer); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }
 
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
@@ -191,14 +201,9 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	owner := p.UserID
 	if in.User != "" {
-		u, err := users.ByEmail(r.Context(), h.DB, in.User)
+		u, err := h.tokenOwner(r, in.User)
 		if err != nil {
 			return err
-		}
-		if u.ID != p.UserID {
-			if err := p.Require(users.Administer); err != nil {
-				return err
-			}
 		}
 		owner = u.ID
 	}
