@@ -359,7 +359,7 @@ func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
 	a.disp = dispatcher.New(dispatcher.Config{
 		DB: a.work, JS: a.js, Logger: a.log, Pools: a.pools, Signer: signer,
 		FromName: a.from.Name, FromEmail: a.from.Address,
-		BounceDomain: a.cfg.BounceDomain, BaseURL: a.baseURL(), DSN: a.cfg.DatabaseURL,
+		BounceDomain: a.cfg.BounceDomain, BaseURL: a.cfg.PublicBaseURL(), DSN: a.cfg.DatabaseURL,
 		Lease: a.cfg.Lease, RetryBase: a.cfg.RetryBase, MaxAge: a.cfg.RetryMaxAge, DKIM: a.dkim,
 		Metrics: a.metrics,
 	})
@@ -404,14 +404,6 @@ func (a *App) BounceAddr() string {
 	return a.bounces.Addr()
 }
 
-func (a *App) baseURL() string {
-	if a.cfg.BaseURL != "" {
-		return strings.TrimRight(a.cfg.BaseURL, "/")
-	}
-	// A dispatcher without the HTTP server links to where it would listen.
-	return "http://" + a.cfg.HTTPAddr
-}
-
 func (a *App) startHTTP(signer *links.Signer) {
 	h := &web.Handler{DB: a.DB, Logger: a.log, Signer: signer, AdminToken: a.cfg.AdminToken, Ready: a.ready,
 		BaseURL: a.cfg.BaseURL, Metrics: a.metrics, MetricsElsewhere: a.separateMetrics(), ClearanceRequired: a.cfg.ClearanceRequired()}
@@ -434,7 +426,7 @@ func (a *App) startHTTP(signer *links.Signer) {
 	mux := http.NewServeMux()
 	mux.Handle("/office/", a.office)
 	// The public newsroom owns "/", its releases, feeds and sitemap.
-	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.baseURL(), Signer: signer, Media: h.Media}
+	nc := newsroom.Config{DB: a.DB, Logger: a.log, BaseURL: a.cfg.PublicBaseURL(), Signer: signer, Media: h.Media}
 	if a.from != nil {
 		nc.Organisation = a.from.Name
 	}

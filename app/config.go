@@ -272,6 +272,16 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// PublicBaseURL is the URL messages and links lead to, without a
+// trailing slash: BaseURL, or where the HTTP server would listen, for a
+// process (a dispatcher, a command) that runs without one.
+func (c *Config) PublicBaseURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	return "http://" + c.HTTPAddr
+}
+
 // ClearanceRequired reports whether a release must be cleared before it
 // is published: required unless set off, and off in dev unless set.
 func (c *Config) ClearanceRequired() bool {

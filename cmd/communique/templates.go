@@ -71,10 +71,7 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := postgres.CheckVersion(ctx, db); err != nil {
 		return err
 	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		base = "http://" + cfg.HTTPAddr
-	}
+	base := cfg.PublicBaseURL()
 	ov, err := branding.LoadOverrides(ctx, db, base)
 	if err != nil {
 		return err

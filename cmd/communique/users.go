@@ -86,11 +86,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // signInURL is the page where a new user sets a password.
 func signInURL(cfg app.Config, tok string) string {
-	base := cfg.BaseURL
-	if base == "" {
-		base = "http://" + cfg.HTTPAddr
-	}
-	return users.WelcomeURL(base, tok)
+	return users.WelcomeURL(cfg.PublicBaseURL(), tok)
 }
 
 // runTokens serves `communique tokens create|list|revoke`.
