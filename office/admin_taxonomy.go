@@ -170,13 +170,7 @@ func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request, u *users.Us
 		}
 		f.ReleaseID = n
 	}
-	if a := q.Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			v.problem("after", "releases_page", v.T("err_choice"))
-		}
-		f.AfterID = n
-	}
+	f.AfterID = v.afterID(q)
 	if len(f.Actor) > 300 {
 		v.problem("actor", "audit_actor", v.T("err_too_long"))
 		f.Actor = ""

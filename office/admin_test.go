@@ -156,4 +156,5 @@ func TestAdminTaxonomyAndAudit(t *testing.T) {
 		t.Error("the release filter lets others through")
 	}
 	wantStatus(t, "a bad release number", br.get("/office/admin/audit?release=abc"), http.StatusBadRequest, `id="release-error"`, "Enter a number.")
+	wantStatus(t, "a bad page", br.get("/office/admin/audit?after=-1"), http.StatusBadRequest, `<a href="#after">Page</a>: This is not one of the choices offered.`, "topic.create")
 }

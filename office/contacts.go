@@ -91,13 +91,7 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, v *contac
 		v.problem("country", "contact_country", v.T("err_country"))
 		f.Country = ""
 	}
-	if a := q.Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			v.problem("after", "releases_page", v.T("err_choice"))
-		}
-		f.AfterID = n
-	}
+	f.AfterID = v.afterID(q)
 	if len(f.Query) > 200 {
 		v.problem("q", "contacts_search", v.T("err_too_long"))
 		f.Query = ""

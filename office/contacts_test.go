@@ -74,6 +74,10 @@ func TestContactsSearchEditAndBlock(t *testing.T) {
 	}
 	wantStatus(t, "bad filters", viewer.get("/office/contacts?kind=alien&country=ZZ&status=asleep"), http.StatusBadRequest,
 		`id="kind-error"`, `id="country-error"`, `id="status-error"`, "Enter a two-letter country code")
+	for _, after := range []string{"-1", "x"} {
+		wantStatus(t, "a bad page "+after, viewer.get("/office/contacts?after="+after), http.StatusBadRequest,
+			`id="filter-form"`, `<a href="#after">Page</a>: This is not one of the choices offered.`, "awa@example.com")
+	}
 	wantStatus(t, "the missions page", viewer.get("/office/missions"), http.StatusOK, "Mauritania", "Senegal", "mission.mr@example.org")
 	wantStatus(t, "a contact", viewer.get(path), http.StatusOK, "pierre@example.com")
 	wantStatus(t, "an unknown contact", viewer.get("/office/contacts/99999"), http.StatusNotFound, "There is no such contact.")

@@ -227,13 +227,7 @@ func (h *Handler) releaseList(w http.ResponseWriter, r *http.Request, u *users.U
 	v.StatusChoices = []string{releases.StatusDraft, releases.ClearanceSubmitted, releases.ClearanceCleared,
 		releases.ClearanceReturned, releases.StatusEmbargoed, releases.StatusPublished, releases.StatusRecalled}
 	f := releases.ListFilter{Status: v.Status, Query: v.Query, Limit: 25}
-	if a := q.Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			v.problem("after", "releases_page", v.T("err_choice"))
-		}
-		f.AfterID = n
-	}
+	f.AfterID = v.afterID(q)
 	if f.Status != "" && !slices.Contains(v.StatusChoices, f.Status) {
 		v.problem("status", "filter_status", v.T("err_choice"))
 		f.Status = ""

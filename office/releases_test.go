@@ -144,6 +144,11 @@ func TestReleaseWrittenClearedAndPublished(t *testing.T) {
 	list := po.get("/office/releases?status=embargoed")
 	wantStatus(t, "the embargoed list", list, http.StatusOK, "mauritania-office", embargo.Format("2006-01-02 15:04"))
 	wantStatus(t, "the draft list", po.get("/office/releases?status=draft"), http.StatusOK, "No release matches.")
+	// A page that is not one is said so on the list, from its start.
+	for _, after := range []string{"-1", "x"} {
+		wantStatus(t, "a bad page "+after, po.get("/office/releases?after="+after), http.StatusBadRequest,
+			`id="release-list"`, `<a href="#after">Page</a>: This is not one of the choices offered.`, "mauritania-office")
+	}
 }
 
 // Each action refuses a role below the one it needs, with 403 naming it

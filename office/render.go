@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,21 @@ func (p *page) Focus(field string) bool {
 // problem records what is wrong with a field; label is its catalog key.
 func (p *page) problem(field, label, text string) {
 	p.problems = append(p.problems, problem{Field: field, Label: p.T(label), Text: text})
+}
+
+// afterID reads where a paged list starts, ?after=; anything but an id
+// is a problem of the page's, and the list starts at its beginning.
+func (p *page) afterID(q url.Values) int64 {
+	a := q.Get("after")
+	if a == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || n < 0 {
+		p.problem("after", "releases_page", p.T("err_choice"))
+		return 0
+	}
+	return n
 }
 
 // LangLink is one of the language links.

@@ -115,13 +115,8 @@ func (rv *reportView) readFilter(q url.Values) (releases.DeliveryFilter, bool) {
 		rv.problem("language", "report_language", rv.T("err_choice"))
 		f.Language, ok = "", false
 	}
-	if a := q.Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			rv.problem("after", "releases_page", rv.T("err_choice"))
-			return f, false
-		}
-		f.AfterID = n
+	if f.AfterID = rv.afterID(q); rv.Err("after") != "" {
+		ok = false
 	}
 	return f, ok
 }

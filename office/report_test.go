@@ -86,6 +86,7 @@ func TestReportChartsFiltersPagesAndCSV(t *testing.T) {
 	wantStatus(t, "no recall", br.get(path+"?variant=recall"), http.StatusOK, "No delivery matches.")
 	wantStatus(t, "a bad status", br.get(path+"?status=lost&variant=memo"), http.StatusBadRequest,
 		`id="status-error"`, `id="variant-error"`, "This is not one of the choices offered.")
+	wantStatus(t, "a bad page", br.get(path+"?after=-1"), http.StatusBadRequest, `<a href="#after">Page</a>: This is not one of the choices offered.`)
 
 	// The CSV holds what the filters chose, every page of it, and no formula.
 	csvRes := br.get(fmt.Sprintf("/office/releases/%d/deliveries.csv?status=bounced", id))
