@@ -14,7 +14,6 @@ import (
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/branding"
 	"github.com/communique/communique/mailer"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/templates"
 )
 
@@ -63,14 +62,11 @@ func runTemplates(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("-to %q: %w", *to, err)
 	}
 
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := openConfigured(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := postgres.CheckVersion(ctx, db); err != nil {
-		return err
-	}
 	base := cfg.PublicBaseURL()
 	ov, err := branding.LoadOverrides(ctx, db, base)
 	if err != nil {
