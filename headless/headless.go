@@ -15,13 +15,14 @@ import (
 // one.
 func Chromium(t testing.TB) string {
 	t.Helper()
-	if p, err := Find(); err == nil {
+	p, err := Find()
+	if err == nil {
 		return p
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
 	}
-	t.Skip("chromium is not installed: apt-get install -y chromium")
+	t.Skip(err)
 	return ""
 }
 
