@@ -79,17 +79,12 @@ func (p *Prepared) initTracked(tm *trackedMIME, pixel, clicks bool) {
 		if p.text[f].lits == nil {
 			continue
 		}
-		var text, html layout
+		// The plain text has no pixel: without clicks it stays as it is.
+		text, find := p.text[f], (func(string) []span)(nil)
 		if clicks {
-			text = retrack(&p.text[f], textLinks, false, index, &tm.targets)
-		} else {
-			text = p.text[f]
+			text, find = retrack(&p.text[f], textLinks, false, index, &tm.targets), htmlLinks
 		}
-		var find func(string) []span
-		if clicks {
-			find = htmlLinks
-		}
-		html = retrack(&p.html[f], find, pixel, index, &tm.targets)
+		html := retrack(&p.html[f], find, pixel, index, &tm.targets)
 		tm.text[f] = qpEncode(&text, intern)
 		tm.html[f] = qpEncode(&html, intern)
 	}
