@@ -102,6 +102,18 @@ func TestHomeInArabicIsRightToLeft(t *testing.T) {
 	if !strings.Contains(fr, `<html lang="fr" dir="ltr">`) || !strings.Contains(fr, "Derniers communiqués") {
 		t.Error("Accept-Language fr did not give the French newsroom")
 	}
+	// Each of the newsroom's languages, asked for by a regional tag
+	// behind one it does not speak.
+	for _, c := range []struct{ accept, want string }{
+		{"de, en-GB;q=0.8", `<html lang="en" dir="ltr">`},
+		{"de, fr-CA;q=0.8", `<html lang="fr" dir="ltr">`},
+		{"de, es-MX;q=0.8", `<html lang="es" dir="ltr">`},
+		{"de, ar-EG;q=0.8", `<html lang="ar" dir="rtl">`},
+	} {
+		if _, body := b.get(t, "/", "Accept-Language: "+c.accept); !strings.Contains(body, c.want) {
+			t.Errorf("Accept-Language %s: no %s", c.accept, c.want)
+		}
+	}
 }
 
 func TestHomeAlternatesAreAbsolute(t *testing.T) {

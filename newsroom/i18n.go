@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
-
-	"github.com/communique/communique/templates"
 )
 
 // text holds the newsroom's words in one language.
@@ -104,7 +102,17 @@ func (x *text) date(t time.Time) string {
 	return out
 }
 
-var uiMatcher = language.NewMatcher([]language.Tag{language.English, language.French, language.Spanish, language.Arabic})
+// uiLanguages are the languages texts holds, the first the fallback;
+// uiMatcher's answers index it.
+var uiLanguages = []string{"en", "fr", "es", "ar"}
+
+var uiMatcher = func() language.Matcher {
+	tags := make([]language.Tag, len(uiLanguages))
+	for i, l := range uiLanguages {
+		tags[i] = language.MustParse(l)
+	}
+	return language.NewMatcher(tags)
+}()
 
 // uiText picks the page's words: ?lang= when the newsroom speaks it,
 // else the browser's Accept-Language, else English.
@@ -121,7 +129,7 @@ func uiText(r *http.Request, want string) *text {
 	if len(tags) > 0 {
 		_, i, conf := uiMatcher.Match(tags...)
 		if conf != language.No {
-			return texts[templates.Languages()[i]]
+			return texts[uiLanguages[i]]
 		}
 	}
 	return texts["en"]
