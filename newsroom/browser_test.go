@@ -40,6 +40,20 @@ type driver struct {
 	ctx context.Context
 }
 
+// onPhone opens a tab of the Chromium at exe with a phone's screen, for
+// at most a minute, closed with the test.
+func onPhone(t *testing.T, exe string) *driver {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	d := &driver{t: t, ctx: tab}
+	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	return d
+}
+
 func (d *driver) do(steps ...chromedp.Action[chromedp.Void]) {
 	d.t.Helper()
 	if err := chromedp.Do(d.ctx, steps...); err != nil {
@@ -102,14 +116,7 @@ func TestBrowserNewsroomOnAPhoneInArabic(t *testing.T) {
 	srv := httptest.NewServer(b.h)
 	t.Cleanup(srv.Close)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
-	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	d := onPhone(t, exe)
 
 	d.do(chromedp.Navigate(srv.URL+"/?lang=ar"), chromedp.WaitVisible(chromedp.CSS("ol.releases")))
 	d.check("ar", "rtl", "form.filters", "rtl", "home")

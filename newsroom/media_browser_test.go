@@ -1,7 +1,6 @@
 package newsroom_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -25,14 +24,7 @@ func TestBrowserReleaseWithMedia(t *testing.T) {
 	srv := httptest.NewServer(b.h)
 	t.Cleanup(srv.Close)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
-	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	d := onPhone(t, exe)
 
 	d.do(chromedp.Navigate(srv.URL+"/releases/with-photos"), chromedp.WaitVisible(chromedp.CSS("figure img")))
 	// A lazy image loads once near the screen: bring it there.
