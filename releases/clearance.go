@@ -35,8 +35,8 @@ const maxComment = 2000
 
 // Submit asks for a draft's clearance.
 func (l *Lifecycle) Submit(ctx context.Context, id int64, actor string) error {
-	return l.clearance(ctx, id, actor, "submit", "", func(c *clearanceRow) (string, error) {
-		switch c.State {
+	return l.clearance(ctx, id, actor, "submit", "", func(c *locked) (string, error) {
+		switch c.Clearance {
 		case ClearanceSubmitted:
 			return "", communique.Errorf(communique.ECONFLICT, "release %d is already submitted for clearance", id)
 		case ClearanceCleared:
@@ -48,11 +48,11 @@ func (l *Lifecycle) Submit(ctx context.Context, id int64, actor string) error {
 
 // Clear clears a submitted draft: by someone other than its author.
 func (l *Lifecycle) Clear(ctx context.Context, id int64, actor, comment string) error {
-	return l.clearance(ctx, id, actor, "clear", comment, func(c *clearanceRow) (string, error) {
-		if c.State != ClearanceSubmitted {
-			return "", communique.Errorf(communique.ECONFLICT, "release %d is not submitted for clearance (it is %s): only a submitted draft is cleared", id, c.State)
+	return l.clearance(ctx, id, actor, "clear", comment, func(c *locked) (string, error) {
+		if c.Clearance != ClearanceSubmitted {
+			return "", communique.Errorf(communique.ECONFLICT, "release %d is not submitted for clearance (it is %s): only a submitted draft is cleared", id, c.Clearance)
 		}
-		if c.Author == actor {
+		if c.CreatedBy == actor {
 			return "", communique.Errorf(communique.ECONFLICT, "release %d was written by %s: someone else must clear it", id, actor)
 		}
 		return ClearanceCleared, nil
@@ -65,34 +65,26 @@ func (l *Lifecycle) Return(ctx context.Context, id int64, actor, comment string)
 	if strings.TrimSpace(comment) == "" {
 		return communique.Invalid("invalid return", []string{"comment: required: say what must change"})
 	}
-	return l.clearance(ctx, id, actor, "return", comment, func(c *clearanceRow) (string, error) {
-		if c.State != ClearanceSubmitted && c.State != ClearanceCleared {
-			return "", communique.Errorf(communique.ECONFLICT, "release %d is not submitted for clearance (it is %s)", id, c.State)
+	return l.clearance(ctx, id, actor, "return", comment, func(c *locked) (string, error) {
+		if c.Clearance != ClearanceSubmitted && c.Clearance != ClearanceCleared {
+			return "", communique.Errorf(communique.ECONFLICT, "release %d is not submitted for clearance (it is %s)", id, c.Clearance)
 		}
 		return ClearanceReturned, nil
 	})
 }
 
-type clearanceRow struct {
-	State  string `db:"clearance"`
-	Author string `db:"created_by"`
-}
-
 // clearance moves draft id to the state next returns, in one transaction
 // with its audit entry.
-func (l *Lifecycle) clearance(ctx context.Context, id int64, actor, action, comment string, next func(*clearanceRow) (string, error)) error {
+func (l *Lifecycle) clearance(ctx context.Context, id int64, actor, action, comment string, next func(*locked) (string, error)) error {
 	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > maxComment {
 		return communique.Invalid("invalid "+action, []string{fmt.Sprintf("comment: at most %d characters of UTF-8 text", maxComment)})
 	}
 	return postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if _, err := lockDraft(ctx, tx, id, action+"ed"); err != nil {
+		c, err := lockDraft(ctx, tx, id, action+"ed")
+		if err != nil {
 			return err
 		}
-		var c clearanceRow
-		if err := tx.GetContext(ctx, &c, `SELECT clearance, created_by FROM releases WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("read clearance of release %d: %w", id, err)
-		}
-		state, err := next(&c)
+		state, err := next(c)
 		if err != nil {
 			return err
 		}
@@ -101,7 +93,7 @@ func (l *Lifecycle) clearance(ctx context.Context, id int64, actor, action, comm
 			WHERE id = $1`, id, state, actor, l.now(), comment); err != nil {
 			return fmt.Errorf("%s release %d: %w", action, id, err)
 		}
-		return audit(ctx, tx, actor, action, id, map[string]any{"clearance": state, "before": c.State, "comment": comment})
+		return audit(ctx, tx, actor, action, id, map[string]any{"clearance": state, "before": c.Clearance, "comment": comment})
 	})
 }
 
@@ -119,18 +111,11 @@ func unclear(ctx context.Context, tx *sqlx.Tx, id int64) (string, error) {
 	return before, nil
 }
 
-// checkCleared refuses to publish a draft that is not cleared, when
-// clearance is required.
-func (l *Lifecycle) checkCleared(ctx context.Context, tx *sqlx.Tx, id int64) error {
-	if !l.ClearanceRequired {
-		return nil
-	}
-	var state string
-	if err := tx.GetContext(ctx, &state, `SELECT clearance FROM releases WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("read clearance of release %d: %w", id, err)
-	}
-	if state != ClearanceCleared {
-		return communique.Errorf(communique.ECONFLICT, "release %d is not cleared (clearance: %s): submit it, and an editor other than its author clears it", id, state)
+// checkCleared refuses to publish locked draft r when it is not cleared
+// and clearance is required.
+func (l *Lifecycle) checkCleared(r *locked) error {
+	if l.ClearanceRequired && r.Clearance != ClearanceCleared {
+		return communique.Errorf(communique.ECONFLICT, "release %d is not cleared (clearance: %s): submit it, and an editor other than its author clears it", r.ID, r.Clearance)
 	}
 	return nil
 }

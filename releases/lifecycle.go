@@ -55,11 +55,13 @@ type locked struct {
 	Slug         string     `db:"slug"`
 	EmbargoUntil *time.Time `db:"embargo_until"`
 	Revision     int        `db:"revision"`
+	Clearance    string     `db:"clearance"`
+	CreatedBy    string     `db:"created_by"`
 }
 
 func lock(ctx context.Context, tx *sqlx.Tx, id int64) (*locked, error) {
 	var r locked
-	err := tx.GetContext(ctx, &r, `SELECT id, status, slug, embargo_until, revision FROM releases WHERE id = $1 FOR UPDATE`, id)
+	err := tx.GetContext(ctx, &r, `SELECT id, status, slug, embargo_until, revision, clearance, created_by FROM releases WHERE id = $1 FOR UPDATE`, id)
 	if postgres.IsNoRows(err) {
 		return nil, communique.Errorf(communique.ENOTFOUND, "release %d not found", id)
 	}
@@ -101,7 +103,7 @@ func (l *Lifecycle) Publish(ctx context.Context, id int64, actor string, opts Pu
 		case StatusRecalled:
 			return communique.Errorf(communique.ECONFLICT, "release %d was recalled and cannot be published", id)
 		}
-		if err := l.checkCleared(ctx, tx, id); err != nil {
+		if err := l.checkCleared(r); err != nil {
 			return err
 		}
 		now := l.now()
