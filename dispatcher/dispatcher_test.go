@@ -112,17 +112,24 @@ func (b *bundle) publish(t *testing.T) int64 { return b.publishSlug(t, "r") }
 
 func (b *bundle) publishSlug(t *testing.T, slug string) int64 {
 	t.Helper()
-	ctx := context.Background()
-	id, err := releases.Create(ctx, b.db, &releases.Release{
+	id := b.create(t, slug)
+	if _, err := releases.Publish(context.Background(), b.db, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// create creates a draft release in English and French for the readers
+// in MR.
+func (b *bundle) create(t *testing.T, slug string) int64 {
+	t.Helper()
+	id, err := releases.Create(context.Background(), b.db, &releases.Release{
 		Slug: slug, OriginalLanguage: "en",
 		Translations:  map[string]releases.Translation{"en": {Title: "Title"}, "fr": {Title: "Titre"}},
 		Countries:     []string{"MR"},
 		PressContacts: []string{"press@example.org"},
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := releases.Publish(ctx, b.db, id); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -14,15 +14,7 @@ import (
 func TestPublicMessageLinksItsMedia(t *testing.T) {
 	b := setup(t, 2, nil)
 	ctx := context.Background()
-	id, err := releases.Create(ctx, b.db, &releases.Release{
-		Slug: "with-a-document", OriginalLanguage: "en",
-		Translations:  map[string]releases.Translation{"en": {Title: "Title"}, "fr": {Title: "Titre"}},
-		Countries:     []string{"MR"},
-		PressContacts: []string{"press@example.org"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := b.create(t, "with-a-document")
 	doc, err := media.New(b.db, nil, nil).Add(ctx, media.Upload{ReleaseID: id, Filename: "agreement.pdf",
 		Data: strings.NewReader("%PDF-1.4\n%%EOF\n"), Texts: media.Texts{"fr": {Caption: "L'accord"}}, Actor: "test"})
 	if err != nil {
