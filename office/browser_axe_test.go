@@ -48,18 +48,12 @@ func TestBrowserMainPagesPassAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 3*time.Minute)
 	d.do(chromedp.EmulateViewport(1280, 900))
 
 	run := func(name string) []headless.Violation {
 		t.Helper()
-		found, err := headless.Axe(tab, script)
+		found, err := headless.Axe(d.ctx, script)
 		if err != nil {
 			t.Fatalf("%s: axe: %v", name, err)
 		}
@@ -117,7 +111,7 @@ func TestBrowserMainPagesPassAxe(t *testing.T) {
 	}
 
 	// The check sees a violation when there is one: a field without a label.
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](`document.querySelector('main').insertAdjacentHTML('beforeend', '<input type="text" id="unlabelled">')`)); err != nil {
+	if _, err := chromedp.Run(d.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('main').insertAdjacentHTML('beforeend', '<input type="text" id="unlabelled">')`)); err != nil {
 		t.Fatal(err)
 	}
 	planted := run("planted")

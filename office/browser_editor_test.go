@@ -37,18 +37,12 @@ func TestBrowserEditorLive(t *testing.T) {
 			(ARRAY['africa', 'europe', 'migration', 'SN', 'northern-africa'])[1 + id % 5]
 		FROM contacts WHERE email LIKE 'j%@example.net'`)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 2*time.Minute)
 	d.do(chromedp.EmulateViewport(1280, 900))
 	name := func(n string) chromedp.CSS { return chromedp.CSS(`[name="` + n + `"]`) }
 	eval := func(script string) string {
 		t.Helper()
-		s, err := chromedp.Run(tab, chromedp.Evaluate[string](script))
+		s, err := chromedp.Run(d.ctx, chromedp.Evaluate[string](script))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +163,7 @@ func TestBrowserEditorLive(t *testing.T) {
 	// The editor, preview and panel shown, passes axe-core.
 	d.do(chromedp.WaitVisible(chromedp.CSS("#preview-fr table")), chromedp.WaitVisible(chromedp.ID("panel-total")))
 	d.checkPage("en", "ltr", "editor-live")
-	found, err := headless.Axe(tab, script)
+	found, err := headless.Axe(d.ctx, script)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package office
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,13 +31,7 @@ func TestBrowserImportShowsEachBadLine(t *testing.T) {
 	}
 	before := count(t, b.db, `SELECT count(*) FROM contacts`)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 60*time.Second)
 	d.do(chromedp.EmulateViewport(820, 1180, chromedp.EmulateMobile))
 	d.do(chromedp.Navigate(b.url+"/office/signin"), chromedp.WaitVisible(chromedp.ID("signin-form")),
 		chromedp.SendKeys(chromedp.ID("email"), "po@example.org"), chromedp.SendKeys(chromedp.ID("password"), pw),

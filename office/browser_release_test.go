@@ -85,17 +85,11 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	b.user("ed@example.org", users.Editor, pw)
 	recalled := b.briefingToKate()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 120*time.Second)
 	name := func(n string) chromedp.CSS { return chromedp.CSS(`[name="` + n + `"]`) }
 	js := func(script string) {
 		t.Helper()
-		if _, err := chromedp.Run(tab, chromedp.Evaluate[any](script)); err != nil {
+		if _, err := chromedp.Run(d.ctx, chromedp.Evaluate[any](script)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +102,7 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 		js(fmt.Sprintf(`document.body.dataset.left = "1"; document.getElementById(%q).click()`, id))
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(
+			ok, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](fmt.Sprintf(
 				`document.readyState !== "loading" && !!document.body && !document.body.dataset.left && !!document.querySelector(%q)`, sel)))
 			if err == nil && ok {
 				return
@@ -123,7 +117,7 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 	// parts of the page, and a node held across that is gone.
 	contains := func(sel, want string) {
 		t.Helper()
-		text, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).innerText || ""`, sel)))
+		text, err := chromedp.Run(d.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).innerText || ""`, sel)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +193,7 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 
 	// The live view, fed by events, shows the notice go.
 	progress := func(variant string) string {
-		s, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(
+		s, err := chromedp.Run(d.ctx, chromedp.Evaluate[string](fmt.Sprintf(
 			`(document.querySelector('#progress [data-variant=%s] .pct') || {}).textContent || ""`, variant)))
 		if err != nil {
 			t.Fatal(err)

@@ -32,13 +32,7 @@ func TestBrowserWelcomeSignOutSignInArabic(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 60*time.Second)
 	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 
 	d.do(chromedp.Navigate(b.url+"/office/welcome/"+tok), chromedp.WaitVisible(chromedp.ID("password-form")))
@@ -81,12 +75,12 @@ func TestBrowserWelcomeSignOutSignInArabic(t *testing.T) {
 	d.do(chromedp.Click(chromedp.ID("profile-link")), chromedp.WaitVisible(chromedp.ID("details-form")))
 	d.checkPage("ar", "rtl", "profile")
 	// Nothing is wider than the phone.
-	wide, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	wide, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
 	if err != nil || wide {
 		t.Errorf("the profile is wider than the screen (%v)", err)
 	}
 	// The user's name stays isolated in right-to-left text.
-	dir, err := chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('#who')).direction`))
+	dir, err := chromedp.Run(d.ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('#who')).direction`))
 	if err != nil || dir != "rtl" {
 		t.Errorf("the header's direction: %q %v", dir, err)
 	}
@@ -96,6 +90,19 @@ func TestBrowserWelcomeSignOutSignInArabic(t *testing.T) {
 type driver struct {
 	t   *testing.T
 	ctx context.Context
+}
+
+// newDriver starts a browser of t's own, closed when t ends, and drives
+// its one tab; the tab gives up after timeout.
+func newDriver(t *testing.T, exe string, timeout time.Duration) *driver {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	return &driver{t: t, ctx: tab}
 }
 
 func (d *driver) do(steps ...chromedp.Action[chromedp.Void]) {

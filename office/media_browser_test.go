@@ -1,7 +1,6 @@
 package office
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,13 +27,7 @@ func TestBrowserMediaPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	d := &driver{t: t, ctx: tab}
+	d := newDriver(t, exe, 90*time.Second)
 	d.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 
 	d.do(chromedp.Navigate(b.url+"/office/signin"), chromedp.WaitVisible(chromedp.ID("email")),
@@ -47,7 +40,7 @@ func TestBrowserMediaPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("up-caption-en"), "The signing"),
 		chromedp.Click(chromedp.ID("do-upload")), chromedp.WaitVisible(chromedp.ID("notice")))
 	d.contains("#notice", "Signing-day.png is added.")
-	loaded, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('section.media-item img'); return !!i && i.complete && i.naturalWidth > 0; })()`))
+	loaded, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('section.media-item img'); return !!i && i.complete && i.naturalWidth > 0; })()`))
 	if err != nil || !loaded {
 		t.Errorf("the thumbnail did not load (%v)", err)
 	}
@@ -58,7 +51,7 @@ func TestBrowserMediaPage(t *testing.T) {
 			dir = "rtl"
 		}
 		d.checkPage(lang, dir, "media")
-		found, err := headless.Axe(tab, script)
+		found, err := headless.Axe(d.ctx, script)
 		if err != nil {
 			t.Fatal(err)
 		}
