@@ -26,10 +26,7 @@ var editorRouteTable = []moreRoute{
 // editorRoutes registers the editor's script and editorRouteTable.
 func (h *Handler) editorRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /office/static/editor.js", http.HandlerFunc(serveEditorJS))
-	for _, rt := range editorRouteTable {
-		handle := rt.handle
-		mux.Handle(rt.pattern, h.private(h.needs(rt.right, func(w http.ResponseWriter, r *http.Request, u *users.User) { handle(h, w, r, u) })))
-	}
+	h.handleRoutes(mux, editorRouteTable)
 }
 
 // serveEditorJS serves the editor's script.

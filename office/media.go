@@ -34,10 +34,7 @@ func (h *Handler) mediaRoutes(mux *http.ServeMux) {
 	if h.cfg.Media == nil {
 		h.cfg.Media = media.New(h.cfg.DB, nil, h.log)
 	}
-	for _, rt := range mediaRouteTable {
-		handle := rt.handle
-		mux.Handle(rt.pattern, h.private(h.needs(rt.right, func(w http.ResponseWriter, r *http.Request, u *users.User) { handle(h, w, r, u) })))
-	}
+	h.handleRoutes(mux, mediaRouteTable)
 }
 
 // mediaUploadPath is the one form of the media page that sends a file.

@@ -58,11 +58,16 @@ var moreRouteTable = []moreRoute{
 
 // moreRoutes registers moreRouteTable.
 func (h *Handler) moreRoutes(mux *http.ServeMux) {
-	for _, rt := range moreRouteTable {
-		handle := rt.handle
-		mux.Handle(rt.pattern, h.private(h.needs(rt.right, func(w http.ResponseWriter, r *http.Request, u *users.User) { handle(h, w, r, u) })))
-	}
+	h.handleRoutes(mux, moreRouteTable)
 	mux.Handle("GET /office/admin/{$}", http.RedirectHandler("/office/admin/users", http.StatusSeeOther))
+}
+
+// handleRoutes registers each route of a table, for signed-in users
+// with its right.
+func (h *Handler) handleRoutes(mux *http.ServeMux, table []moreRoute) {
+	for _, rt := range table {
+		mux.Handle(rt.pattern, h.private(h.needs(rt.right, func(w http.ResponseWriter, r *http.Request, u *users.User) { rt.handle(h, w, r, u) })))
+	}
 }
 
 // renderMore writes one of morePages; v is the relView that data embeds.
