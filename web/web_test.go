@@ -18,7 +18,6 @@ import (
 
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/taxonomy"
 )
@@ -43,15 +42,7 @@ func setup(t *testing.T) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db, dsn := pgtest.DBURL(t)
 	if err := taxonomy.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}

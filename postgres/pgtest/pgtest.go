@@ -68,8 +68,17 @@ func URL(t testing.TB) string {
 // DB returns a connection to a new, migrated database for t.
 func DB(t testing.TB) *sqlx.DB {
 	t.Helper()
+	db, _ := DBURL(t)
+	return db
+}
+
+// DBURL is DB with the database's URL, for a test that also starts
+// something which connects on its own (a dispatcher's listener).
+func DBURL(t testing.TB) (*sqlx.DB, string) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, URL(t))
+	dsn := URL(t)
+	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -77,7 +86,7 @@ func DB(t testing.TB) *sqlx.DB {
 	if _, err := postgres.Migrate(ctx, db); err != nil {
 		t.Fatalf("pgtest: migrate: %v", err)
 	}
-	return db
+	return db, dsn
 }
 
 // Exec runs statements on db, failing t on error; for fixtures.
