@@ -5,9 +5,11 @@
 package deploy_test
 
 import (
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,28 +20,8 @@ import (
 	"github.com/communique/communique/mailer"
 )
 
-type compose struct {
-	Services map[string]struct {
-		Image       string            `yaml:"image"`
-		Command     []string          `yaml:"command"`
-		Environment map[string]string `yaml:"environment"`
-		Build       struct {
-			Context    string `yaml:"context"`
-			Dockerfile string `yaml:"dockerfile"`
-		} `yaml:"build"`
-		DependsOn map[string]any `yaml:"depends_on"`
-	} `yaml:"services"`
-}
-
 func TestComposeMatchesConfiguration(t *testing.T) {
-	data, err := os.ReadFile("../docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c compose
-	if err := yaml.Unmarshal(data, &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	c := readCompose(t, "../docker-compose.yml")
 	for _, name := range []string{"postgres", "nats", "mailpit", "communique"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %q is missing", name)
@@ -58,16 +40,8 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		}
 	}
 
-	known := map[string]bool{}
-	for _, s := range app.Settings() {
-		known[s.Env] = true
-	}
 	env := svc.Environment
-	for k := range env {
-		if strings.HasPrefix(k, "COMMUNIQUE_") && !known[k] {
-			t.Errorf("%s is set but the binary does not read it", k)
-		}
-	}
+	checkEnv(t, "docker-compose.yml communique", slices.Collect(maps.Keys(env))...)
 	// serve needs these; everything else has a default.
 	for _, k := range []string{"COMMUNIQUE_DATABASE_URL", "COMMUNIQUE_NATS_URL", "COMMUNIQUE_SMTP_URL",
 		"COMMUNIQUE_FROM", "COMMUNIQUE_SECRET", "COMMUNIQUE_ADMIN_TOKEN", "COMMUNIQUE_HTTP_ADDR"} {
@@ -177,11 +151,7 @@ func TestProductionCompose(t *testing.T) {
 	for _, name := range []string{"serve", "dispatch"} {
 		svc := c.Services[name]
 		checkArgs(t, "compose.yaml "+name, svc.Command)
-		names := make([]string, 0, len(svc.Environment))
-		for k := range svc.Environment {
-			names = append(names, k)
-		}
-		checkEnv(t, "compose.yaml "+name, names...)
+		checkEnv(t, "compose.yaml "+name, slices.Collect(maps.Keys(svc.Environment))...)
 		for _, k := range []string{"COMMUNIQUE_DATABASE_URL", "COMMUNIQUE_NATS_URL", "COMMUNIQUE_SMTP_URL", "COMMUNIQUE_FROM", "COMMUNIQUE_SECRET"} {
 			if svc.Environment[k] == "" {
 				t.Errorf("compose.yaml %s: %s is not set", name, k)
