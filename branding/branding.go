@@ -97,14 +97,8 @@ func (b *Branding) FooterFor(lang string) string {
 	if b == nil {
 		return ""
 	}
-	if f := b.Footers[lang]; f != "" {
-		return f
-	}
-	base, _, _ := strings.Cut(lang, "-")
-	if f := b.Footers[strings.ToLower(base)]; f != "" {
-		return f
-	}
-	return b.Footer
+	// As messages choose it, so that a page and a message agree.
+	return (&templates.Brand{Footer: b.Footer, Footers: b.Footers}).FooterFor(lang)
 }
 
 // AddressLines is the postal address, line by line.

@@ -95,7 +95,7 @@ func (b *Brand) view(lang string) brandView {
 	if b == nil {
 		return brandView{}
 	}
-	v := brandView{Name: oneLine(b.Name), Address: textLines(b.Address), Footer: textLines(b.footerFor(lang))}
+	v := brandView{Name: oneLine(b.Name), Address: textLines(b.Address), Footer: textLines(b.FooterFor(lang))}
 	if b.LogoURL != "" && httpURL(b.LogoURL) && b.LogoWidth > 0 && b.LogoHeight > 0 {
 		w, h := b.LogoWidth, b.LogoHeight
 		if w > logoBoxWidth {
@@ -109,8 +109,9 @@ func (b *Brand) view(lang string) brandView {
 	return v
 }
 
-// footerFor is the footer of lang, of its base language, or the default.
-func (b *Brand) footerFor(lang string) string {
+// FooterFor is the footer of lang, of its base language ("fr" for
+// "fr-CA"), or the default: the one rule for messages and pages.
+func (b *Brand) FooterFor(lang string) string {
 	if f := b.Footers[lang]; f != "" {
 		return f
 	}
