@@ -40,7 +40,15 @@ func TestBrowserMediaPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("up-caption-en"), "The signing"),
 		chromedp.Click(chromedp.ID("do-upload")), chromedp.WaitVisible(chromedp.ID("notice")))
 	d.contains("#notice", "Signing-day.png is added.")
-	loaded, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('section.media-item img'); return !!i && i.complete && i.naturalWidth > 0; })()`))
+	// The notice shows before the thumbnail has arrived: wait for it.
+	var loaded bool
+	var err error
+	for deadline := time.Now().Add(15 * time.Second); !loaded && err == nil && time.Now().Before(deadline); {
+		loaded, err = chromedp.Run(d.ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('section.media-item img'); return !!i && i.complete && i.naturalWidth > 0; })()`))
+		if !loaded {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	if err != nil || !loaded {
 		t.Errorf("the thumbnail did not load (%v)", err)
 	}
