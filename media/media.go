@@ -254,7 +254,8 @@ func (l *Library) Add(ctx context.Context, u Upload) (*Media, error) {
 			return nil, communique.Invalid("invalid media", []string{msg})
 		}
 		m.Width, m.Height = cfg.Width, cfg.Height
-		if turns(orientation(data, f)) {
+		o := orientation(data, f)
+		if turns(o) {
 			m.Width, m.Height = cfg.Height, cfg.Width // as shown, turned
 		}
 		if files, err = l.renditions(ctx, data, f); err != nil {
@@ -264,7 +265,7 @@ func (l *Library) Add(ctx context.Context, u Upload) (*Media, error) {
 			m.Renditions = append(m.Renditions, r.Rendition)
 		}
 		if f == formatJPEG {
-			data = stripJPEG(data, orientation(data, f)) // see strip.go
+			data = stripJPEG(data, o) // see strip.go
 		}
 	}
 	sum := sha256.Sum256(data)
