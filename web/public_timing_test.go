@@ -11,7 +11,7 @@ import (
 
 // How long /subscribe takes to answer tells nothing about the address:
 // new, subscribed already or refused, the page does the same work and
-// leaves the rest until after it has answered. Medians of interleaved
+// leaves the rest until after it has answered. Lower quartiles of interleaved
 // requests in random order, each after the previous one's work is done,
 // keep the comparison fair on a busy machine.
 func TestSubscribeTimingTellsNothing(t *testing.T) {
