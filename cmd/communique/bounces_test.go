@@ -8,7 +8,6 @@ import (
 	"net/textproto"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/communique/communique/postgres/pgtest"
 )
@@ -24,19 +23,7 @@ func TestDevPrintsTheBounceListener(t *testing.T) {
 		done <- run(ctx, []string{"dev", "-database-url", pgtest.URL(t), "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0",
 			"-log-level", "warn", "-no-demo"}, &stdout, io.Discard)
 	}()
-	re := regexp.MustCompile(`Bounces: +smtp://(127\.0\.0\.1:\d+)`)
-	var m []string
-	for deadline := time.Now().Add(60 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no bounce listener in the banner:\n%s", stdout.String())
-		}
-		m = re.FindStringSubmatch(stdout.String())
-	}
+	m := waitBanner(t, &stdout, done, regexp.MustCompile(`Bounces: +smtp://(127\.0\.0\.1:\d+)`))
 	c, err := smtp.Dial(m[1])
 	if err != nil {
 		t.Fatalf("dial the bounce listener: %v", err)

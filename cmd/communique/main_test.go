@@ -41,6 +41,26 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// waitBanner waits until what `communique dev` printed to stdout matches
+// re and returns the match; dev exiting first, or a minute passing, fails
+// the test.
+func waitBanner(t *testing.T, stdout *syncBuffer, done <-chan error, re *regexp.Regexp) []string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
+		default:
+		}
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing in the banner matches %s:\n%s", re, stdout.String())
+		}
+	}
+}
+
 // TestDev runs `communique dev` as a user would, publishes the demo release
 // with the command the banner prints, and watches the capture mailbox fill.
 func TestDev(t *testing.T) {
@@ -52,19 +72,7 @@ func TestDev(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"dev", "-database-url", dbURL, "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
 	}()
-	re := regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer (\S+)' (\S+)/publish`)
-	var m []string
-	for deadline := time.Now().Add(60 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s", stdout.String())
-		}
-		m = re.FindStringSubmatch(stdout.String())
-	}
+	m := waitBanner(t, &stdout, done, regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer (\S+)' (\S+)/publish`))
 	token, publishURL := m[1], m[2]+"/publish"
 	base := publishURL[:strings.Index(publishURL, "/api/")]
 
@@ -267,16 +275,7 @@ func startDev(t *testing.T) string {
 			t.Error("dev did not shut down")
 		}
 	})
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stdout.String(), "/publish"); time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s", stdout.String())
-		}
-	}
+	waitBanner(t, &stdout, done, regexp.MustCompile(`/publish`))
 	return dbURL
 }
 

@@ -26,16 +26,7 @@ func TestDevPressOffice(t *testing.T) {
 		done <- run(ctx, []string{"dev", "-database-url", pgtest.URL(t), "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
 	}()
 	signIn := regexp.MustCompile(`Press office: (\S+)/office/signin\n`)
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stdout.String(), "Stop with Ctrl-C."); time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("dev exited: %v\n%s", err, stdout.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s", stdout.String())
-		}
-	}
+	waitBanner(t, &stdout, done, regexp.MustCompile(`Stop with Ctrl-C\.`))
 	banner := stdout.String()
 	m := signIn.FindStringSubmatch(banner)
 	if m == nil {
