@@ -10,6 +10,7 @@ import (
 
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailqueue"
+	"github.com/communique/communique/tracking"
 )
 
 // Single messages (confirmations, resets, test sends; see mailqueue) go
@@ -149,7 +150,7 @@ func (w *worker) sendMessageChunk(ctx context.Context, rows []claimedMessage) []
 				continue
 			}
 		}
-		raws = append(raws, mailer.Raw{From: d.messageReturnPath(row.ID), To: row.To, Data: data})
+		raws = append(raws, mailer.Raw{From: tracking.MessageReturnPath(row.ID, d.cfg.BounceDomain, d.cfg.Signer), To: row.To, Data: data})
 		idx = append(idx, i)
 	}
 	sent := make([]mailer.Result, len(raws))
@@ -163,14 +164,6 @@ func (w *worker) sendMessageChunk(ctx context.Context, rows []claimedMessage) []
 		}
 	}
 	return results
-}
-
-// messageReturnPath is a message's VERP envelope sender. The "m" before
-// the id keeps it apart from a delivery's, whose ids share the range;
-// the token is signed for messages only, so neither can pass for the
-// other.
-func (d *Dispatcher) messageReturnPath(id int64) string {
-	return fmt.Sprintf("bounce+m%d-%s@%s", id, d.cfg.Signer.Token("bounce-message", id, time.Time{}), d.cfg.BounceDomain)
 }
 
 // recordMessagesSQL writes outcomes as recordSQL does for deliveries: a

@@ -312,7 +312,7 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 	}
 	return mailer.Raw{
 		// The return path names the delivery, so a bounce finds it.
-		From: fmt.Sprintf("bounce+%d-%s@%s", row.ID, d.cfg.Signer.Token("bounce", row.ID, time.Time{}), d.cfg.BounceDomain),
+		From: tracking.DeliveryReturnPath(row.ID, d.cfg.BounceDomain, d.cfg.Signer),
 		To:   row.Email,
 		Data: data,
 	}, nil

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,21 @@ const (
 type Target struct {
 	Kind TargetKind
 	ID   int64
+}
+
+// DeliveryReturnPath is the envelope sender of delivery id, on domain:
+// the address ParseAddress reads back as TargetDelivery, so that a
+// bounce finds its delivery.
+func DeliveryReturnPath(id int64, domain string, signer *links.Signer) string {
+	return fmt.Sprintf("bounce+%d-%s@%s", id, signer.Token("bounce", id, time.Time{}), domain)
+}
+
+// MessageReturnPath is the envelope sender of single message id. The
+// "m" before the id keeps it apart from a delivery's, whose ids share the
+// range; the token is signed for messages only, so neither can pass for
+// the other.
+func MessageReturnPath(id int64, domain string, signer *links.Signer) string {
+	return fmt.Sprintf("bounce+m%d-%s@%s", id, signer.Token("bounce-message", id, time.Time{}), domain)
 }
 
 // ErrNotOurs is returned for an address that is not one of ours, or whose

@@ -15,6 +15,12 @@ func TestParseAddress(t *testing.T) {
 	del := fmt.Sprintf("bounce+42-%s@%s", s.Token("bounce", 42, time.Time{}), dom)
 	msg := fmt.Sprintf("bounce+m42-%s@%s", s.Token("bounce-message", 42, time.Time{}), dom)
 	uns := fmt.Sprintf("unsubscribe+%s@%s", s.Token("unsubscribe", 7, time.Time{}), dom)
+	if got := DeliveryReturnPath(42, dom, s); got != del {
+		t.Errorf("DeliveryReturnPath = %q, want %q", got, del)
+	}
+	if got := MessageReturnPath(42, dom, s); got != msg {
+		t.Errorf("MessageReturnPath = %q, want %q", got, msg)
+	}
 	good := []struct {
 		addr string
 		want Target
