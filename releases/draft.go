@@ -52,12 +52,8 @@ func (l *Lifecycle) Create(ctx context.Context, d *Draft, actor string) (int64, 
 	}
 	var id int64
 	err := postgres.Tx(ctx, l.DB, func(tx *sqlx.Tx) (err error) {
-		if id, err = insertRelease(ctx, tx, &d.Release); err != nil {
+		if id, err = insertRelease(ctx, tx, &d.Release, actor); err != nil {
 			return err
-		}
-		// The author may not clear their own release.
-		if _, err := tx.ExecContext(ctx, `UPDATE releases SET created_by = $2 WHERE id = $1`, id, actor); err != nil {
-			return fmt.Errorf("record the author of release %d: %w", id, err)
 		}
 		return audit(ctx, tx, actor, "create", id, map[string]any{"slug": d.Slug, "languages": d.Languages()})
 	})

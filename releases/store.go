@@ -27,14 +27,15 @@ func Create(ctx context.Context, db *sqlx.DB, r *Release) (int64, error) {
 	}
 	var id int64
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) (err error) {
-		id, err = insertRelease(ctx, tx, r)
+		id, err = insertRelease(ctx, tx, r, "")
 		return err
 	})
 	return id, err
 }
 
-// insertRelease stores a validated release as a draft.
-func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release) (int64, error) {
+// insertRelease stores a validated release as a draft written by author
+// (who may not clear it), or by no one in particular.
+func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release, author string) (int64, error) {
 	contactIDs, err := pressContactIDs(ctx, tx, r.PressContacts)
 	if err != nil {
 		return 0, err
@@ -42,11 +43,11 @@ func insertRelease(ctx context.Context, tx *sqlx.Tx, r *Release) (int64, error) 
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO releases (slug, original_language, regions, countries, topics,
-			embargo_until, embargo_missions, embargo_verified, greeting, track_opens, track_clicks)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			embargo_until, embargo_missions, embargo_verified, greeting, track_opens, track_clicks, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		r.Slug, r.OriginalLanguage, pq.Array(nonNil(r.Regions)), pq.Array(nonNil(r.Countries)), pq.Array(nonNil(r.Topics)),
 		r.EmbargoUntil, r.EmbargoAudience.Missions, r.EmbargoAudience.VerifiedJournalists, r.Greeting,
-		r.Tracking.Opens, r.Tracking.Clicks)
+		r.Tracking.Opens, r.Tracking.Clicks, author)
 	if postgres.IsUniqueViolation(err, "releases_slug_key") {
 		return 0, slugTaken(r.Slug)
 	}
