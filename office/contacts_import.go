@@ -2,6 +2,7 @@ package office
 
 import (
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,6 +25,23 @@ const maxImports = 1
 // short fields.
 var uploadPaths = map[string]bool{"/office/contacts/import": true}
 
+// postedFile opens the file a form sent as field, with its name; the
+// file is nil when the form sent none, and the caller closes it.
+func postedFile(r *http.Request, field string) (multipart.File, string, error) {
+	if r.MultipartForm == nil {
+		return nil, "", nil
+	}
+	fh := r.MultipartForm.File[field]
+	if len(fh) == 0 {
+		return nil, "", nil
+	}
+	f, err := fh[0].Open()
+	if err != nil {
+		return nil, "", err
+	}
+	return f, fh[0].Filename, nil
+}
+
 // importPage shows the contacts import form.
 func (h *Handler) importPage(w http.ResponseWriter, r *http.Request, u *users.User) {
 	v := h.contactsView(r, "import_title")
@@ -42,26 +60,17 @@ func (h *Handler) importContacts(w http.ResponseWriter, r *http.Request, u *user
 	if skip {
 		v.values["skip_invalid"] = "on"
 	}
-	var file interface {
-		Read([]byte) (int, error)
-		Close() error
-	}
-	if r.MultipartForm != nil {
-		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
-			f, err := fh[0].Open()
-			if err != nil {
-				h.failed(w, r, err)
-				return
-			}
-			defer f.Close()
-			file = f
-		}
+	file, _, err := postedFile(r, "file")
+	if err != nil {
+		h.failed(w, r, err)
+		return
 	}
 	if file == nil {
 		v.problem("file", "import_file", v.T("err_file"))
 		h.renderMore(w, r, http.StatusUnprocessableEntity, "import", v.relView, v)
 		return
 	}
+	defer file.Close()
 	select {
 	case h.imports <- struct{}{}:
 		defer func() { <-h.imports }()

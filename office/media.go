@@ -227,23 +227,17 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request, u *users.U
 	}
 	texts := postedTexts(r, rel.Languages())
 	v := h.relView(r, "media_title")
-	var file io.ReadCloser
-	var name string
-	if r.MultipartForm != nil {
-		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
-			if file, err = fh[0].Open(); err != nil {
-				h.failed(w, r, err)
-				return
-			}
-			defer file.Close()
-			name = fh[0].Filename
-		}
+	file, name, err := postedFile(r, "file")
+	if err != nil {
+		h.failed(w, r, err)
+		return
 	}
 	if file == nil {
 		v.problem("file", "media_file", v.T("media_err_file"))
 		h.showMedia(w, r, u, id, http.StatusUnprocessableEntity, v, texts)
 		return
 	}
+	defer file.Close()
 	m, err := h.cfg.Media.Add(ctx, media.Upload{ReleaseID: id, Filename: name, Data: file, Texts: texts, Actor: actor(u)})
 	if err != nil {
 		h.mediaRefused(w, r, u, v, id, 0, err, texts)
