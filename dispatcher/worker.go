@@ -281,7 +281,7 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 	h := templates.Headers{
 		FromName: d.cfg.FromName, FromEmail: d.cfg.FromEmail,
 		ReplyTo:   r.replyTo,
-		MessageID: fmt.Sprintf("delivery-%d.release-%d@%s", row.ID, r.releaseID, domainOf(d.cfg.FromEmail)),
+		MessageID: tracking.DeliveryMessageID(row.ID, r.releaseID, domainOf(d.cfg.FromEmail)),
 		ListID:    d.listID,
 		Date:      time.Now(),
 	}

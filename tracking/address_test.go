@@ -51,3 +51,17 @@ func TestParseAddress(t *testing.T) {
 		}
 	}
 }
+
+// The Message-ID the dispatcher writes is one a provider's event is
+// matched by, in angle brackets or not.
+func TestDeliveryMessageID(t *testing.T) {
+	id := DeliveryMessageID(42, 7, "example.org")
+	if id != "delivery-42.release-7@example.org" {
+		t.Fatalf("DeliveryMessageID = %q", id)
+	}
+	for _, s := range []string{id, "<" + id + ">"} {
+		if m := ourMessageID.FindStringSubmatch(s); m == nil || m[1] != "42" || m[2] != "7" {
+			t.Errorf("%q read back as %q", s, m)
+		}
+	}
+}

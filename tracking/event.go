@@ -39,6 +39,14 @@ type Matcher struct {
 	Signer *links.Signer
 }
 
+// DeliveryMessageID is the Message-ID (without angle brackets) of
+// delivery id of release rel, on domain: a provider's event that quotes
+// it finds the delivery (see Matcher).
+func DeliveryMessageID(id, rel int64, domain string) string {
+	return fmt.Sprintf("delivery-%d.release-%d@%s", id, rel, domain)
+}
+
+// ourMessageID reads DeliveryMessageID back.
 var ourMessageID = regexp.MustCompile(`^<?delivery-(\d+)\.release-(\d+)@[^>]+>?$`)
 
 // target finds what ev names: first by our signed return path, then by
