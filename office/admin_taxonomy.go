@@ -33,16 +33,10 @@ var nameLangs = []string{"en", "fr", "es", "ar"}
 // NameLangs is nameLangs for the templates.
 func (v *taxonomyView) NameLangs() []string { return nameLangs }
 
-// NameOf is a topic's or region's name in the page's language, else in
-// English, else its slug.
+// NameOf is a topic's or region's name on this page, as the editor
+// names it.
 func (v *taxonomyView) NameOf(names taxonomy.Names, slug string) string {
-	if n := names[v.Lang]; n != "" {
-		return n
-	}
-	if n := names["en"]; n != "" {
-		return n
-	}
-	return slug
+	return nameOf(names, v.Lang, slug)
 }
 
 // adminTaxonomy shows the topics and the custom regions.

@@ -140,10 +140,7 @@ func (h *Handler) loadChoices(ctx context.Context, v *relView) error {
 	}
 	placed := map[string]bool{}
 	for _, rg := range regions {
-		name := rg.Names.In(v.Lang)
-		if name == "" {
-			name = rg.Slug
-		}
+		name := nameOf(rg.Names, v.Lang, rg.Slug)
 		v.RegionChoices = append(v.RegionChoices, choice{Value: rg.Slug, Name: name, Parent: rg.Parent, Custom: !rg.Builtin})
 		// Countries are grouped by the smallest built-in regions, which
 		// split the world without overlap.
@@ -167,13 +164,18 @@ func (h *Handler) loadChoices(ctx context.Context, v *relView) error {
 		return err
 	}
 	for _, t := range topics {
-		name := t.Names.In(v.Lang)
-		if name == "" {
-			name = t.Slug
-		}
-		v.TopicChoices = append(v.TopicChoices, choice{Value: t.Slug, Name: name})
+		v.TopicChoices = append(v.TopicChoices, choice{Value: t.Slug, Name: nameOf(t.Names, v.Lang, t.Slug)})
 	}
 	return nil
+}
+
+// nameOf is a topic's or region's name in lang as Names.In finds it,
+// else its slug, for one named in no language at all.
+func nameOf(names taxonomy.Names, lang, slug string) string {
+	if n := names.In(lang); n != "" {
+		return n
+	}
+	return slug
 }
 
 // CountryGroups splits the country choices by group, in order.
