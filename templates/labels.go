@@ -50,6 +50,8 @@ type labels struct {
 	// ViewOnline is the link to the release's page in the newsroom,
 	// PreviewLink the embargoed notice's private link to it.
 	ViewOnline, PreviewLink string
+	// Media heads the list of a release's photos and documents.
+	Media string
 
 	// At joins a date and a time ("1 December 2026 at 09:00"); UTC follows
 	// a time in UTC.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
-	"golang.org/x/text/language"
 )
 
 // MediaLink is a photo or document of a release as a message lists it:
@@ -22,15 +21,6 @@ type MediaLink struct {
 	About string
 }
 
-// mediaHeadings head the list, by language; other languages read the
-// English.
-var mediaHeadings = map[string]string{
-	"en": "Photos and documents",
-	"fr": "Photos et documents",
-	"es": "Fotos y documentos",
-	"ar": "الصور والوثائق",
-}
-
 // addMedia lists a release's media after its body, in the messages that
 // link to its page (the public release and the correction): their files
 // are public when the page is. The embargoed notice does not list them,
@@ -40,10 +30,7 @@ func addMedia(v *view, l *labels, variant string, links []MediaLink) {
 	if len(links) == 0 || (variant != VariantPublic && variant != VariantCorrection) {
 		return
 	}
-	heading := mediaHeadings["en"]
-	if base, _ := language.Make(v.Lang).Base(); mediaHeadings[base.String()] != "" {
-		heading = mediaHeadings[base.String()]
-	}
+	heading := l.Media
 	var text, h strings.Builder
 	text.WriteString(v.BodyText)
 	if v.BodyText != "" {
