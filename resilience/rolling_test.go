@@ -1,13 +1,11 @@
 package resilience_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/communique/communique/events/natstest"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -29,12 +27,7 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 		startProcess(t, dispatchArgs(dsn, nats.URL, smtpURL)...),
 		startProcess(t, dispatchArgs(dsn, nats.URL, smtpURL)...),
 	}
-	db, err := postgres.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &service{db: db, dsn: dsn}
+	s := serviceAt(t, dsn)
 	s.audience(t, n)
 	id := s.publish(t)
 

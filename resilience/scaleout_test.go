@@ -14,7 +14,6 @@ import (
 
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/events/natstest"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -38,22 +37,16 @@ func TestScaleOut(t *testing.T) {
 	smtpURL := fmt.Sprintf("smtp://%s?tls=none&concurrency=8", sk.addr)
 	r3 := []string{"-stream-replicas", "3"}
 	startProcess(t, serveArgs(t, dsn, cluster.URLs, smtpURL, append(r3, "-no-dispatcher")...)...)
-	db, err := postgres.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &service{db: db, dsn: dsn}
+	s := serviceAt(t, dsn)
 	t.Cleanup(func() {
 		if t.Failed() {
 			var rows []struct {
 				ID, Through int64
 				Status      string
 			}
-			db.Select(&rows, `SELECT id, planned_through AS through, status FROM dispatches ORDER BY id`)
+			s.db.Select(&rows, `SELECT id, planned_through AS through, status FROM dispatches ORDER BY id`)
 			t.Logf("dispatches: %+v; deliveries by status: %d queued, %d leased", rows,
-				s.count(t, `SELECT count(*) FROM deliveries WHERE status = 'queued'`),
-				s.count(t, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND lease_until > now()`))
+				s.count(t, `SELECT count(*) FROM deliveries WHERE status = 'queued'`), len(s.leased(t)))
 		}
 	})
 	s.audience(t, n)

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/app"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 )
@@ -76,6 +77,18 @@ func startService(t *testing.T, cfg app.Config) *service {
 		t.Fatal(err)
 	}
 	return &service{app: a, db: a.DB, dsn: cfg.DatabaseURL}
+}
+
+// serviceAt is a service run as separate processes, seen through its
+// database at dsn.
+func serviceAt(t *testing.T, dsn string) *service {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &service{db: db, dsn: dsn}
 }
 
 // audience creates n journalists following Mauritania and a press officer.
