@@ -178,7 +178,7 @@ func (d *Dispatcher) supervise(ctx context.Context, name string, loop func(conte
 	go func() {
 		defer d.wg.Done()
 		for panics := 0; ctx.Err() == nil; {
-			if !d.runGuarded(ctx, name, loop) {
+			if !d.protect("recovered from a panic; starting again", func() { loop(ctx) }, "loop", name) {
 				return // the loop ended with its context
 			}
 			panics++
@@ -187,16 +187,16 @@ func (d *Dispatcher) supervise(ctx context.Context, name string, loop func(conte
 	}()
 }
 
-// runGuarded runs loop, reporting whether it panicked.
-func (d *Dispatcher) runGuarded(ctx context.Context, name string, loop func(context.Context)) (panicked bool) {
+// protect runs f, reporting whether it panicked; a panic is logged as
+// msg with attrs, its value and its stack.
+func (d *Dispatcher) protect(msg string, f func(), attrs ...any) (panicked bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = true
-			d.log.Error("recovered from a panic; starting again", "loop", name,
-				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			d.log.Error(msg, append(attrs, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))...)
 		}
 	}()
-	loop(ctx)
+	f()
 	return false
 }
 

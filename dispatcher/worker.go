@@ -450,23 +450,14 @@ func (d *Dispatcher) guard(ctx context.Context, name string, msg jetstream.Msg,
 		d.log.Error("recovered from a panic; handing the work back", "consumer", name,
 			"dispatch_id", ids.DispatchID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		if cleanup != nil {
-			d.cleanUp(name, ids.DispatchID, cleanup)
+			// Handing back must not bring down what guard saved.
+			d.protect("panic while handing work back; its leases will run out", cleanup,
+				"consumer", name, "dispatch_id", ids.DispatchID)
 		}
 		msg.NakWithDelay(time.Second)
 	}()
 	handle(ctx, msg)
 	return false
-}
-
-// cleanUp runs cleanup, which must not bring down what guard saved.
-func (d *Dispatcher) cleanUp(name string, dispatchID int64, cleanup func()) {
-	defer func() {
-		if p := recover(); p != nil {
-			d.log.Error("panic while handing work back; its leases will run out", "consumer", name,
-				"dispatch_id", dispatchID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		}
-	}()
-	cleanup()
 }
 
 // panicPause is how long a loop waits after its n-th panic in a row
