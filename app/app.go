@@ -332,15 +332,14 @@ func (a *App) startNATS(ctx context.Context) error {
 // startMail parses the sender and the SMTP targets the dispatcher sends
 // through.
 func (a *App) startMail() error {
-	from := a.from
-	if from == nil {
+	if a.from == nil {
 		return errors.New("COMMUNIQUE_FROM is required to send mail")
 	}
 	targets, err := mailer.ParseTargets(a.cfg.SMTPURL)
 	if err != nil {
 		return fmt.Errorf("COMMUNIQUE_SMTP_URL: %w", err)
 	}
-	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	domain := a.fromDomain()
 	if a.cfg.DKIMKeyFile != "" {
 		if a.dkim, err = mailer.LoadDKIM(a.cfg.DKIMKeyFile, a.cfg.DKIMSelector, domain); err != nil {
 			return err
@@ -353,6 +352,15 @@ func (a *App) startMail() error {
 		a.pools[i].Observe = a.metrics.SMTPSent
 	}
 	return nil
+}
+
+// fromDomain is the domain of COMMUNIQUE_FROM's address, or "" without
+// one: the mail's HELO and DKIM domain, and the bounces' by default.
+func (a *App) fromDomain() string {
+	if a.from == nil {
+		return ""
+	}
+	return a.from.Address[strings.LastIndex(a.from.Address, "@")+1:]
 }
 
 func (a *App) startDispatcher(ctx context.Context, signer *links.Signer) error {
@@ -374,8 +382,8 @@ func (a *App) startBounces(ctx context.Context, signer *links.Signer) error {
 		return nil
 	}
 	domain := a.cfg.BounceDomain
-	if domain == "" && a.from != nil {
-		domain = a.from.Address[strings.LastIndex(a.from.Address, "@")+1:]
+	if domain == "" {
+		domain = a.fromDomain()
 	}
 	limit, _ := a.cfg.SoftBounces() // Validate refused a bad one
 	rec := &tracking.Recorder{DB: a.work, SoftBounceLimit: limit}
