@@ -24,7 +24,9 @@ func TestRequestMailIsPartOfTheRequest(t *testing.T) {
 		t.Fatal("a request whose mail could not be queued succeeded")
 	}
 	var n int
-	db.Get(&n, `SELECT (SELECT count(*) FROM contacts WHERE email ILIKE 'awa@example.org') + (SELECT count(*) FROM subscriber_mails)`)
+	if err := db.Get(&n, `SELECT (SELECT count(*) FROM contacts WHERE email ILIKE 'awa@example.org') + (SELECT count(*) FROM subscriber_mails)`); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Fatalf("%d rows left by a failed request", n)
 	}
@@ -70,7 +72,9 @@ func TestRequestMailIsPartOfTheRequest(t *testing.T) {
 	if _, _, err := contacts.RequestPreferencesLinkMail(ctx, db, id, queueFails); err == nil {
 		t.Fatal("a preferences link whose mail could not be queued succeeded")
 	}
-	db.Get(&n, `SELECT count(*) FROM subscriber_mails WHERE contact_id = $1 AND kind = 'preferences'`, id)
+	if err := db.Get(&n, `SELECT count(*) FROM subscriber_mails WHERE contact_id = $1 AND kind = 'preferences'`, id); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Fatalf("%d preferences mails counted, want the one queued", n)
 	}
