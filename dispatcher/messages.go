@@ -3,7 +3,6 @@ package dispatcher
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/lib/pq"
@@ -82,14 +81,15 @@ type claimedMessage struct {
 // left to claim or ctx ends. A panic here must not take the process
 // down: the connection is dropped and the leases of what was held run out.
 func (w *worker) sendMessages(ctx context.Context) {
+	if w.d.protect("recovered from a panic while sending messages; their leases will run out",
+		func() { w.sendPending(ctx) }) {
+		w.conn.Close()
+	}
+}
+
+// sendPending is sendMessages, unprotected.
+func (w *worker) sendPending(ctx context.Context) {
 	d := w.d
-	defer func() {
-		if p := recover(); p != nil {
-			w.conn.Close()
-			d.log.Error("recovered from a panic while sending messages; their leases will run out",
-				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		}
-	}()
 	for ctx.Err() == nil {
 		signal := d.messagesPending.Load()
 		if signal == 0 {
