@@ -404,13 +404,9 @@ func (l *Library) changed(ctx context.Context, tx *sqlx.Tx, actor, action string
 	for k, v := range extra {
 		details[k] = v
 	}
-	var was string
-	if err := tx.GetContext(ctx, &was, `
-		WITH old AS (SELECT clearance FROM releases WHERE id = $1)
-		UPDATE releases SET clearance = 'none', clearance_by = '', clearance_at = NULL, clearance_comment = ''
-		WHERE id = $1 AND status = 'draft' AND clearance IN ('submitted', 'cleared')
-		RETURNING (SELECT clearance FROM old)`, m.ReleaseID); err != nil && !postgres.IsNoRows(err) {
-		return fmt.Errorf("un-clear release %d: %w", m.ReleaseID, err)
+	was, err := releases.Unclear(ctx, tx, m.ReleaseID)
+	if err != nil {
+		return err
 	}
 	if was != "" {
 		details["clearance_dropped"] = was

@@ -97,14 +97,16 @@ func (l *Lifecycle) clearance(ctx context.Context, id int64, actor, action, comm
 	})
 }
 
-// unclear drops a draft's clearance when it is edited: what was cleared
-// is no longer what would go out.
-func unclear(ctx context.Context, tx *sqlx.Tx, id int64) (string, error) {
+// Unclear drops a draft's clearance when it, or what goes with it such as
+// its media, is changed in tx: what was cleared is no longer what would
+// go out. It returns the clearance dropped, or "" when there was none to
+// drop; a release that is no longer a draft keeps its clearance.
+func Unclear(ctx context.Context, tx *sqlx.Tx, id int64) (string, error) {
 	var before string
 	if err := tx.GetContext(ctx, &before, `
 		WITH old AS (SELECT clearance FROM releases WHERE id = $1)
 		UPDATE releases SET clearance = 'none', clearance_by = '', clearance_at = NULL, clearance_comment = ''
-		WHERE id = $1 AND clearance IN ('submitted', 'cleared')
+		WHERE id = $1 AND status = 'draft' AND clearance IN ('submitted', 'cleared')
 		RETURNING (SELECT clearance FROM old)`, id); err != nil && !postgres.IsNoRows(err) {
 		return "", fmt.Errorf("un-clear release %d: %w", id, err)
 	}

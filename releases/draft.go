@@ -119,7 +119,7 @@ func (l *Lifecycle) edit(ctx context.Context, tx *sqlx.Tx, id int64, d *Draft, a
 		return err
 	}
 	details := map[string]any{"slug": d.Slug, "languages": d.Languages(), "before": before, "after": auditView(&d.Release)}
-	was, err := unclear(ctx, tx, id)
+	was, err := Unclear(ctx, tx, id)
 	if err != nil {
 		return err
 	}
