@@ -129,12 +129,9 @@ func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered
 	if err != nil {
 		return nil, err
 	}
-	var pcs []templates.PressContact
-	if err := c.db.SelectContext(ctx, &pcs, `
-		SELECT c.name AS name, c.title AS title, c.organisation AS organisation, c.phone AS phone, c.email AS email
-		FROM release_press_contacts p JOIN contacts c ON c.id = p.contact_id
-		WHERE p.release_id = $1 ORDER BY p.position`, releaseID); err != nil {
-		return nil, fmt.Errorf("load press contacts of release %d: %w", releaseID, err)
+	pcs, err := templates.LoadPressContacts(ctx, c.db, releaseID)
+	if err != nil {
+		return nil, err
 	}
 	ov, err := branding.LoadOverrides(ctx, c.db, c.baseURL)
 	if err != nil {

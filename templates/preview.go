@@ -53,12 +53,9 @@ func LoadPreview(ctx context.Context, q sqlx.QueryerContext, ov Overrides, id in
 	if !ok {
 		return nil, communique.Errorf(communique.ENOTFOUND, "release %d has no translation in %s", id, chosen)
 	}
-	var pcs []PressContact
-	if err := sqlx.SelectContext(ctx, q, &pcs, `
-		SELECT c.name AS name, c.title AS title, c.organisation AS organisation, c.phone AS phone, c.email AS email
-		FROM release_press_contacts p JOIN contacts c ON c.id = p.contact_id
-		WHERE p.release_id = $1 ORDER BY p.position`, id); err != nil {
-		return nil, fmt.Errorf("load press contacts of release %d: %w", id, err)
+	pcs, err := LoadPressContacts(ctx, q, id)
+	if err != nil {
+		return nil, err
 	}
 	r := Release{
 		ID: rel.ID, Slug: rel.Slug, Language: chosen,
@@ -81,4 +78,17 @@ func LoadPreview(ctx context.Context, q sqlx.QueryerContext, ov Overrides, id in
 		pv.ReplyTo = rel.PressContacts[0]
 	}
 	return pv, nil
+}
+
+// LoadPressContacts reads release id's press contacts in their order, as
+// every message of the release shows them.
+func LoadPressContacts(ctx context.Context, q sqlx.QueryerContext, id int64) ([]PressContact, error) {
+	var pcs []PressContact
+	if err := sqlx.SelectContext(ctx, q, &pcs, `
+		SELECT c.name AS name, c.title AS title, c.organisation AS organisation, c.phone AS phone, c.email AS email
+		FROM release_press_contacts p JOIN contacts c ON c.id = p.contact_id
+		WHERE p.release_id = $1 ORDER BY p.position`, id); err != nil {
+		return nil, fmt.Errorf("load press contacts of release %d: %w", id, err)
+	}
+	return pcs, nil
 }

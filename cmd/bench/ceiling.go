@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique/branding"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/releases"
@@ -42,14 +43,12 @@ func prepareCeiling(ctx context.Context, db *sqlx.DB, id int64) (*ceilingMessage
 	if err != nil {
 		return nil, err
 	}
-	var pcs []templates.PressContact
-	if err := db.SelectContext(ctx, &pcs, `
-		SELECT c.name AS name, c.title AS title, c.organisation AS organisation, c.phone AS phone, c.email AS email
-		FROM release_press_contacts p JOIN contacts c ON c.id = p.contact_id
-		WHERE p.release_id = $1 ORDER BY p.position`, id); err != nil {
-		return nil, fmt.Errorf("ceiling: press contacts: %w", err)
+	pcs, err := templates.LoadPressContacts(ctx, db, id)
+	if err != nil {
+		return nil, err
 	}
-	ov, err := templates.LoadOverrides(ctx, db)
+	// What the dispatcher renders with: the templates and the branding.
+	ov, err := branding.LoadOverrides(ctx, db, ceilingBase)
 	if err != nil {
 		return nil, err
 	}
