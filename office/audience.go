@@ -195,7 +195,7 @@ func (h *Handler) releaseAudience(w http.ResponseWriter, r *http.Request, u *use
 	}
 	// Only a draft has an audience to show: the others have deliveries.
 	if rel.Status == releases.StatusDraft {
-		if v.Audience, err = releases.GetAudience(ctx, h.cfg.DB, id, templates.MatchLanguage, time.Now()); err != nil {
+		if v.Audience, err = releases.ReleaseAudience(ctx, h.cfg.DB, rel, templates.MatchLanguage, time.Now()); err != nil {
 			h.relFailed(w, r, err)
 			return
 		}

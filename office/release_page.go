@@ -48,7 +48,7 @@ func (h *Handler) showRelease(w http.ResponseWriter, r *http.Request, u *users.U
 			// The script fetches the count (releaseAudience) once shown.
 			v.AudiencePending = true
 		} else {
-			if v.Audience, err = releases.GetAudience(ctx, h.cfg.DB, id, templates.MatchLanguage, time.Now()); err != nil {
+			if v.Audience, err = releases.ReleaseAudience(ctx, h.cfg.DB, rel, templates.MatchLanguage, time.Now()); err != nil {
 				h.relFailed(w, r, err)
 				return
 			}

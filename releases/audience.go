@@ -2,7 +2,8 @@ package releases
 
 import (
 	"context"
-	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,13 +37,15 @@ func GetAudience(ctx context.Context, db *sqlx.DB, id int64, match Matcher, now 
 	if err != nil {
 		return nil, err
 	}
-	var langs []string
+	return ReleaseAudience(ctx, db, rel, match, now)
+}
+
+// ReleaseAudience is GetAudience for a release already read.
+func ReleaseAudience(ctx context.Context, db *sqlx.DB, rel *Release, match Matcher, now time.Time) (*Audience, error) {
 	// Sorted as the dispatcher reads them, so ties resolve alike.
-	if err := db.SelectContext(ctx, &langs, `SELECT language FROM release_translations WHERE release_id = $1 ORDER BY language`, id); err != nil {
-		return nil, fmt.Errorf("languages of release %d: %w", id, err)
-	}
+	langs := slices.Sorted(maps.Keys(rel.Translations))
 	choose := func(prefs []string) string { return match(prefs, langs, rel.OriginalLanguage) }
-	return countAudience(ctx, db, id, choose, rel.EmbargoUntil != nil && rel.EmbargoUntil.After(now))
+	return countAudience(ctx, db, rel.ID, choose, rel.EmbargoUntil != nil && rel.EmbargoUntil.After(now))
 }
 
 // countAudience counts release id's public audience, and with embargoed
