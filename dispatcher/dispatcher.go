@@ -82,6 +82,15 @@ type Dispatcher struct {
 	// zero means none is (see messages.go).
 	messagesPending atomic.Int64
 
+	// The statements every chunk or batch runs (see stmt).
+	claimStmt, recordStmt, pendingStmt, doneStmt stmt
+
+	doneMu     sync.Mutex
+	doneWindow map[int64]doneWindow // see finishSoon
+
+	progressMu sync.Mutex
+	progressAt map[int64]time.Time // when this process last wrote a dispatch's progress
+
 	// chunkHook, when tests set it, runs in a worker before each chunk
 	// is composed: where they inject faults.
 	chunkHook atomic.Pointer[func()]
@@ -114,7 +123,9 @@ func New(cfg Config) *Dispatcher {
 		cfg.BounceDomain = domainOf(cfg.FromEmail)
 	}
 	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger, cfg.BaseURL),
-		listID: fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail))}
+		listID:    fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail)),
+		claimStmt: stmt{query: claimSQL}, recordStmt: stmt{query: recordSQL},
+		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL}}
 }
 
 // Start creates the consumers and starts the background work.
@@ -212,6 +223,9 @@ func (d *Dispatcher) Stop() {
 	}
 	cancel()
 	d.wg.Wait()
+	for _, s := range []*stmt{&d.claimStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt, &d.renders.meta} {
+		s.close()
+	}
 }
 
 // loop fetches messages one at a time and hands them to handle until ctx

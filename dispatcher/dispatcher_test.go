@@ -349,3 +349,44 @@ func TestSweepRequeuesLostBatches(t *testing.T) {
 		t.Fatalf("server received %d messages, want %d", got, n)
 	}
 }
+
+// A planned dispatch with nothing left to send is closed by the sweep,
+// should the process that sent its last batch have died before closing
+// it; one with a delivery still waiting is left open.
+func TestSweepClosesFinishedDispatches(t *testing.T) {
+	b := setup(t, 2, nil)
+	ctx := context.Background()
+	var rel, finished, waiting int64
+	for _, q := range []struct {
+		dest  *int64
+		query string
+	}{
+		{&rel, `INSERT INTO releases (slug, original_language, status) VALUES ('swept', 'en', 'published') RETURNING id`},
+		{&finished, `INSERT INTO dispatches (release_id, variant, status, planned_at) VALUES ($1, 'public', 'planned', now()) RETURNING id`},
+		{&waiting, `INSERT INTO dispatches (release_id, variant, status, planned_at) VALUES ($1, 'embargoed', 'planned', now()) RETURNING id`},
+	} {
+		var args []any
+		if rel != 0 {
+			args = append(args, rel)
+		}
+		if err := b.db.Get(q.dest, q.query, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pgtest.Exec(t, b.db, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+		SELECT $1, c.id, c.email, 'en', 'sent' FROM contacts c`, finished)
+	pgtest.Exec(t, b.db, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status, next_attempt_at)
+		SELECT $1, c.id, c.email, 'en', 'deferred', now() + interval '1 hour' FROM contacts c LIMIT 1`, waiting)
+	if err := dispatcher.CloseFinished(b.disp, ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := b.db.Select(&got, `SELECT status FROM dispatches WHERE id IN ($1, $2) ORDER BY id`, finished, waiting); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "done" || got[1] != "planned" {
+		t.Fatalf("dispatch statuses %v, want [done planned]", got)
+	}
+}

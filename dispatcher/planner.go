@@ -305,22 +305,29 @@ func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int
 	if err != nil {
 		return err
 	}
-	for _, r := range ranges {
-		if err := d.waitForRoom(ctx, msg, dispatchID, *last); err != nil {
+	for len(ranges) > 0 {
+		room, err := d.waitForRoom(ctx, msg, dispatchID, *last)
+		if err != nil {
 			return err
 		}
-		if err := d.publishBatches(ctx, []events.Batch{r}, ""); err != nil {
+		// As many batches as there is room for go in one publish, so the
+		// queue is counted once per refill rather than once per batch.
+		n := min(max(room/d.cfg.BatchSize, 1), len(ranges))
+		if err := d.publishBatches(ctx, ranges[:n], ""); err != nil {
 			return err
 		}
-		*last = r.LastID
+		*last = ranges[n-1].LastID
+		ranges = ranges[n:]
 	}
 	return nil
 }
 
 // waitForRoom blocks while Window or more of the dispatch's queued
 // deliveries, up to id upTo, wait to be sent, telling JetStream the event
-// is still being worked on.
-func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatchID, upTo int64) error {
+// is still being worked on; it returns how many more may be queued.
+// Counting costs PostgreSQL a few milliseconds, and the window holds about
+// a second of sending, so it looks ten times a second.
+func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatchID, upTo int64) (int, error) {
 	last := time.Now()
 	for {
 		var waiting int
@@ -328,18 +335,18 @@ func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatc
 			SELECT count(*) FROM (SELECT 1 FROM deliveries
 			                      WHERE dispatch_id = $1 AND status = 'queued' AND id <= $3 LIMIT $2) q`,
 			dispatchID, d.cfg.Window, upTo); err != nil {
-			return fmt.Errorf("count waiting deliveries: %w", err)
+			return 0, fmt.Errorf("count waiting deliveries: %w", err)
 		}
 		if waiting < d.cfg.Window {
-			return nil
+			return d.cfg.Window - waiting, nil
 		}
 		if time.Since(last) > 2*time.Second {
 			msg.InProgress()
 			last = time.Now()
 		}
-		sleep(ctx, 20*time.Millisecond)
+		sleep(ctx, 100*time.Millisecond)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 }
@@ -400,11 +407,82 @@ func (d *Dispatcher) publishBatches(ctx context.Context, ranges []events.Batch, 
 
 // markDoneIfFinished closes a planned dispatch that has nothing left to send.
 func (d *Dispatcher) markDoneIfFinished(ctx context.Context, dispatchID int64) {
-	if _, err := d.cfg.DB.ExecContext(ctx, `
-		UPDATE dispatches SET status = 'done'
-		WHERE id = $1 AND status = 'planned'
-		  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND status IN ('queued', 'deferred'))`,
-		dispatchID); err != nil && ctx.Err() == nil {
+	st, err := d.doneStmt.get(ctx, d.cfg.DB)
+	if err == nil {
+		_, err = st.ExecContext(ctx, dispatchID)
+	}
+	if err != nil && ctx.Err() == nil {
 		d.log.Warn("mark dispatch done", "dispatch_id", dispatchID, "error", err)
 	}
+}
+
+const doneSQL = `
+	UPDATE dispatches SET status = 'done'
+	WHERE id = $1 AND status = 'planned'
+	  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND status IN ('queued', 'deferred'))`
+
+// finishSoon marks dispatch id done if nothing is left to send, checking
+// at most once a second per dispatch in this process: the check walks the
+// index entries the dispatch's sent deliveries left behind, and batches
+// end forty times a second at full speed. A check asked for within the
+// second runs at its end, so that the last batch's is never lost; what a
+// killed process leaves, the sweep closes (see closeFinished).
+func (d *Dispatcher) finishSoon(ctx context.Context, id int64) {
+	d.doneMu.Lock()
+	now := time.Now()
+	w, ok := d.doneWindow[id]
+	if !ok || now.After(w.until) {
+		if d.doneWindow == nil || len(d.doneWindow) > 1024 {
+			d.doneWindow = d.pruneDoneWindows(now)
+		}
+		d.doneWindow[id] = doneWindow{until: now.Add(time.Second)}
+		d.doneMu.Unlock()
+		d.markDoneIfFinished(context.WithoutCancel(ctx), id)
+		return
+	}
+	if w.scheduled {
+		d.doneMu.Unlock()
+		return
+	}
+	w.scheduled = true
+	d.doneWindow[id] = w
+	d.doneMu.Unlock()
+	time.AfterFunc(time.Until(w.until), func() {
+		d.doneMu.Lock()
+		delete(d.doneWindow, id)
+		d.doneMu.Unlock()
+		if ctx.Err() != nil {
+			return // stopping: the sweep of a running process closes it
+		}
+		d.protect("panic while closing a dispatch", func() {
+			d.markDoneIfFinished(context.WithoutCancel(ctx), id)
+		}, "dispatch_id", id)
+	})
+}
+
+type doneWindow struct {
+	until     time.Time
+	scheduled bool
+}
+
+// pruneDoneWindows returns the windows still open or awaiting their check;
+// the caller holds doneMu.
+func (d *Dispatcher) pruneDoneWindows(now time.Time) map[int64]doneWindow {
+	m := make(map[int64]doneWindow, len(d.doneWindow))
+	for id, w := range d.doneWindow {
+		if w.scheduled || now.Before(w.until) {
+			m[id] = w
+		}
+	}
+	return m
+}
+
+// closeFinished marks done every planned dispatch with nothing left to
+// send: those whose last check a killed process never made.
+func (d *Dispatcher) closeFinished(ctx context.Context) error {
+	_, err := d.cfg.DB.ExecContext(ctx, `
+		UPDATE dispatches s SET status = 'done'
+		WHERE s.status = 'planned'
+		  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = s.id AND status IN ('queued', 'deferred'))`)
+	return err
 }

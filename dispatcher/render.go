@@ -57,6 +57,7 @@ type renderCache struct {
 	// baseURL starts the newsroom links of the public and correction
 	// messages.
 	baseURL string
+	meta    stmt
 	mu      sync.Mutex
 	m       map[renderKey]*renderEntry
 }
@@ -68,16 +69,26 @@ type renderEntry struct {
 }
 
 func newRenderCache(db *sqlx.DB, log *slog.Logger, baseURL string) *renderCache {
-	return &renderCache{db: db, log: log, baseURL: strings.TrimRight(baseURL, "/"), m: map[renderKey]*renderEntry{}}
+	return &renderCache{db: db, log: log, baseURL: strings.TrimRight(baseURL, "/"), m: map[renderKey]*renderEntry{},
+		meta: stmt{query: metaSQL}}
 }
+
+// metaSQL reads what a dispatch's messages are rendered from, and the
+// versions that tell whether a rendering is still current: it runs for
+// every chunk.
+const metaSQL = `
+	SELECT s.release_id, s.variant, s.notes, s.reason, r.updated_at,
+		(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates,
+		(SELECT coalesce(max(version), 0) FROM branding) AS branding
+	FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`
 
 func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
 	var meta dispatchMeta
-	if err := c.db.GetContext(ctx, &meta, `
-		SELECT s.release_id, s.variant, s.notes, s.reason, r.updated_at,
-			(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates,
-			(SELECT coalesce(max(version), 0) FROM branding) AS branding
-		FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`, dispatchID); err != nil {
+	st, err := c.meta.get(ctx, c.db)
+	if err == nil {
+		err = st.GetContext(ctx, &meta, dispatchID)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
 	}
 	key := renderKey{dispatchID, meta.UpdatedAt, meta.Templates, meta.Branding}

@@ -34,6 +34,9 @@ func (d *Dispatcher) retryLoop(ctx context.Context) {
 			if err := d.requeueOrphans(ctx); err != nil && ctx.Err() == nil {
 				d.log.Warn("orphan sweep", "error", err)
 			}
+			if err := d.closeFinished(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("close finished dispatches", "error", err)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -79,10 +80,11 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	// A dispatch that may no longer send (lifted embargo, recall) has its
 	// waiting deliveries cancelled by the change itself.
-	if err := d.cfg.DB.GetContext(context.WithoutCancel(ctx), &pending, `
-		SELECT count(*) AS n, max(lease_until) AS until FROM deliveries
-		WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued' AND `+sendableSQL,
-		b.DispatchID, b.FirstID, b.LastID); err != nil {
+	st, err := d.pendingStmt.get(ctx, d.cfg.DB)
+	if err == nil {
+		err = st.GetContext(context.WithoutCancel(ctx), &pending, b.DispatchID, b.FirstID, b.LastID)
+	}
+	if err != nil {
 		msg.NakWithDelay(time.Second)
 		return
 	}
@@ -95,8 +97,14 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	msg.Ack()
-	d.markDoneIfFinished(context.WithoutCancel(ctx), b.DispatchID)
+	d.finishSoon(ctx, b.DispatchID)
 }
+
+// pendingSQL counts what is left to send of a range after a worker found
+// nothing more to claim in it, and when the last lease on it runs out.
+const pendingSQL = `
+	SELECT count(*) AS n, max(lease_until) AS until FROM deliveries
+	WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued' AND ` + sendableSQL
 
 // send claims, sends and records the range's queued deliveries a chunk at
 // a time until none is left to claim.
@@ -150,30 +158,37 @@ const sendableSQL = `EXISTS (
 	  AND (r.status <> 'recalled' OR s.variant = 'recall')
 	  AND (s.variant <> 'embargoed' OR (r.status = 'embargoed' AND r.embargo_until > now() + interval '2 seconds')))`
 
-// claim leases up to chunk queued deliveries of the range. SKIP LOCKED lets
-// workers that got the same range share it instead of queueing on locks.
+// claim leases up to chunk queued deliveries of the range.
 func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
-	var rows []claimed
-	err := w.d.cfg.DB.SelectContext(ctx, &rows, `
-		WITH c AS (
-			UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
-				attempts = attempts + 1, last_attempt_at = now()
-			WHERE d.id IN (
-				SELECT id FROM deliveries
-				WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
-				  AND (lease_until IS NULL OR lease_until < now())
-				ORDER BY id LIMIT $5
-				FOR UPDATE SKIP LOCKED)
-			  AND `+sendableSQL+`
-			RETURNING d.id, d.dispatch_id, d.contact_id, d.email, d.language, d.attempts)
-		SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
-		FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
-		b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds(), chunk)
+	st, err := w.d.claimStmt.get(ctx, w.d.cfg.DB)
 	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var rows []claimed
+	if err := st.SelectContext(ctx, &rows, b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds()); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return rows, nil
 }
+
+// claimSQL leases up to chunk queued deliveries of a range. SKIP LOCKED
+// lets workers that got the same range share it instead of queueing on
+// locks. The limit is written out: PostgreSQL plans a LIMIT parameter as
+// a tenth of the table, and would then never keep the prepared plan.
+var claimSQL = `
+	WITH c AS (
+		UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
+			attempts = attempts + 1, last_attempt_at = now()
+		WHERE d.id IN (
+			SELECT id FROM deliveries
+			WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+			  AND (lease_until IS NULL OR lease_until < now())
+			ORDER BY id LIMIT ` + strconv.Itoa(chunk) + `
+			FOR UPDATE SKIP LOCKED)
+		  AND ` + sendableSQL + `
+		RETURNING d.id, d.dispatch_id, d.contact_id, d.email, d.language, d.attempts)
+	SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
+	FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`
 
 // hold makes rows the chunk being sent, with no outcome yet.
 func (w *worker) hold(rows []claimed) {
@@ -376,7 +391,11 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 	}
 	if len(ids) > 0 {
 		if err := w.d.retryWrite(ctx, "record outcomes", func(ctx context.Context) error {
-			_, err := w.d.cfg.DB.ExecContext(ctx, recordSQL,
+			st, err := w.d.recordStmt.get(ctx, w.d.cfg.DB)
+			if err != nil {
+				return err
+			}
+			_, err = st.ExecContext(ctx,
 				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
 				w.d.cfg.MaxAge.Milliseconds(), pq.Array(providerIDs))
 			return err
@@ -392,9 +411,9 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 	for st, n := range counts {
 		w.d.cfg.Metrics.Delivered(st, n)
 	}
-	if len(ids) > 0 {
-		// At most one write in ten seconds per dispatch: the condition
-		// makes every other call a no-op that takes no lock.
+	if len(ids) > 0 && w.d.progressDue(rows[0].DispatchID) {
+		// At most one write in ten seconds per dispatch, from this process
+		// and, by the condition, from all of them together.
 		if _, err := w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), `
 			UPDATE dispatches SET last_progress_at = now()
 			WHERE id = $1 AND (last_progress_at IS NULL OR last_progress_at < now() - interval '10 seconds')`,
@@ -482,4 +501,21 @@ func (d *Dispatcher) retryWrite(ctx context.Context, what string, write func(con
 		time.Sleep(wait)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// progressDue reports whether this process should write dispatch id's
+// last progress now: at most once in ten seconds, so that most chunks
+// cost no statement for it.
+func (d *Dispatcher) progressDue(id int64) bool {
+	d.progressMu.Lock()
+	defer d.progressMu.Unlock()
+	now := time.Now()
+	if t, ok := d.progressAt[id]; ok && now.Sub(t) < 10*time.Second {
+		return false
+	}
+	if d.progressAt == nil || len(d.progressAt) > 1024 {
+		d.progressAt = map[int64]time.Time{} // a bound keeps a long-lived process flat
+	}
+	d.progressAt[id] = now
+	return true
 }

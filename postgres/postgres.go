@@ -100,7 +100,10 @@ func connect(ctx context.Context, dsn string, p Pool) (*sqlx.DB, error) {
 		maxOpen = 20
 	}
 	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(min(10, maxOpen))
+	// As many idle as open: a busy dispatcher uses them all, and a
+	// connection closed on return is a new server process and a cold
+	// cache on the next use. Idle ones close after five minutes.
+	db.SetMaxIdleConns(maxOpen)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
