@@ -226,6 +226,13 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 	if attemptRows != n+2 {
 		t.Fatalf("%d attempt rows, want %d", attemptRows, n+2)
 	}
+	// Only the two deferrals, superseded, are rows of their own: every
+	// other attempt is the one its delivery holds.
+	var retryRows int
+	b.db.Get(&retryRows, `SELECT count(*) FROM delivery_retries`)
+	if retryRows != 2 {
+		t.Fatalf("%d rows in delivery_retries, want the 2 deferrals", retryRows)
+	}
 	if got := b.smtp.Count(); got != n-2 {
 		t.Fatalf("server received %d messages, want %d", got, n-2)
 	}

@@ -335,8 +335,9 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 
 // recordSQL writes a chunk's outcomes in one statement: the deliveries'
 // new state (a deferred one waits with backoff, and fails once older than
-// MaxAge), one attempt row each, and for hard bounces the suppression and
-// the contact's status. Only deliveries still queued change, so a late
+// MaxAge), which holds each one's latest attempt; a row in
+// delivery_retries for a deferral, which the next attempt will supersede;
+// and for hard bounces the suppression and the contact's status. Only deliveries still queued change, so a late
 // writer never overwrites a newer outcome.
 const recordSQL = `
 	WITH v AS (
@@ -346,15 +347,15 @@ const recordSQL = `
 		UPDATE deliveries d SET
 			status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
 			              THEN 'failed' ELSE v.status END,
-			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL,
+			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL, last_attempt_at = now(),
 			sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
 			provider_id = coalesce(nullif(v.provider_id, ''), d.provider_id),
 			next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
 		FROM v WHERE d.id = v.id AND d.status = 'queued'
 		RETURNING d.id, d.attempts, d.status, d.smtp_code, d.smtp_reply, d.contact_id, d.email),
 	att AS (
-		INSERT INTO delivery_attempts (delivery_id, attempt, status, smtp_code, smtp_reply)
-		SELECT id, attempts, status, smtp_code, smtp_reply FROM upd
+		INSERT INTO delivery_retries (delivery_id, attempt, status, smtp_code, smtp_reply)
+		SELECT id, attempts, status, smtp_code, smtp_reply FROM upd WHERE status = 'deferred'
 		ON CONFLICT (delivery_id, attempt) DO NOTHING),
 	sup AS (
 		INSERT INTO suppressions (email, reason, detail)

@@ -211,7 +211,7 @@ func TestDeliveryTimelineInTimeOrder(t *testing.T) {
 	// The later inbound message is stored first: ids are not times.
 	pgtest.Exec(t, f.db, `INSERT INTO inbound (delivery_id, kind, received_at) VALUES ($1, 'soft', '2026-01-01 10:05Z')`, id)
 	pgtest.Exec(t, f.db, `INSERT INTO inbound (delivery_id, kind, received_at) VALUES ($1, 'delayed', '2026-01-01 10:01Z')`, id)
-	pgtest.Exec(t, f.db, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status) VALUES
+	pgtest.Exec(t, f.db, `INSERT INTO delivery_retries (delivery_id, attempt, at, status) VALUES
 		($1, 2, '2026-01-01 10:05Z', 'sent'), ($1, 1, '2026-01-01 10:00Z', 'deferred')`, id)
 	timeline := func() string {
 		t.Helper()

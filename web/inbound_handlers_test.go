@@ -34,7 +34,7 @@ func TestInboundAndDeliveryTimeline(t *testing.T) {
 	must(b.db.Get(&contact, `INSERT INTO contacts (email, kind) VALUES ('gone@example.net', 'journalist') RETURNING id`))
 	must(b.db.Get(&del, `INSERT INTO deliveries (dispatch_id, contact_id, email, language, status, attempts, smtp_code, smtp_reply, sent_at)
 		VALUES ($1, $2, 'gone@example.net', 'en', 'sent', 1, 250, '250 2.0.0 Ok', now()) RETURNING id`, disp, contact))
-	_, err := b.db.Exec(`INSERT INTO delivery_attempts (delivery_id, attempt, at, status, smtp_code, smtp_reply)
+	_, err := b.db.Exec(`INSERT INTO delivery_retries (delivery_id, attempt, at, status, smtp_code, smtp_reply)
 		VALUES ($1, 1, now() - interval '1 minute', 'sent', 250, '250 2.0.0 Ok')`, del)
 	must(err)
 
