@@ -128,6 +128,10 @@ func New(cfg Config) *Dispatcher {
 		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL}}
 }
 
+// workAckWait is how long a worker may hold a batch without telling
+// JetStream it is still on it: never longer than the leases it takes.
+func (d *Dispatcher) workAckWait() time.Duration { return min(30*time.Second, d.cfg.Lease) }
+
 // Start creates the consumers and starts the background work.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Lock()
@@ -154,9 +158,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		Durable:       workerConsumer,
 		FilterSubject: events.SubjectBatch,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Workers report progress after every chunk; a silent one is dead,
-		// and its batch goes to another as soon as its leases run out.
-		AckWait:       min(30*time.Second, d.cfg.Lease),
+		// Workers report progress eight times per AckWait; a silent one
+		// is dead, and its batch goes to another once its leases run out.
+		AckWait:       d.workAckWait(),
 		MaxAckPending: 10_000,
 	})
 	if err != nil {
@@ -223,7 +227,7 @@ func (d *Dispatcher) Stop() {
 	}
 	cancel()
 	d.wg.Wait()
-	for _, s := range []*stmt{&d.claimStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt, &d.renders.meta} {
+	for _, s := range []*stmt{&d.claimStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt} {
 		s.close()
 	}
 }

@@ -57,7 +57,6 @@ type renderCache struct {
 	// baseURL starts the newsroom links of the public and correction
 	// messages.
 	baseURL string
-	meta    stmt
 	mu      sync.Mutex
 	m       map[renderKey]*renderEntry
 }
@@ -69,28 +68,22 @@ type renderEntry struct {
 }
 
 func newRenderCache(db *sqlx.DB, log *slog.Logger, baseURL string) *renderCache {
-	return &renderCache{db: db, log: log, baseURL: strings.TrimRight(baseURL, "/"), m: map[renderKey]*renderEntry{},
-		meta: stmt{query: metaSQL}}
+	return &renderCache{db: db, log: log, baseURL: strings.TrimRight(baseURL, "/"), m: map[renderKey]*renderEntry{}}
 }
 
-// metaSQL reads what a dispatch's messages are rendered from, and the
-// versions that tell whether a rendering is still current: it runs for
-// every chunk.
+// metaSQL reads what a dispatch ($1) adds to its release, and the
+// versions that tell whether a rendering is still current. The claim
+// returns it with every chunk (see claimSQL), so that a correction made
+// meanwhile reaches the next chunk at no extra statement.
 const metaSQL = `
 	SELECT s.release_id, s.variant, s.notes, s.reason, r.updated_at,
 		(SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM template_overrides) AS templates,
 		(SELECT coalesce(max(version), 0) FROM branding) AS branding
 	FROM dispatches s JOIN releases r ON r.id = s.release_id WHERE s.id = $1`
 
-func (c *renderCache) get(ctx context.Context, dispatchID int64) (*rendered, error) {
-	var meta dispatchMeta
-	st, err := c.meta.get(ctx, c.db)
-	if err == nil {
-		err = st.GetContext(ctx, &meta, dispatchID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load dispatch %d: %w", dispatchID, err)
-	}
+// get returns the rendering of dispatch dispatchID that meta, read with
+// the chunk about to be sent, describes.
+func (c *renderCache) get(ctx context.Context, dispatchID int64, meta dispatchMeta) (*rendered, error) {
 	key := renderKey{dispatchID, meta.UpdatedAt, meta.Templates, meta.Branding}
 	c.mu.Lock()
 	e, ok := c.m[key]

@@ -54,6 +54,8 @@ type claimed struct {
 	ContactID  int64  `db:"contact_id"`
 	DispatchID int64  `db:"dispatch_id"`
 	Attempts   int    `db:"attempts"`
+	// What the chunk is rendered from: the same on every row.
+	dispatchMeta
 }
 
 func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
@@ -112,6 +114,7 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	d := w.d
 	var r *rendered
 	total := 0
+	told := time.Now() // when JetStream last heard the batch is being worked on
 	for ctx.Err() == nil {
 		// Single messages go first, between two chunks of a release.
 		w.sendMessages(ctx)
@@ -123,9 +126,9 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 			break
 		}
 		w.hold(rows)
-		// Looked up per chunk: a correction made meanwhile must reach the
-		// next chunk, or its recipients would miss it twice over.
-		if r, err = d.renders.get(ctx, b.DispatchID); err != nil {
+		// Read with each chunk: a correction made meanwhile must reach
+		// the next chunk, or its recipients would miss it twice over.
+		if r, err = d.renders.get(ctx, b.DispatchID, rows[0].dispatchMeta); err != nil {
 			w.held = nil
 			w.release(rows)
 			return err
@@ -142,7 +145,13 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		}
 		total += len(rows)
 		d.progress.touch(r.releaseID, r.slug)
-		msg.InProgress()
+		// Eight times per AckWait: a chunk slower than seven eighths of
+		// it was already too slow to keep its batch; telling after every
+		// chunk cost a message to the server per 50 sent.
+		if time.Since(told) > d.workAckWait()/8 {
+			msg.InProgress()
+			told = time.Now()
+		}
 	}
 	log.Debug("batch done", "deliveries", total)
 	return nil
@@ -187,8 +196,8 @@ var claimSQL = `
 			FOR UPDATE SKIP LOCKED)
 		  AND ` + sendableSQL + `
 		RETURNING d.id, d.dispatch_id, d.contact_id, d.email, d.language, d.attempts)
-	SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone
-	FROM c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`
+	SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone, m.*
+	FROM c JOIN contacts k ON k.id = c.contact_id CROSS JOIN (` + metaSQL + `) m ORDER BY c.id`
 
 // hold makes rows the chunk being sent, with no outcome yet.
 func (w *worker) hold(rows []claimed) {
