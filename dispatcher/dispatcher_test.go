@@ -397,3 +397,38 @@ func TestSweepClosesFinishedDispatches(t *testing.T) {
 		t.Fatalf("dispatch statuses %v, want [done planned]", got)
 	}
 }
+
+// A chunk slower than its lease stops starting messages before the lease
+// runs out, and hands the rest back: the batch, given to another worker
+// once the first one has been silent for the lease, finds nothing to send
+// twice.
+func TestChunkStopsBeforeItsLeaseRunsOut(t *testing.T) {
+	const n = 30
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(60 * time.Millisecond); return nil }
+	b := setup(t, n, slow, func(c *dispatcher.Config) {
+		c.Lease = 600 * time.Millisecond
+		c.BatchSize = n
+		target := c.Pools[0].Target
+		target.Concurrency = 2
+		c.Pools = []*mailer.Pool{mailer.NewPool(target, "example.org")}
+	})
+	b.publish(t)
+	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
+	seen := map[string]int{}
+	for _, m := range b.smtp.Messages() {
+		seen[m.To[0]]++
+	}
+	if len(seen) != n {
+		t.Fatalf("%d recipients received the release, want %d", len(seen), n)
+	}
+	for to, c := range seen {
+		if c > 1 {
+			t.Errorf("%s received %d copies", to, c)
+		}
+	}
+	var attempts int
+	b.db.Get(&attempts, `SELECT max(attempts) FROM deliveries`)
+	if attempts != 1 {
+		t.Errorf("a delivery was attempted %d times, want once: handed back ones must not count", attempts)
+	}
+}

@@ -24,19 +24,15 @@ import (
 type worker struct {
 	d    *Dispatcher
 	conn *mailer.Conn
-	bufs [][]byte // one message buffer per chunk slot, reused
-	sigs [][]byte // and one for its signed copy
+	buf  []byte // the message being sent, built in place for each
+	sig  []byte // and its signed copy
 
 	// held is the chunk being sent: claimed, and neither recorded nor
-	// released yet. results holds its outcomes as they become known (the
-	// SMTP ones through sent, filled by the connection message by
-	// message, and idx); after a panic they tell what to record and what
-	// to hand back.
+	// released yet. results holds its outcomes as the connection learns
+	// them, message by message; after a panic they tell what to record
+	// and what to hand back.
 	held    []claimed
 	results []mailer.Result
-	raws    []mailer.Raw
-	idx     []int
-	sent    []mailer.Result
 }
 
 // chunk is how many deliveries a worker claims, sends and records at a
@@ -118,6 +114,7 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	for ctx.Err() == nil {
 		// Single messages go first, between two chunks of a release.
 		w.sendMessages(ctx)
+		claimedAt := time.Now()
 		rows, err := w.claim(ctx, b)
 		if err != nil {
 			return err
@@ -136,7 +133,7 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		if total == 0 {
 			log = log.With("release_id", r.releaseID)
 		}
-		results := w.sendChunk(ctx, log, r, rows)
+		results := w.sendChunk(ctx, log, r, rows, claimedAt)
 		// From here the bookkeeping owns the chunk: should it panic after
 		// writing, handing the chunk back again would undo its work.
 		w.held = nil
@@ -203,53 +200,48 @@ var claimSQL = `
 func (w *worker) hold(rows []claimed) {
 	w.held = rows
 	w.results = cleared(w.results, len(rows))
-	w.raws, w.idx, w.sent = w.raws[:0], w.idx[:0], w.sent[:0]
-	for len(w.bufs) < len(rows) {
-		w.bufs = append(w.bufs, nil)
-		w.sigs = append(w.sigs, nil)
-	}
 }
 
-// sendChunk composes and sends the held chunk; its outcomes are in the
-// returned slice, one per row, valid until the next chunk.
-func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed) []mailer.Result {
+// sendChunk composes and sends the held chunk, claimed at claimedAt; its
+// outcomes are in the returned slice, one per row, valid until the next
+// chunk. Each message is built just before it goes, in the worker's one
+// buffer: a worker's memory does not grow with the chunk.
+func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed, claimedAt time.Time) []mailer.Result {
 	if hook := w.d.chunkHook.Load(); hook != nil {
 		(*hook)()
 	}
-	results := w.results
-	raws, idx := w.raws, w.idx
-	for i, row := range rows {
-		raw, err := w.compose(r, row, w.bufs[i][:0])
-		if err == nil {
-			w.bufs[i] = raw.Data
-			if w.d.cfg.DKIM != nil {
-				raw.Data, err = w.d.cfg.DKIM.Sign(w.sigs[i][:0], raw.Data)
-				w.sigs[i] = raw.Data
-			}
-		}
-		if err != nil {
-			results[i] = mailer.Result{Status: mailer.Failed, Reply: err.Error()}
-			continue
-		}
-		raws = append(raws, raw)
-		idx = append(idx, i)
-	}
-	sendCtx := ctx
+	// No message starts once the chunk's leases are about to run out:
+	// another worker may take the deliveries then, and one sent by both
+	// would go twice. Those not started go back to the queue.
+	lease := w.d.cfg.Lease
+	sendCtx, cancel := context.WithDeadline(ctx, claimedAt.Add(lease-lease/4))
+	defer cancel()
 	if r.variant == templates.VariantEmbargoed {
 		// No embargoed notice starts within a second of the lift: one not
 		// started by then stays unsent, is cancelled by the lift, and its
 		// recipient gets the public version instead.
 		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithDeadline(ctx, r.embargoUntil.Add(-time.Second))
+		sendCtx, cancel = context.WithDeadline(sendCtx, r.embargoUntil.Add(-time.Second))
 		defer cancel()
 	}
-	w.raws, w.idx = raws, idx
-	w.sent = cleared(w.sent, len(raws))
-	w.conn.SendInto(sendCtx, raws, w.sent)
-	for j, res := range w.sent {
-		results[idx[j]] = res
+	results := w.results
+	w.conn.SendEach(sendCtx, len(rows), func(i int) (mailer.Raw, error) {
+		raw, err := w.compose(r, rows[i], w.buf[:0])
+		if err != nil {
+			return raw, err
+		}
+		w.buf = raw.Data
+		if w.d.cfg.DKIM != nil {
+			if raw.Data, err = w.d.cfg.DKIM.Sign(w.sig[:0], raw.Data); err != nil {
+				return raw, err
+			}
+			w.sig = raw.Data
+		}
+		return raw, nil
+	}, results)
+	for i, res := range results {
 		if res.Status != mailer.Sent && res.Status != mailer.Unsent {
-			log.Info("delivery not sent", "delivery_id", rows[idx[j]].ID, "status", res.Status,
+			log.Info("delivery not sent", "delivery_id", rows[i].ID, "status", res.Status,
 				"smtp_code", res.Code, "reply", res.Reply)
 		}
 	}
@@ -279,11 +271,6 @@ func (w *worker) handBack() {
 		return
 	}
 	results := w.results[:len(rows)]
-	for j, i := range w.idx {
-		if j < len(w.sent) && results[i].Status == "" {
-			results[i] = w.sent[j]
-		}
-	}
 	for i := range results {
 		if results[i].Status == "" {
 			results[i] = mailer.Result{Status: mailer.Unsent}

@@ -39,10 +39,20 @@ func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 }
 
 // SendInto sends msgs in order over the connection, dialling when there is
-// none, and sets results[i] as soon as message i's outcome is known: a
-// caller recovering from a panic can tell which messages the server
-// answered. Where the server offers PIPELINING, MAIL, RCPT and DATA go in
-// one write (RFC 2920): one round trip per message instead of four.
+// none, and sets results[i] as soon as message i's outcome is known; see
+// SendEach. len(results) must be len(msgs).
+func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
+	c.SendEach(ctx, len(msgs), func(i int) (Raw, error) { return msgs[i], nil }, results)
+}
+
+// SendEach sends n messages in order over the connection, dialling when
+// there is none, asking msg for each just before it goes, so that a
+// caller can build every message in the same buffer. A message msg fails
+// to build is Failed with the error as its reply. results[i] is set as
+// soon as message i's outcome is known: a caller recovering from a panic
+// can tell which messages the server answered. Where the server offers
+// PIPELINING, MAIL, RCPT and DATA go in one write (RFC 2920): one round
+// trip per message instead of four.
 //
 // A connection that breaks is replaced for the next message. A message
 // that cannot have been accepted when the connection broke (its final dot
@@ -50,17 +60,21 @@ func (c *Conn) SendRaw(ctx context.Context, msgs []Raw) []Result {
 // whose final dot went out is deferred, never sent twice at once. When
 // the server cannot be reached, or fails again on a new connection, the
 // messages left are deferred without trying. Messages not started, or not
-// started again, when ctx ends are Unsent. len(results) must be
-// len(msgs).
-func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
+// started again, when ctx ends are Unsent. len(results) must be n.
+func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error), results []Result) {
 	var down string // why the server is failing, once it is
-	for i, m := range msgs {
+	for i := range n {
 		if ctx.Err() != nil {
 			results[i] = Result{Status: Unsent, Reply: "not attempted: shutting down or past its deadline"}
 			continue
 		}
 		if down != "" {
 			results[i] = Result{Status: Deferred, Reply: "not attempted: " + down}
+			continue
+		}
+		m, err := msg(i)
+		if err != nil {
+			results[i] = Result{Status: Failed, Reply: err.Error()}
 			continue
 		}
 		start := time.Now()
