@@ -319,6 +319,11 @@ func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int
 		}
 		*last = ranges[n-1].LastID
 		ranges = ranges[n:]
+		if len(ranges) > 0 {
+			// The window was just filled: counting it again at once
+			// would find it full.
+			sleep(ctx, 100*time.Millisecond)
+		}
 	}
 	return nil
 }
