@@ -1,11 +1,13 @@
 package dispatcher_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -398,11 +400,10 @@ func TestSweepClosesFinishedDispatches(t *testing.T) {
 	}
 }
 
-// A chunk slower than its lease stops starting messages before the lease
-// runs out, and hands the rest back: the batch, given to another worker
-// once the first one has been silent for the lease, finds nothing to send
-// twice.
-func TestChunkStopsBeforeItsLeaseRunsOut(t *testing.T) {
+// A chunk slower than its lease keeps its leases: the batch, given to
+// another worker once the first one has been silent for the lease, finds
+// nothing to send twice.
+func TestChunkKeepsItsLeases(t *testing.T) {
 	const n = 30
 	slow := func(from, to string) *smtp.SMTPError { time.Sleep(60 * time.Millisecond); return nil }
 	b := setup(t, n, slow, func(c *dispatcher.Config) {
@@ -429,6 +430,57 @@ func TestChunkStopsBeforeItsLeaseRunsOut(t *testing.T) {
 	var attempts int
 	b.db.Get(&attempts, `SELECT max(attempts) FROM deliveries`)
 	if attempts != 1 {
-		t.Errorf("a delivery was attempted %d times, want once: handed back ones must not count", attempts)
+		t.Errorf("a delivery was attempted %d times, want once", attempts)
 	}
+}
+
+// A chunk that cannot renew its leases (here they ran out behind its
+// back) stops starting messages and hands the rest back; they are sent
+// once all the same.
+func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
+	const n = 20
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(100 * time.Millisecond); return nil }
+	var logged safeBuffer
+	b := setup(t, n, slow, func(c *dispatcher.Config) {
+		c.Lease = 800 * time.Millisecond
+		c.BatchSize = n
+		c.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	})
+	b.publish(t)
+	waitFor(t, "the first messages", func() bool { return b.smtp.Count() >= 2 })
+	pgtest.Exec(t, b.db, `UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE status = 'queued'`)
+	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
+	if !strings.Contains(logged.String(), "renew leases") {
+		t.Fatalf("the chunk never noticed it lost its leases; log:\n%s", logged.String())
+	}
+	seen := map[string]int{}
+	for _, m := range b.smtp.Messages() {
+		seen[m.To[0]]++
+	}
+	if len(seen) != n {
+		t.Fatalf("%d recipients received the release, want %d", len(seen), n)
+	}
+	for to, c := range seen {
+		if c > 1 {
+			t.Errorf("%s received %d copies", to, c)
+		}
+	}
+}
+
+// safeBuffer is a bytes.Buffer a logger and a test may use at once.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -210,12 +210,13 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 	if hook := w.d.chunkHook.Load(); hook != nil {
 		(*hook)()
 	}
-	// No message starts once the chunk's leases are about to run out:
-	// another worker may take the deliveries then, and one sent by both
-	// would go twice. Those not started go back to the queue.
-	lease := w.d.cfg.Lease
-	sendCtx, cancel := context.WithDeadline(ctx, claimedAt.Add(lease-lease/4))
+	// A chunk slow to send keeps its leases; should it fail to, no
+	// message starts after they are about to run out: another worker may
+	// take the deliveries then, and one sent by both would go twice.
+	// Those not started go back to the queue.
+	sendCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer w.keepLeased(sendCtx, rows, claimedAt, cancel)()
 	if r.variant == templates.VariantEmbargoed {
 		// No embargoed notice starts within a second of the lift: one not
 		// started by then stays unsent, is cancelled by the lift, and its
@@ -246,6 +247,68 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 		}
 	}
 	return results
+}
+
+// keepLeased renews the leases of rows, claimed at claimedAt, every
+// quarter of the lease while ctx lasts: a chunk sent under a rate limit or
+// to a slow server can take longer than its lease. When renewing fails
+// (the database is unreachable, or a lease ran out after all), it calls
+// stop a quarter of the lease before the last one runs out. At full
+// speed a chunk ends long before the first renewal is due. The returned
+// function ends the renewals and waits for them.
+func (w *worker) keepLeased(ctx context.Context, rows []claimed, claimedAt time.Time, stop context.CancelFunc) (done func()) {
+	lease := w.d.cfg.Lease
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		w.d.protect("panic while renewing leases", func() {
+			validUntil := claimedAt.Add(lease - lease/4)
+			t := time.NewTicker(lease / 4)
+			defer t.Stop()
+			for {
+				select {
+				case <-quit:
+					return
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				renewedAt := time.Now()
+				if err := w.renew(ctx, rows); err == nil {
+					validUntil = renewedAt.Add(lease - lease/4)
+				} else if ctx.Err() == nil {
+					w.d.log.Warn("renew leases", "error", err, "dispatch_id", rows[0].DispatchID)
+				}
+				if time.Now().Add(lease / 4).After(validUntil) {
+					stop()
+					return
+				}
+			}
+		})
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+// renew extends the leases of rows, all of which must still be held.
+func (w *worker) renew(ctx context.Context, rows []claimed) error {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	res, err := w.d.cfg.DB.ExecContext(ctx, `
+		UPDATE deliveries SET lease_until = now() + $2 * interval '1 millisecond'
+		WHERE id = ANY($1) AND status = 'queued' AND lease_until > now()`,
+		pq.Array(ids), w.d.cfg.Lease.Milliseconds())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(rows)) {
+		return fmt.Errorf("%d of %d leases renewed", n, len(rows))
+	}
+	return nil
 }
 
 // cleared returns s resized to n zero Results, reusing its array.
