@@ -434,9 +434,11 @@ func TestChunkKeepsItsLeases(t *testing.T) {
 	}
 }
 
-// A chunk that cannot renew its leases (here they ran out behind its
-// back) stops starting messages and hands the rest back; they are sent
-// once all the same.
+// A chunk that cannot renew its leases (here another session holds its
+// deliveries locked, as a stuck statement would, until after the leases
+// ran out) stops starting messages before they run out and hands the
+// rest back; they are sent once all the same. Were it to go on, the
+// worker given the batch next would claim what it had not sent yet.
 func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 	const n = 20
 	slow := func(from, to string) *smtp.SMTPError { time.Sleep(100 * time.Millisecond); return nil }
@@ -447,11 +449,19 @@ func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	})
 	b.publish(t)
-	waitFor(t, "the first messages", func() bool { return b.smtp.Count() >= 2 })
-	pgtest.Exec(t, b.db, `UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE status = 'queued'`)
+	waitFor(t, "the first message", func() bool { return b.smtp.Count() >= 1 })
+	tx, err := b.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT id FROM deliveries WHERE status = 'queued' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the lease, with messages of the chunk still unsent
+	tx.Rollback()
 	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
 	if !strings.Contains(logged.String(), "renew leases") {
-		t.Fatalf("the chunk never noticed it lost its leases; log:\n%s", logged.String())
+		t.Fatalf("the chunk never noticed it could not renew its leases; log:\n%s", logged.String())
 	}
 	seen := map[string]int{}
 	for _, m := range b.smtp.Messages() {

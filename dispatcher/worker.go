@@ -274,7 +274,12 @@ func (w *worker) keepLeased(ctx context.Context, rows []claimed, claimedAt time.
 				case <-t.C:
 				}
 				renewedAt := time.Now()
-				if err := w.renew(ctx, rows); err == nil {
+				// A renewal stuck (on a lock, a slow server) gives up when
+				// the leases it would renew are about to run out.
+				rctx, cancel := context.WithDeadline(ctx, validUntil)
+				err := w.renew(rctx, rows)
+				cancel()
+				if err == nil {
 					validUntil = renewedAt.Add(lease - lease/4)
 				} else if ctx.Err() == nil {
 					w.d.log.Warn("renew leases", "error", err, "dispatch_id", rows[0].DispatchID)
