@@ -85,11 +85,8 @@ type Dispatcher struct {
 	// The statements every chunk or batch runs (see stmt).
 	claimStmt, recordStmt, pendingStmt, doneStmt stmt
 
-	doneMu     sync.Mutex
-	doneWindow map[int64]doneWindow // see finishSoon
-
-	progressMu sync.Mutex
-	progressAt map[int64]time.Time // when this process last wrote a dispatch's progress
+	doneChecks    throttle // see finishSoon
+	progressWrite throttle // a dispatch's last progress, written at most every 10 s
 
 	// chunkHook, when tests set it, runs in a worker before each chunk
 	// is composed: where they inject faults.
@@ -125,7 +122,8 @@ func New(cfg Config) *Dispatcher {
 	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger, cfg.BaseURL),
 		listID:    fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail)),
 		claimStmt: stmt{query: claimSQL}, recordStmt: stmt{query: recordSQL},
-		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL}}
+		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL},
+		doneChecks: throttle{interval: time.Second}, progressWrite: throttle{interval: 10 * time.Second}}
 }
 
 // workAckWait is how long a worker may hold a batch without telling

@@ -437,10 +437,12 @@ func (d *Dispatcher) markDoneIfFinished(ctx context.Context, dispatchID int64) {
 	}
 }
 
-const doneSQL = `
-	UPDATE dispatches SET status = 'done'
-	WHERE id = $1 AND status = 'planned'
-	  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND status IN ('queued', 'deferred'))`
+// doneSQL closes planned dispatch $1 if it has nothing left to send.
+const doneSQL = `UPDATE dispatches s SET status = 'done' WHERE s.id = $1 AND ` + finishedSQL
+
+// finishedSQL is true for a planned dispatch s with nothing left to send.
+const finishedSQL = `s.status = 'planned'
+	AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = s.id AND status IN ('queued', 'deferred'))`
 
 // finishSoon marks dispatch id done if nothing is left to send, checking
 // at most once a second per dispatch in this process: the check walks the
@@ -449,29 +451,15 @@ const doneSQL = `
 // second runs at its end, so that the last batch's is never lost; what a
 // killed process leaves, the sweep closes (see closeFinished).
 func (d *Dispatcher) finishSoon(ctx context.Context, id int64) {
-	d.doneMu.Lock()
-	now := time.Now()
-	w, ok := d.doneWindow[id]
-	if !ok || now.After(w.until) {
-		if d.doneWindow == nil || len(d.doneWindow) > 1024 {
-			d.doneWindow = d.pruneDoneWindows(now)
-		}
-		d.doneWindow[id] = doneWindow{until: now.Add(time.Second)}
-		d.doneMu.Unlock()
+	now, after := d.doneChecks.try(id, true)
+	if now {
 		d.markDoneIfFinished(context.WithoutCancel(ctx), id)
 		return
 	}
-	if w.scheduled {
-		d.doneMu.Unlock()
+	if after == 0 {
 		return
 	}
-	w.scheduled = true
-	d.doneWindow[id] = w
-	d.doneMu.Unlock()
-	time.AfterFunc(time.Until(w.until), func() {
-		d.doneMu.Lock()
-		delete(d.doneWindow, id)
-		d.doneMu.Unlock()
+	time.AfterFunc(after, func() {
 		if ctx.Err() != nil {
 			return // stopping: the sweep of a running process closes it
 		}
@@ -481,29 +469,9 @@ func (d *Dispatcher) finishSoon(ctx context.Context, id int64) {
 	})
 }
 
-type doneWindow struct {
-	until     time.Time
-	scheduled bool
-}
-
-// pruneDoneWindows returns the windows still open or awaiting their check;
-// the caller holds doneMu.
-func (d *Dispatcher) pruneDoneWindows(now time.Time) map[int64]doneWindow {
-	m := make(map[int64]doneWindow, len(d.doneWindow))
-	for id, w := range d.doneWindow {
-		if w.scheduled || now.Before(w.until) {
-			m[id] = w
-		}
-	}
-	return m
-}
-
 // closeFinished marks done every planned dispatch with nothing left to
 // send: those whose last check a killed process never made.
 func (d *Dispatcher) closeFinished(ctx context.Context) error {
-	_, err := d.cfg.DB.ExecContext(ctx, `
-		UPDATE dispatches s SET status = 'done'
-		WHERE s.status = 'planned'
-		  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = s.id AND status IN ('queued', 'deferred'))`)
+	_, err := d.cfg.DB.ExecContext(ctx, `UPDATE dispatches s SET status = 'done' WHERE `+finishedSQL)
 	return err
 }

@@ -476,7 +476,7 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 	for st, n := range counts {
 		w.d.cfg.Metrics.Delivered(st, n)
 	}
-	if len(ids) > 0 && w.d.progressDue(rows[0].DispatchID) {
+	if len(ids) > 0 && w.progressDue(rows[0].DispatchID) {
 		// At most one write in ten seconds per dispatch, from this process
 		// and, by the condition, from all of them together.
 		if _, err := w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), `
@@ -571,16 +571,7 @@ func (d *Dispatcher) retryWrite(ctx context.Context, what string, write func(con
 // progressDue reports whether this process should write dispatch id's
 // last progress now: at most once in ten seconds, so that most chunks
 // cost no statement for it.
-func (d *Dispatcher) progressDue(id int64) bool {
-	d.progressMu.Lock()
-	defer d.progressMu.Unlock()
-	now := time.Now()
-	if t, ok := d.progressAt[id]; ok && now.Sub(t) < 10*time.Second {
-		return false
-	}
-	if d.progressAt == nil || len(d.progressAt) > 1024 {
-		d.progressAt = map[int64]time.Time{} // a bound keeps a long-lived process flat
-	}
-	d.progressAt[id] = now
-	return true
+func (w *worker) progressDue(id int64) bool {
+	now, _ := w.d.progressWrite.try(id, false)
+	return now
 }
