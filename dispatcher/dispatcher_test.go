@@ -24,7 +24,6 @@ import (
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/outbox"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/taxonomy"
@@ -36,15 +35,7 @@ import (
 func fixture(t *testing.T, n int) (*sqlx.DB, string, jetstream.JetStream) {
 	t.Helper()
 	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db, dsn := pgtest.DBURL(t)
 	if err := taxonomy.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/communique/communique"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailqueue"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -28,15 +27,7 @@ func message(to string) *mailer.Message {
 func TestEnqueueIsPartOfTheTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db, dsn := pgtest.DBURL(t)
 	l := pq.NewListener(dsn, 10*time.Millisecond, time.Second, nil)
 	defer l.Close()
 	if err := l.Listen(mailqueue.NotifyChannel); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/communique/communique/events/natstest"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
-	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -22,17 +21,7 @@ import (
 // dispatcher listens on for queued messages.
 func testDB(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
-	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	return db, dsn
+	return pgtest.DBURL(t)
 }
 
 // startDispatcher runs the dispatcher that sends the office's queued mail

@@ -19,15 +19,7 @@ import (
 
 func TestRelayPublishesOnceEvenWhenRepeated(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.URL(t)
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := postgres.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db, dsn := pgtest.DBURL(t)
 	nc, err := events.Connect(natstest.Embedded(t), "test")
 	if err != nil {
 		t.Fatal(err)
