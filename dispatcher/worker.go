@@ -299,10 +299,7 @@ func (w *worker) keepLeased(ctx context.Context, rows []claimed, claimedAt time.
 
 // renew extends the leases of rows, all of which must still be held.
 func (w *worker) renew(ctx context.Context, rows []claimed) error {
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
+	ids := idsOf(rows)
 	res, err := w.d.cfg.DB.ExecContext(ctx, `
 		UPDATE deliveries SET lease_until = now() + $2 * interval '1 millisecond'
 		WHERE id = ANY($1) AND status = 'queued' AND lease_until > now()`,
@@ -494,10 +491,7 @@ func (w *worker) release(rows []claimed) {
 	if len(rows) == 0 {
 		return
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
+	ids := idsOf(rows)
 	if _, err := w.d.cfg.DB.Exec(`
 		UPDATE deliveries SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
 		WHERE id = ANY($1) AND status = 'queued'`, pq.Array(ids)); err != nil {
@@ -574,4 +568,13 @@ func (d *Dispatcher) retryWrite(ctx context.Context, what string, write func(con
 func (w *worker) progressDue(id int64) bool {
 	now, _ := w.d.progressWrite.try(id, false)
 	return now
+}
+
+// idsOf returns the deliveries' ids.
+func idsOf(rows []claimed) []int64 {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids
 }
