@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/communique/communique/branding"
 	"github.com/communique/communique/media"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
 )
@@ -119,13 +119,7 @@ type dispatchMeta struct {
 // jsonNotes scans a JSON object of strings.
 type jsonNotes map[string]string
 
-func (n *jsonNotes) Scan(src any) error {
-	b, ok := src.([]byte)
-	if !ok {
-		return fmt.Errorf("notes: want JSON bytes, got %T", src)
-	}
-	return json.Unmarshal(b, (*map[string]string)(n))
-}
+func (n *jsonNotes) Scan(src any) error { return postgres.ScanJSON(src, (*map[string]string)(n)) }
 
 func (c *renderCache) render(ctx context.Context, meta *dispatchMeta) (*rendered, error) {
 	releaseID, variant := meta.ReleaseID, meta.Variant

@@ -74,7 +74,7 @@ type Text struct {
 type Texts map[string]Text
 
 // Scan reads the jsonb column.
-func (t *Texts) Scan(src any) error { return scanJSON(src, t) }
+func (t *Texts) Scan(src any) error { return postgres.ScanJSON(src, t) }
 
 // Value writes the jsonb column.
 func (t Texts) Value() (driver.Value, error) {
@@ -111,21 +111,13 @@ func (t Texts) Lang(lang, fallback string) string {
 // Renditions are the scaled copies of a photo, smallest first.
 type Renditions []Rendition
 
-func (r *Renditions) Scan(src any) error { return scanJSON(src, r) }
+func (r *Renditions) Scan(src any) error { return postgres.ScanJSON(src, r) }
 
 func (r Renditions) Value() (driver.Value, error) {
 	if r == nil {
 		return []byte("[]"), nil
 	}
 	return json.Marshal(r)
-}
-
-func scanJSON(src any, v any) error {
-	b, ok := src.([]byte)
-	if !ok {
-		return fmt.Errorf("media: cannot scan %T as JSON", src)
-	}
-	return json.Unmarshal(b, v)
 }
 
 // Rendition returns the file name serves: RenditionOriginal or one of

@@ -12,6 +12,8 @@ import (
 	"slices"
 
 	"golang.org/x/text/language"
+
+	"github.com/communique/communique/postgres"
 )
 
 // Region is a named set of countries. Built-in regions follow UN M49 and
@@ -47,21 +49,7 @@ func (n Names) Value() (driver.Value, error) {
 }
 
 // Scan implements sql.Scanner.
-func (n *Names) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*n = nil
-		return nil
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("taxonomy: cannot scan %T into Names", src)
-	}
-	return json.Unmarshal(b, (*map[string]string)(n))
-}
+func (n *Names) Scan(src any) error { return postgres.ScanJSON(src, (*map[string]string)(n)) }
 
 // slugPattern is the schema's CHECK on regions.slug and topics.slug, so a
 // bad slug is reported as such instead of as a constraint violation.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/communique/communique/postgres"
 )
 
 // walLSN is the server's current WAL insert position. WAL is the whole
@@ -151,13 +152,7 @@ type walRelation struct {
 // jsonFloats scans a JSON object of numbers.
 type jsonFloats map[string]float64
 
-func (m *jsonFloats) Scan(src any) error {
-	b, ok := src.([]byte)
-	if !ok {
-		return fmt.Errorf("want JSON bytes, got %T", src)
-	}
-	return json.Unmarshal(b, (*map[string]float64)(m))
-}
+func (m *jsonFloats) Scan(src any) error { return postgres.ScanJSON(src, (*map[string]float64)(m)) }
 
 // walByRelation reads the WAL between two positions with pg_walinspect
 // and attributes each record to the relation of its first block: tables
