@@ -99,3 +99,38 @@ func TestSendRawLongLivedConnection(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// SendEach asks for each message as it goes, so that one buffer can hold
+// them all in turn; a message that fails to build is Failed with the
+// error as its reply, and the others go.
+func TestSendEachBuildsInOneBuffer(t *testing.T) {
+	srv := mailbox.New(mailbox.Options{})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
+	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	defer conn.Close()
+	var buf []byte
+	results := make([]mailer.Result, 3)
+	conn.SendEach(context.Background(), 3, func(i int) (mailer.Raw, error) {
+		if i == 1 {
+			return mailer.Raw{}, fmt.Errorf("no template for message %d", i)
+		}
+		buf = fmt.Appendf(buf[:0], "Subject: m%d\r\n\r\nbody %d\r\n", i, i)
+		return mailer.Raw{From: "b@example.org", To: fmt.Sprintf("r%d@example.com", i), Data: buf}, nil
+	}, results)
+	if results[0].Status != mailer.Sent || results[2].Status != mailer.Sent {
+		t.Fatalf("results %+v", results)
+	}
+	if results[1].Status != mailer.Failed || results[1].Reply != "no template for message 1" {
+		t.Fatalf("the message that failed to build: %+v", results[1])
+	}
+	got := srv.Messages()
+	if len(got) != 2 || got[0].To[0] != "r0@example.com" || got[1].To[0] != "r2@example.com" ||
+		!strings.Contains(string(got[0].Data), "body 0") || !strings.Contains(string(got[1].Data), "body 2") {
+		t.Fatalf("server kept %+v", got)
+	}
+}
