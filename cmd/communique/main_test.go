@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -64,15 +65,8 @@ func waitBanner(t *testing.T, stdout *syncBuffer, done <-chan error, re *regexp.
 // TestDev runs `communique dev` as a user would, publishes the demo release
 // with the command the banner prints, and watches the capture mailbox fill.
 func TestDev(t *testing.T) {
-	dbURL := pgtest.URL(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"dev", "-database-url", dbURL, "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
-	}()
-	m := waitBanner(t, &stdout, done, regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer (\S+)' (\S+)/publish`))
+	dbURL, m, stop := runDev(t, regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer (\S+)' (\S+)/publish`))
+	ctx := context.Background()
 	token, publishURL := m[1], m[2]+"/publish"
 	base := publishURL[:strings.Index(publishURL, "/api/")]
 
@@ -135,14 +129,8 @@ func TestDev(t *testing.T) {
 	}
 	r.Body.Close()
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("dev after SIGTERM: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("dev did not shut down")
+	if err := stop(); err != nil {
+		t.Fatalf("dev after SIGTERM: %v", err)
 	}
 }
 
@@ -260,23 +248,40 @@ func TestScriptedReleaseAndPreview(t *testing.T) {
 // ends and returns its database URL once it serves.
 func startDev(t *testing.T) string {
 	t.Helper()
-	dbURL := pgtest.URL(t)
+	dbURL, _, _ := runDev(t, regexp.MustCompile(`/publish`))
+	return dbURL
+}
+
+// runDev runs `communique dev` until the test ends or stop is called, and
+// returns its database URL and the match of banner once it serves. stop
+// returns what dev returned.
+func runDev(t *testing.T, banner *regexp.Regexp, args ...string) (dbURL string, m []string, stop func() error) {
+	t.Helper()
+	dbURL = pgtest.URL(t)
+	// Made before the shutdown below is registered, so it is removed only
+	// after dev, and the NATS server it embeds, have stopped writing to it.
+	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "-database-url", dbURL, "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
+		done <- run(ctx, append([]string{"dev", "-database-url", dbURL, "-data-dir", dataDir, "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, args...), &stdout, io.Discard)
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceValue(func() error {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			return err
 		case <-time.After(20 * time.Second):
-			t.Error("dev did not shut down")
+			return errors.New("dev did not shut down within 20s")
 		}
 	})
-	waitBanner(t, &stdout, done, regexp.MustCompile(`/publish`))
-	return dbURL
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dbURL, waitBanner(t, &stdout, done, banner), stop
 }
 
 // releases watch follows an embargoed release through its lift: the

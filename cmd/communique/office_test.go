@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,25 +8,16 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/communique/communique/demo"
-	"github.com/communique/communique/postgres/pgtest"
 )
 
 // TestDevPressOffice runs `communique dev` and signs in to the press
 // office as each demo user the banner lists, with the password it prints.
 func TestDevPressOffice(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"dev", "-database-url", pgtest.URL(t), "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
-	}()
 	signIn := regexp.MustCompile(`Press office: (\S+)/office/signin\n`)
-	waitBanner(t, &stdout, done, regexp.MustCompile(`Stop with Ctrl-C\.`))
-	banner := stdout.String()
+	_, whole, stop := runDev(t, regexp.MustCompile(`(?s)^.*Stop with Ctrl-C\.`))
+	banner := whole[0]
 	m := signIn.FindStringSubmatch(banner)
 	if m == nil {
 		t.Fatalf("the banner has no sign-in address:\n%s", banner)
@@ -64,14 +54,8 @@ func TestDevPressOffice(t *testing.T) {
 	if res, err := http.Get(base + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
 		t.Errorf("/healthz next to the office: %v %v", err, res)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("dev after the signal: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("dev did not shut down")
+	if err := stop(); err != nil {
+		t.Fatalf("dev after the signal: %v", err)
 	}
 }
 
