@@ -173,9 +173,10 @@ func drainWork(ctx context.Context, t *testing.T, js jetstream.JetStream) map[ev
 		t.Fatalf("work consumer after the leader died: %v", err)
 	}
 	got := map[events.Batch]bool{}
-	// A new leader may take a moment to serve: stop only after a few
-	// empty fetches in a row.
-	for empty := 0; empty < 3 && ctx.Err() == nil; {
+	// A consumer made just after an election may answer fetches with
+	// nothing for a while, longer on a busy machine: stop when the
+	// consumer itself says nothing is left, not after some empty fetches.
+	for ctx.Err() == nil {
 		msgs, err := cons.Fetch(100, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			t.Fatalf("fetch: %v", err)
@@ -195,11 +196,20 @@ func drainWork(ctx context.Context, t *testing.T, js jetstream.JetStream) map[ev
 		if msgs.Error() != nil {
 			t.Logf("fetch: %v", msgs.Error())
 		}
-		if n == 0 {
-			empty++
-		} else {
-			empty = 0
+		if n > 0 {
+			continue
 		}
+		attempt, cancel := context.WithTimeout(ctx, 2*time.Second)
+		info, err := cons.Info(attempt)
+		cancel()
+		if err != nil {
+			t.Logf("consumer info: %v", err)
+			continue
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			break
+		}
+		t.Logf("an empty fetch with %d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
 	}
 	return got
 }
