@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -75,6 +76,25 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	}
 	return nil
 }
+
+// Unanswered reports whether err is JetStream not answering in time or
+// saying it is briefly unavailable: what a busy cluster, or one electing
+// a leader, does for a while. Asking again later may succeed, unlike for
+// a refused configuration or a server without JetStream.
+func Unanswered(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.ErrorCode == errCodeNotAvailable
+	}
+	return false
+}
+
+// errCodeNotAvailable is JetStream's "system temporarily unavailable",
+// which jetstream names no constant for.
+const errCodeNotAvailable jetstream.ErrorCode = 10008
 
 // redactURLs hides the credentials of NATS URLs for errors and logs.
 func redactURLs(urls string) string {

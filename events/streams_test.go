@@ -3,9 +3,11 @@ package events_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/communique/communique/events"
@@ -58,5 +60,28 @@ func TestStreamsGainLimitsInPlace(t *testing.T) {
 			checkStream(ctx, t, js, events.WorkStream, 1, works)
 			checkStream(ctx, t, js, events.EventStream, 1, 1)
 		})
+	}
+}
+
+// Unanswered tells a cluster that has not answered yet from one that
+// refused: only the first is worth asking again.
+func TestUnanswered(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("set up stream X: %w", context.DeadlineExceeded), true},
+		{nats.ErrTimeout, true},
+		{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, true},
+		{context.Canceled, false},
+		{nats.ErrNoResponders, false},
+		{jetstream.ErrJetStreamNotEnabled, false},
+		{jetstream.ErrStreamNameAlreadyInUse, false},
+		{&jetstream.APIError{Code: 400, ErrorCode: 10058, Description: "stream name already in use"}, false},
+		{nil, false},
+	} {
+		if got := events.Unanswered(c.err); got != c.want {
+			t.Errorf("Unanswered(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
