@@ -329,27 +329,13 @@ func (a *App) startNATS(ctx context.Context) error {
 	return a.ensureStreams(ctx, events.StreamOptions{Replicas: replicas})
 }
 
-// streamSetupPatience is how long a starting process keeps asking a
-// JetStream that does not answer its stream setup before it gives up.
-const streamSetupPatience = time.Minute
-
 // ensureStreams sets the streams up, asking again while JetStream does not
 // answer in time: a cluster that is busy or electing a leader is no reason
 // for a process joining it to exit.
 func (a *App) ensureStreams(ctx context.Context, o events.StreamOptions) error {
-	giveUp := time.Now().Add(streamSetupPatience)
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := events.EnsureStreamsWith(ctx, a.js, o)
-		if err == nil || ctx.Err() != nil || !events.Unanswered(err) || time.Now().Add(wait).After(giveUp) {
-			return err
-		}
-		a.log.Warn("JetStream did not answer the stream setup, will ask again", "error", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return events.UntilAnswered(ctx, a.log, "the stream setup", func() error {
+		return events.EnsureStreamsWith(ctx, a.js, o)
+	})
 }
 
 // startMail parses the sender and the SMTP targets the dispatcher sends

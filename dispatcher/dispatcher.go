@@ -137,29 +137,36 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	if d.cancel != nil {
 		return errors.New("dispatcher already started")
 	}
-	planner, err := d.cfg.JS.CreateOrUpdateConsumer(ctx, events.EventStream, jetstream.ConsumerConfig{
-		Durable: plannerConsumer,
-		// Every release event that starts a dispatch: published, lifted,
-		// embargoed, postponed, recalled, corrected.
-		FilterSubject: "communique.release.>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Planners report progress at least every 2 s; one silent for 10 s
-		// is dead, and another resumes its dispatch.
-		AckWait:       10 * time.Second,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: 64,
+	var planner, workQueue jetstream.Consumer
+	err := events.UntilAnswered(ctx, d.log, "the planner consumer's setup", func() (err error) {
+		planner, err = d.cfg.JS.CreateOrUpdateConsumer(ctx, events.EventStream, jetstream.ConsumerConfig{
+			Durable: plannerConsumer,
+			// Every release event that starts a dispatch: published, lifted,
+			// embargoed, postponed, recalled, corrected.
+			FilterSubject: "communique.release.>",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			// Planners report progress at least every 2 s; one silent for 10 s
+			// is dead, and another resumes its dispatch.
+			AckWait:       10 * time.Second,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			MaxAckPending: 64,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("planner consumer: %w", err)
 	}
-	workQueue, err := d.cfg.JS.CreateOrUpdateConsumer(ctx, events.WorkStream, jetstream.ConsumerConfig{
-		Durable:       workerConsumer,
-		FilterSubject: events.SubjectBatch,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Workers report progress eight times per AckWait; a silent one
-		// is dead, and its batch goes to another once its leases run out.
-		AckWait:       d.workAckWait(),
-		MaxAckPending: 10_000,
+	err = events.UntilAnswered(ctx, d.log, "the worker consumer's setup", func() (err error) {
+		workQueue, err = d.cfg.JS.CreateOrUpdateConsumer(ctx, events.WorkStream, jetstream.ConsumerConfig{
+			Durable:       workerConsumer,
+			FilterSubject: events.SubjectBatch,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			// Workers report progress eight times per AckWait; a silent one
+			// is dead, and its batch goes to another once its leases run out.
+			AckWait:       d.workAckWait(),
+			MaxAckPending: 10_000,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("worker consumer: %w", err)

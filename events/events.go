@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -90,6 +91,30 @@ func Unanswered(err error) bool {
 		return apiErr.ErrorCode == errCodeNotAvailable
 	}
 	return false
+}
+
+// Patience is how long UntilAnswered keeps asking.
+const Patience = time.Minute
+
+// UntilAnswered calls ask until it succeeds, fails otherwise than
+// Unanswered, ctx ends, or Patience has passed, backing off from 250 ms
+// to 5 s and logging each unanswered try as a warning about what. It is
+// for what a process asks JetStream as it starts: a cluster that is busy
+// or electing a leader is no reason for a process joining it to exit.
+func UntilAnswered(ctx context.Context, log *slog.Logger, what string, ask func() error) error {
+	giveUp := time.Now().Add(Patience)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := ask()
+		if err == nil || ctx.Err() != nil || !Unanswered(err) || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		log.Warn("JetStream did not answer "+what+", will ask again", "error", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // errCodeNotAvailable is JetStream's "system temporarily unavailable",
