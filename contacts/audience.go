@@ -69,6 +69,31 @@ const insertDeliveriesSQL = `
 const publicAudienceSQL = `WITH ` + subscribedSQL + `,
 	audience AS (SELECT contact_id FROM subscribed)` + insertDeliveriesSQL
 
+// holdContactsSQL keeps Delete from removing, until the transaction ends,
+// a contact the transaction draws a delivery for: with no foreign key
+// from deliveries to contacts (migration 0022), this lock is what keeps a
+// delivery from naming a contact that is gone. Any number of transactions
+// hold it at once; a deletion waits for them, and they for it. Taken
+// before the INSERT, whose snapshot then sees any deletion that went
+// first.
+const holdContactsSQL = `SELECT pg_advisory_xact_lock_shared(hashtext('communique.contacts.delete'))`
+
+// deleteContactsSQL is the deletion's side of holdContactsSQL.
+const deleteContactsSQL = `SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`
+
+// insertAudience runs an audience-recording statement in tx under the
+// lock that keeps its contacts from being deleted meanwhile.
+func insertAudience(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (int64, error) {
+	if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // LanguageChooser picks the translation for an ordered list of language
 // preferences.
 type LanguageChooser func(prefs []string) string
@@ -82,7 +107,7 @@ type LanguageChooser func(prefs []string) string
 // pending, unsubscribed, bounced or blocked get none. Rows that exist
 // already are left alone, so running it twice adds nothing. It returns the
 // number of deliveries added.
-func InsertPublicAudience(ctx context.Context, tx sqlx.ExtContext, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
+func InsertPublicAudience(ctx context.Context, tx *sqlx.Tx, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
 	lm, err := NewLanguageMap(ctx, tx, choose)
 	if err != nil {
 		return 0, err

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/communique/communique/contacts"
+	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/taxonomy"
 )
@@ -61,6 +62,17 @@ var fixtureContacts = []fixtureContact{
 	{email: "mission-sn@example.net", kind: "mission", country: "SN"},
 	{email: "mission-fr@example.net", kind: "mission", country: "FR"},
 	{email: "mission-pending@example.net", kind: "mission", country: "MR", status: "pending"},
+}
+
+// inTx runs insert in a transaction of its own, committed if it succeeds,
+// as the planner records an audience.
+func (f *audienceFixture) inTx(t testing.TB, insert func(tx *sqlx.Tx) (int64, error)) (n int64, err error) {
+	t.Helper()
+	err = postgres.Tx(f.ctx, f.db, func(tx *sqlx.Tx) (err error) {
+		n, err = insert(tx)
+		return err
+	})
+	return n, err
 }
 
 func setupAudience(t testing.TB) *audienceFixture {
@@ -216,7 +228,9 @@ func TestPublicAudienceRules(t *testing.T) {
 			map[string]string{}},
 	} {
 		dispatchID, releaseID := f.dispatch(t, slug(tc.name), tc.rel, "public")
-		n, err := contacts.InsertPublicAudience(f.ctx, f.db, dispatchID, releaseID, chooseEnFr)
+		n, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertPublicAudience(f.ctx, tx, dispatchID, releaseID, chooseEnFr)
+		})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -225,7 +239,9 @@ func TestPublicAudienceRules(t *testing.T) {
 			t.Errorf("%s: %d added\n got %v\nwant %v", tc.name, n, sorted(got), sorted(tc.want))
 		}
 		// Running it again adds nothing.
-		if n, err := contacts.InsertPublicAudience(f.ctx, f.db, dispatchID, releaseID, chooseEnFr); err != nil || n != 0 {
+		if n, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertPublicAudience(f.ctx, tx, dispatchID, releaseID, chooseEnFr)
+		}); err != nil || n != 0 {
 			t.Errorf("%s: second run added %d, %v", tc.name, n, err)
 		}
 	}
@@ -246,7 +262,9 @@ func TestPublicAudienceInChunks(t *testing.T) {
 	}
 	dispatchID, releaseID := f.dispatch(t, "chunks", release{countries: []string{"MR"}}, "public")
 	for from := int64(1); from <= maxID; from += 4 {
-		if _, err := contacts.InsertPublicAudienceRange(f.ctx, f.db, dispatchID, releaseID, lm, "en", from, from+3); err != nil {
+		if _, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertPublicAudienceRange(f.ctx, tx, dispatchID, releaseID, lm, "en", from, from+3)
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +298,9 @@ func TestEmbargoAudienceRules(t *testing.T) {
 			[]string{"mission-mr@example.net", "mission-sn@example.net", "western-africa@example.org"}},
 	} {
 		dispatchID, releaseID := f.dispatch(t, slug(tc.name), tc.rel, "embargoed")
-		if _, err := contacts.InsertEmbargoAudience(f.ctx, f.db, dispatchID, releaseID, chooseEnFr); err != nil {
+		if _, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertEmbargoAudience(f.ctx, tx, dispatchID, releaseID, chooseEnFr)
+		}); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		got := slices.Sorted(maps.Keys(f.deliveries(t, dispatchID)))

@@ -33,15 +33,15 @@ const embargoAudienceSQL = `WITH ` + subscribedSQL + `,
 // public audience when it includes them. Pending, unsubscribed, bounced
 // and blocked contacts get nothing; suppressed addresses a 'suppressed'
 // delivery. It returns the number of deliveries added.
-func InsertEmbargoAudience(ctx context.Context, tx sqlx.ExtContext, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
+func InsertEmbargoAudience(ctx context.Context, tx *sqlx.Tx, dispatchID, releaseID int64, choose LanguageChooser) (int64, error) {
 	lm, err := NewLanguageMap(ctx, tx, choose)
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, embargoAudienceSQL,
+	n, err := insertAudience(ctx, tx, embargoAudienceSQL,
 		dispatchID, pq.Array(lm.keys), pq.Array(lm.langs), releaseID, choose(nil), 1, int64(math.MaxInt64))
 	if err != nil {
 		return 0, fmt.Errorf("resolve embargo audience of release %d: %w", releaseID, err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -137,18 +138,40 @@ func Update(ctx context.Context, db *sqlx.DB, id int64, c *Contact) (*Contact, e
 // those records: deleting it is an ECONFLICT error (block it instead). Its
 // address stays on the suppression list if it is there.
 func Delete(ctx context.Context, db *sqlx.DB, id int64) error {
-	res, err := db.ExecContext(ctx, `DELETE FROM contacts WHERE id = $1`, id)
+	cannot := func(reason string) error {
+		return &communique.Error{Code: communique.ECONFLICT, Message: fmt.Sprintf("contact %d cannot be deleted", id),
+			Details: []string{"id: " + reason}}
+	}
+	var res sql.Result
+	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
+		// Deliveries have no foreign key to contacts (migration 0022):
+		// under this lock no audience being recorded can give the contact
+		// a delivery this check does not see.
+		if _, err := tx.ExecContext(ctx, deleteContactsSQL); err != nil {
+			return err
+		}
+		var sent bool
+		if err := tx.GetContext(ctx, &sent, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE contact_id = $1)`, id); err != nil {
+			return err
+		}
+		if sent {
+			return cannot("releases were sent to it and its deliveries are kept; set its status to blocked instead")
+		}
+		var err error
+		res, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = $1`, id)
+		return err
+	})
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23503" { // foreign_key_violation
 		reason := "other records refer to it"
-		switch pqErr.Constraint {
-		case "deliveries_contact_id_fkey":
-			reason = "releases were sent to it and its deliveries are kept; set its status to blocked instead"
-		case "release_press_contacts_contact_id_fkey":
+		if pqErr.Constraint == "release_press_contacts_contact_id_fkey" {
 			reason = "a release lists it as a press contact; remove it from the release first"
 		}
-		return &communique.Error{Code: communique.ECONFLICT, Message: fmt.Sprintf("contact %d cannot be deleted", id),
-			Details: []string{"id: " + reason}}
+		return cannot(reason)
+	}
+	var cerr *communique.Error
+	if errors.As(err, &cerr) {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("delete contact %d: %w", id, err)

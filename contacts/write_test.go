@@ -2,6 +2,9 @@ package contacts_test
 
 import (
 	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique"
 	"github.com/communique/communique/contacts"
@@ -96,5 +99,98 @@ func TestSubscriptionRequests(t *testing.T) {
 	}
 	if _, _, err := contacts.Confirm(ctx, db, 99999, ""); communique.ErrorCode(err) != communique.ENOTFOUND {
 		t.Errorf("confirm of a missing contact: %v", err)
+	}
+}
+
+// With no foreign key from deliveries to contacts, a lock keeps a deletion
+// and the recording of an audience apart. A deletion waits for an
+// audience being recorded, and then refuses if the contact got a
+// delivery; an audience recorded while a deletion goes through leaves the
+// deleted contact out.
+func TestDeleteAndAudienceDoNotCross(t *testing.T) {
+	t.Parallel()
+	f := setupAudience(t)
+	idOf := func(email string) int64 {
+		var id int64
+		if err := f.db.Get(&id, `SELECT id FROM contacts WHERE email = $1`, email); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	record := func(tx *sqlx.Tx, dispatchID, releaseID int64) {
+		if _, err := contacts.InsertPublicAudience(f.ctx, tx, dispatchID, releaseID, chooseEnFr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// deleteAsync deletes id and checks that the deletion waits while
+	// holder's transaction is open.
+	deleteAsync := func(id int64) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- contacts.Delete(f.ctx, f.db, id) }()
+		select {
+		case err := <-done:
+			t.Fatalf("the deletion did not wait for the audience being recorded: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		return done
+	}
+
+	// The audience commits: the deletion then sees the delivery.
+	dispatchID, releaseID := f.dispatch(t, "committed", release{countries: []string{"MR"}}, "public")
+	mr := idOf("country-mr@example.org")
+	tx := f.db.MustBegin()
+	record(tx, dispatchID, releaseID)
+	done := deleteAsync(mr)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; communique.ErrorCode(err) != communique.ECONFLICT {
+		t.Errorf("deleting a contact an audience just reached: %v, want a conflict", err)
+	}
+
+	// The audience is rolled back: the deletion goes through.
+	dispatchID, releaseID = f.dispatch(t, "rolled-back", release{topics: []string{"migration-governance"}}, "public")
+	topic := idOf("topic-migration@example.org")
+	tx = f.db.MustBegin()
+	record(tx, dispatchID, releaseID)
+	done = deleteAsync(topic)
+	tx.Rollback()
+	if err := <-done; err != nil {
+		t.Errorf("deleting a contact after the audience was rolled back: %v", err)
+	}
+
+	// A deletion under way, its lock taken as Delete takes it: the
+	// audience waits, then leaves the deleted contact out.
+	dispatchID, releaseID = f.dispatch(t, "after-deletion", release{countries: []string{"SN"}}, "public")
+	sn := idOf("mission-sn@example.net")
+	pgtest.Exec(t, f.db, `INSERT INTO subscriptions (contact_id, kind, value) VALUES ($1, 'country', 'SN')`, sn)
+	del := f.db.MustBegin()
+	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
+	del.MustExec(`DELETE FROM contacts WHERE id = $1`, sn)
+	recorded := make(chan error, 1)
+	go func() {
+		_, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertPublicAudience(f.ctx, tx, dispatchID, releaseID, chooseEnFr)
+		})
+		recorded <- err
+	}()
+	select {
+	case err := <-recorded:
+		t.Fatalf("the audience did not wait for the deletion under way: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := del.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-recorded; err != nil {
+		t.Fatal(err)
+	}
+	var orphans int
+	if err := f.db.Get(&orphans, `
+		SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = d.contact_id)`); err != nil || orphans != 0 {
+		t.Errorf("%d deliveries name a contact that is gone (%v)", orphans, err)
+	}
+	if got := f.deliveries(t, dispatchID); len(got) == 0 {
+		t.Errorf("the audience recorded after the deletion is empty: the test no longer tests the wait")
 	}
 }

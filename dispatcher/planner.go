@@ -95,7 +95,10 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 	case "public":
 		added, err = d.planPublic(ctx, msg, dispatchID, disp.ReleaseID, disp.Through, disp.Original, choose)
 	case "embargoed":
-		added, err = contacts.InsertEmbargoAudience(ctx, d.cfg.DB, dispatchID, disp.ReleaseID, choose)
+		err = postgres.Tx(ctx, d.cfg.DB, func(tx *sqlx.Tx) (err error) {
+			added, err = contacts.InsertEmbargoAudience(ctx, tx, dispatchID, disp.ReleaseID, choose)
+			return err
+		})
 	case "correction", "recall", "embargo_changed":
 		// Chunks on their way when the change was made count as received.
 		if err = d.settle(ctx, msg, disp.ReleaseID, dispatchID, ""); err == nil {
