@@ -93,16 +93,16 @@ func Unanswered(err error) bool {
 	return false
 }
 
-// Patience is how long UntilAnswered keeps asking.
-const Patience = time.Minute
+// patience is how long UntilAnswered keeps asking.
+const patience = time.Minute
 
 // UntilAnswered calls ask until it succeeds, fails otherwise than
-// Unanswered, ctx ends, or Patience has passed, backing off from 250 ms
+// Unanswered, ctx ends, or patience has passed, backing off from 250 ms
 // to 5 s and logging each unanswered try as a warning about what. It is
 // for what a process asks JetStream as it starts: a cluster that is busy
 // or electing a leader is no reason for a process joining it to exit.
 func UntilAnswered(ctx context.Context, log *slog.Logger, what string, ask func() error) error {
-	giveUp := time.Now().Add(Patience)
+	giveUp := time.Now().Add(patience)
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := ask()
 		if err == nil || ctx.Err() != nil || !Unanswered(err) || time.Now().Add(wait).After(giveUp) {
