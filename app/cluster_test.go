@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/events/natstest"
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/postgres/pgtest"
 )
 
@@ -25,7 +24,7 @@ func TestStartWaitsForTheClusterToAnswer(t *testing.T) {
 	cluster.Nodes[1].Stop()
 	cluster.Nodes[2].Stop()
 
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	a := app.New(app.Config{
 		DatabaseURL: pgtest.URL(t), NATSURL: cluster.URLs, StreamReplicas: "3",
 		DataDir: t.TempDir(), Migrate: true, Dispatcher: true,
@@ -75,22 +74,4 @@ func TestStartWaitsForTheClusterToAnswer(t *testing.T) {
 			t.Errorf("stream %s on %d replicas, want 3", name, r)
 		}
 	}
-}
-
-// lockedBuffer is a log destination the test reads while the service writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,13 +1,11 @@
 package dispatcher_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/communique/communique/events"
 	"github.com/communique/communique/events/natstest"
 	"github.com/communique/communique/links"
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/outbox"
@@ -422,7 +421,7 @@ func TestChunkKeepsItsLeases(t *testing.T) {
 func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 	const n = 20
 	slow := func(from, to string) *smtp.SMTPError { time.Sleep(100 * time.Millisecond); return nil }
-	var logged safeBuffer
+	var logged logtest.Buffer
 	b := setup(t, n, slow, func(c *dispatcher.Config) {
 		c.Lease = 800 * time.Millisecond
 		c.BatchSize = n
@@ -461,22 +460,4 @@ func (b *bundle) checkOnceEach(t *testing.T, n int) {
 			t.Errorf("%s received %d copies", to, c)
 		}
 	}
-}
-
-// safeBuffer is a bytes.Buffer a logger and a test may use at once.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

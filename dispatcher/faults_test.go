@@ -1,15 +1,14 @@
 package dispatcher_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/communique/communique/dispatcher"
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/mailer/smtptest"
 )
@@ -156,24 +155,6 @@ func TestServerFaultsEndToEnd(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // A panic in a worker, before a chunk is sent or half-way through it
 // (in an outcome callback, after the server accepted a message), is
 // recovered and logged with its stack and dispatch; the chunk's outcomes
@@ -182,7 +163,7 @@ func (s *syncBuffer) String() string {
 func TestWorkerPanicIsRecovered(t *testing.T) {
 	const n = 120
 	var chunks, observed atomic.Int32
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	srv := smtptest.Start(t, smtptest.Options{})
 	b := setup(t, n, nil, sendTo(srv, "2", 5*time.Second), func(c *dispatcher.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -226,7 +207,7 @@ func TestWorkerPanicIsRecovered(t *testing.T) {
 // and sent, and the process lives on.
 func TestRetrySchedulerPanicIsRecovered(t *testing.T) {
 	const n = 20
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	var struck, ticks atomic.Int32
 	srv := smtptest.Start(t, smtptest.Options{Fault: func(a smtptest.At) *smtptest.Fault {
 		if a.Conn == 1 && a.Msg == 3 && a.Step == smtptest.RCPT && struck.Add(1) == 1 {

@@ -2,16 +2,16 @@ package resilience_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/communique/communique/logtest"
 )
 
 // process is a `communique serve` or `communique dispatch` the test
@@ -20,7 +20,7 @@ type process struct {
 	t    *testing.T
 	args []string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *logtest.Buffer
 	// url is a serve process's HTTP address, read from its log.
 	url string
 }
@@ -46,7 +46,7 @@ func startProcess(t *testing.T, args ...string) *process {
 
 func (p *process) start() {
 	p.t.Helper()
-	p.out = &lockedBuffer{}
+	p.out = &logtest.Buffer{}
 	p.cmd = exec.Command(binary, p.args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -58,7 +58,7 @@ func (p *process) start() {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if p.url == "" {
-			p.url = p.out.logged("HTTP server listening", "url")
+			p.url = logged(p.out, "HTTP server listening", "url")
 		}
 		if p.url != "" {
 			if res, err := http.Get(p.url + "/readyz"); err == nil {
@@ -133,27 +133,9 @@ func dispatchArgs(dsn, natsURL, smtpURL string, extra ...string) []string {
 
 const adminToken = "resilience-admin-token-0123456789abcdef"
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // logged returns the field key of the first JSON log line whose message
 // is msg, or "".
-func (b *lockedBuffer) logged(msg, key string) string {
+func logged(b *logtest.Buffer, msg, key string) string {
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	for sc.Scan() {
 		var line map[string]any

@@ -12,12 +12,12 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 	"github.com/communique/communique/templates"
@@ -27,35 +27,17 @@ import (
 type bundle struct {
 	db   *sqlx.DB
 	srv  *httptest.Server
-	logs *logBuffer
+	logs *logtest.Buffer
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := pgtest.DB(t)
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	h := &web.Handler{DB: db, Logger: slog.New(slog.NewTextHandler(logs, nil)), AdminToken: "t", BaseURL: "https://news.example.org"}
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
 	return &bundle{db: db, srv: srv, logs: logs}
-}
-
-// logBuffer keeps the handler's log lines for a test to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 type response struct {

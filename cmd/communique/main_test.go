@@ -19,33 +19,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/postgres"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 )
 
-// syncBuffer is a bytes.Buffer safe for the writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitBanner waits until what `communique dev` printed to stdout matches
 // re and returns the match; dev exiting first, or a minute passing, fails
 // the test.
-func waitBanner(t *testing.T, stdout *syncBuffer, done <-chan error, re *regexp.Regexp) []string {
+func waitBanner(t *testing.T, stdout *logtest.Buffer, done <-chan error, re *regexp.Regexp) []string {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		select {
@@ -262,7 +245,7 @@ func runDev(t *testing.T, banner *regexp.Regexp, args ...string) (dbURL string, 
 	// after dev, and the NATS server it embeds, have stopped writing to it.
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"dev", "-database-url", dbURL, "-data-dir", dataDir, "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, args...), &stdout, io.Discard)

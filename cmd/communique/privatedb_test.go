@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/app"
+	"github.com/communique/communique/logtest"
 )
 
 // privateDev is a `communique dev -private-db` running in the test.
@@ -37,7 +38,7 @@ var privateBanner = regexp.MustCompile(`Database: +(postgres://postgres@127\.0\.
 func startPrivateDev(t *testing.T, dataDir string) privateDev {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "-private-db", "-data-dir", dataDir, "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, io.Discard)
@@ -220,7 +221,7 @@ func TestDevPrivateDBStopsWhenDevFails(t *testing.T) {
 	}
 	defer taken.Close()
 	dataDir := t.TempDir()
-	var stderr syncBuffer
+	var stderr logtest.Buffer
 	err = run(context.Background(), []string{"dev", "-private-db", "-data-dir", dataDir, "-http-addr", taken.Addr().String()}, io.Discard, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "listen on "+taken.Addr().String()) {
 		t.Fatalf("dev on a taken port: %v", err)
