@@ -23,13 +23,7 @@ func TestSendRaw(t *testing.T) {
 		}
 		return nil
 	}})
-	addr, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
-	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	conn := startServer(t, srv).Conn()
 	defer conn.Close()
 
 	body := func(i int) []byte {
@@ -80,14 +74,7 @@ func TestSendRaw(t *testing.T) {
 // A connection outlives the timeout it was dialled with: each message
 // gets the timeout afresh.
 func TestSendRawLongLivedConnection(t *testing.T) {
-	srv := mailbox.New(mailbox.Options{})
-	addr, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
-	pool := mailer.NewPool(ts[0], "example.org")
+	pool := startServer(t, mailbox.New(mailbox.Options{}))
 	pool.Timeout = 300 * time.Millisecond
 	conn := pool.Conn()
 	defer conn.Close()
@@ -105,13 +92,7 @@ func TestSendRawLongLivedConnection(t *testing.T) {
 // error as its reply, and the others go.
 func TestSendEachBuildsInOneBuffer(t *testing.T) {
 	srv := mailbox.New(mailbox.Options{})
-	addr, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
-	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	conn := startServer(t, srv).Conn()
 	defer conn.Close()
 	var buf []byte
 	results := make([]mailer.Result, 3)
@@ -133,4 +114,20 @@ func TestSendEachBuildsInOneBuffer(t *testing.T) {
 		!strings.Contains(string(got[0].Data), "body 0") || !strings.Contains(string(got[1].Data), "body 2") {
 		t.Fatalf("server kept %+v", got)
 	}
+}
+
+// startServer starts srv on a free local port until the test ends and
+// returns a pool of plain connections to it.
+func startServer(t *testing.T, srv *mailbox.Server) *mailer.Pool {
+	t.Helper()
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts, err := mailer.ParseTargets("smtp://" + addr + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mailer.NewPool(ts[0], "example.org")
 }

@@ -35,13 +35,7 @@ func TestSMTPUTF8(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := mailbox.New(mailbox.Options{NoSMTPUTF8: !tc.offered})
-			addr, err := srv.Start("127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
-			conn := mailer.NewPool(ts[0], "example.org").Conn()
+			conn := startServer(t, srv).Conn()
 			defer conn.Close()
 			r := conn.SendRaw(context.Background(), []mailer.Raw{msg(tc.to), msg("after@example.com")})
 			if r[0].Status != tc.status || !strings.Contains(r[0].Reply, tc.reply) {
