@@ -355,23 +355,15 @@ func TestSweepRequeuesLostBatches(t *testing.T) {
 func TestSweepClosesFinishedDispatches(t *testing.T) {
 	b := setup(t, 2, nil)
 	ctx := context.Background()
-	var rel, finished, waiting int64
-	for _, q := range []struct {
-		dest  *int64
-		query string
-	}{
-		{&rel, `INSERT INTO releases (slug, original_language, status) VALUES ('swept', 'en', 'published') RETURNING id`},
-		{&finished, `INSERT INTO dispatches (release_id, variant, status, planned_at) VALUES ($1, 'public', 'planned', now()) RETURNING id`},
-		{&waiting, `INSERT INTO dispatches (release_id, variant, status, planned_at) VALUES ($1, 'embargoed', 'planned', now()) RETURNING id`},
-	} {
-		var args []any
-		if rel != 0 {
-			args = append(args, rel)
-		}
-		if err := b.db.Get(q.dest, q.query, args...); err != nil {
-			t.Fatal(err)
-		}
+	var ids struct{ Finished, Waiting int64 }
+	if err := b.db.Get(&ids, `
+		WITH r AS (INSERT INTO releases (slug, original_language, status) VALUES ('swept', 'en', 'published') RETURNING id),
+		f AS (INSERT INTO dispatches (release_id, variant, status, planned_at) SELECT id, 'public', 'planned', now() FROM r RETURNING id),
+		w AS (INSERT INTO dispatches (release_id, variant, status, planned_at) SELECT id, 'embargoed', 'planned', now() FROM r RETURNING id)
+		SELECT f.id AS finished, w.id AS waiting FROM f, w`); err != nil {
+		t.Fatal(err)
 	}
+	finished, waiting := ids.Finished, ids.Waiting
 	pgtest.Exec(t, b.db, `
 		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
 		SELECT $1, c.id, c.email, 'en', 'sent' FROM contacts c`, finished)

@@ -397,9 +397,10 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 // recordSQL writes a chunk's outcomes in one statement: the deliveries'
 // new state (a deferred one waits with backoff, and fails once older than
 // MaxAge), which holds each one's latest attempt; a row in
-// delivery_retries for a deferral, which the next attempt will supersede;
-// and for hard bounces the suppression and the contact's status. Only deliveries still queued change, so a late
-// writer never overwrites a newer outcome.
+// delivery_retries for a deferral, which the next attempt will
+// supersede; and for hard bounces the suppression and the contact's
+// status. Only deliveries still queued change, so a late writer never
+// overwrites a newer outcome.
 const recordSQL = `
 	WITH v AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[], $7::text[])
