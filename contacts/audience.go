@@ -78,8 +78,9 @@ const publicAudienceSQL = `WITH ` + subscribedSQL + `,
 // first.
 const holdContactsSQL = `SELECT pg_advisory_xact_lock_shared(hashtext('communique.contacts.delete'))`
 
-// deleteContactsSQL is the deletion's side of holdContactsSQL.
-const deleteContactsSQL = `SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`
+// deletionLockSQL is Delete's side of holdContactsSQL: the same lock,
+// held alone.
+const deletionLockSQL = `SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`
 
 // insertAudience runs an audience-recording statement in tx under the
 // lock that keeps its contacts from being deleted meanwhile.

@@ -147,7 +147,7 @@ func Delete(ctx context.Context, db *sqlx.DB, id int64) error {
 		// Deliveries have no foreign key to contacts (migration 0022):
 		// under this lock no audience being recorded can give the contact
 		// a delivery this check does not see.
-		if _, err := tx.ExecContext(ctx, deleteContactsSQL); err != nil {
+		if _, err := tx.ExecContext(ctx, deletionLockSQL); err != nil {
 			return err
 		}
 		var sent bool
