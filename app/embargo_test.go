@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/communique/communique/app"
 	"github.com/communique/communique/events/natstest"
+	"github.com/communique/communique/logtest"
 	"github.com/communique/communique/mailbox"
 	"github.com/communique/communique/postgres/pgtest"
 )
@@ -266,12 +269,40 @@ func TestEmbargoSurvivesRestart(t *testing.T) {
 	smtp := mailbox.New(mailbox.Options{})
 	addr, _ := smtp.Start("127.0.0.1:0")
 	t.Cleanup(func() { smtp.Close() })
+	// Each process's log, and the rows that tell where a release stands,
+	// are shown should the test fail: a stall here is rare, and its
+	// cause is in them.
+	var logs []*logtest.Buffer
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		db, err := sqlx.Open("postgres", dbURL)
+		if err != nil {
+			t.Log(err)
+			return
+		}
+		defer db.Close()
+		for i, l := range logs {
+			t.Logf("process %d logged:\n%s", i+1, l.String())
+		}
+		for _, q := range []string{
+			`SELECT id, status, embargo_until FROM releases`,
+			`SELECT id, variant, status, planned_through FROM dispatches ORDER BY id`,
+			`SELECT dispatch_id, email, status, attempts, lease_until > now() AS leased FROM deliveries ORDER BY id`,
+			`SELECT id, subject, published_at IS NOT NULL AS published FROM outbox ORDER BY id`,
+		} {
+			t.Logf("%s:\n%s", q, dumpRows(db, q))
+		}
+	})
 	start := func() *app.App {
+		var log logtest.Buffer
+		logs = append(logs, &log)
 		a := app.New(app.Config{
 			DatabaseURL: dbURL, NATSURL: nats.URL, SMTPURL: "smtp://" + addr + "?tls=none",
 			From: "Media Office <media@example.org>", HTTPAddr: "127.0.0.1:0", Secret: "test-secret-0123456789abcdef0123456789", AdminToken: token,
 			DataDir: t.TempDir(), Clearance: "off", API: true, Dispatcher: true, Migrate: true,
-		}, quietLog())
+		}, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -364,3 +395,27 @@ func TestConcurrentChangesSendNothingTwice(t *testing.T) {
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// dumpRows returns the rows query finds, one per line, for a failing
+// test's log.
+func dumpRows(db *sqlx.DB, query string) string {
+	rows, err := db.Queryx(query)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		row, err := rows.SliceScan()
+		if err != nil {
+			return err.Error()
+		}
+		for i, v := range row {
+			if text, ok := v.([]byte); ok {
+				row[i] = string(text)
+			}
+		}
+		fmt.Fprintln(&b, row...)
+	}
+	return b.String()
+}
