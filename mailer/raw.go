@@ -95,7 +95,13 @@ func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error)
 func (c *Conn) send(ctx context.Context, m Raw) (r Result, failing bool) {
 	for try := 0; ; try++ {
 		// Nothing of a message that goes again can have been accepted:
-		// when the time is up, it goes back to the queue as it was.
+		// when the time is up, it goes back to the queue as it was. The
+		// deadline's own timer may not have fired yet on a busy machine:
+		// a message past it must not start (an embargoed notice a second
+		// before the lift is the case).
+		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+			return Result{Status: Unsent, Reply: "not attempted: " + context.DeadlineExceeded.Error()}, false
+		}
 		if err := c.pool.limiter.Wait(ctx); err != nil {
 			return Result{Status: Unsent, Reply: "not attempted: " + err.Error()}, false
 		}

@@ -131,3 +131,25 @@ func startServer(t *testing.T, srv *mailbox.Server) *mailer.Pool {
 	}
 	return mailer.NewPool(ts[0], "example.org")
 }
+
+// lateTimer is a context past its deadline whose timer has not fired
+// yet, as on a machine too busy to run it.
+type lateTimer struct{ context.Context }
+
+func (lateTimer) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// No message starts past the context's deadline, even before the
+// context says so itself.
+func TestSendRawNothingStartsPastTheDeadline(t *testing.T) {
+	srv := mailbox.New(mailbox.Options{})
+	conn := startServer(t, srv).Conn()
+	defer conn.Close()
+	msg := mailer.Raw{From: "b@example.org", To: "a@example.com", Data: []byte("Subject: x\r\n\r\nbody\r\n")}
+	r := conn.SendRaw(lateTimer{context.Background()}, []mailer.Raw{msg, msg})
+	if r[0].Status != mailer.Unsent || r[1].Status != mailer.Unsent {
+		t.Fatalf("results %+v, want both unsent", r)
+	}
+	if n := srv.Count(); n != 0 {
+		t.Fatalf("the server received %d messages past the deadline", n)
+	}
+}
