@@ -170,8 +170,12 @@ func (w *worker) claim(ctx context.Context, b events.Batch) ([]claimed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	// Not cancelled with ctx: a claim the server committed while the
+	// client gave up on it would leave its deliveries leased by nobody
+	// until the leases ran out (a graceful stop left a chunk so). It
+	// takes milliseconds; what it claims is handed back if ctx has ended.
 	var rows []claimed
-	if err := st.SelectContext(ctx, &rows, b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds()); err != nil {
+	if err := st.SelectContext(context.WithoutCancel(ctx), &rows, b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds()); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return rows, nil
