@@ -86,6 +86,7 @@ type Dispatcher struct {
 	claimStmt, recordStmt, pendingStmt, doneStmt stmt
 
 	doneChecks    throttle // see finishSoon
+	openFrom      marks    // see doneSQL
 	progressWrite throttle // a dispatch's last progress, written at most every 10 s
 
 	// chunkHook, when tests set it, runs in a worker before each chunk

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -233,6 +235,13 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 		b.db.Get(&status, `SELECT status FROM dispatches`)
 		return status == "done"
 	})
+	// Only a retry to come keeps a time for it: the finished check and
+	// the retry sweep find retries by it.
+	var timed int
+	b.db.Get(&timed, `SELECT count(*) FROM deliveries WHERE next_attempt_at IS NOT NULL`)
+	if timed != 0 {
+		t.Fatalf("%d settled deliveries keep a next attempt time", timed)
+	}
 }
 
 // Stopping hands unfinished work back; a new dispatcher finishes it and
@@ -379,6 +388,72 @@ func TestSweepClosesFinishedDispatches(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != "done" || got[1] != "planned" {
 		t.Fatalf("dispatch statuses %v, want [done planned]", got)
+	}
+}
+
+// The check that closes a dispatch walks its deliveries from a mark below
+// which none waited for a first attempt; a retry queued again below the
+// mark, or a deferral, keeps the dispatch open all the same.
+func TestDoneCheckSeesRetriesBelowItsMark(t *testing.T) {
+	b := setup(t, 3, nil)
+	ctx := context.Background()
+	var dispatch int64
+	if err := b.db.Get(&dispatch, `
+		WITH r AS (INSERT INTO releases (slug, original_language, status) VALUES ('marked', 'en', 'published') RETURNING id)
+		INSERT INTO dispatches (release_id, variant, status, planned_at) SELECT id, 'public', 'planned', now() FROM r RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	if err := b.db.Select(&ids, `
+		INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+		SELECT $1, c.id, c.email, 'en', 'queued' FROM contacts c WHERE c.email LIKE 'r%' ORDER BY c.id
+		RETURNING id`, dispatch); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	a, b2, c := ids[0], ids[1], ids[2]
+	check := func(step string, want string) {
+		t.Helper()
+		dispatcher.MarkDoneIfFinished(b.disp, ctx, dispatch)
+		var status string
+		if err := b.db.Get(&status, `SELECT status FROM dispatches WHERE id = $1`, dispatch); err != nil {
+			t.Fatal(err)
+		}
+		if status != want {
+			t.Fatalf("%s: dispatch %s, want %s", step, status, want)
+		}
+	}
+	set := func(q string, args ...any) { t.Helper(); pgtest.Exec(t, b.db, q, args...) }
+
+	check("all queued", "planned")
+	set(`UPDATE deliveries SET status = 'sent' WHERE id IN ($1, $2)`, a, c)
+	check("the middle one queued", "planned") // the mark is now just below it
+	set(`UPDATE deliveries SET status = 'deferred', next_attempt_at = now() + interval '1 hour' WHERE id = $1`, a)
+	set(`UPDATE deliveries SET status = 'sent' WHERE id = $1`, b2)
+	check("the first one deferred, below the mark", "planned")
+	set(`UPDATE deliveries SET status = 'queued' WHERE id = $1`, a) // its retry is due
+	check("the first one's retry queued, below the mark", "planned")
+	set(`UPDATE deliveries SET status = 'sent', next_attempt_at = NULL WHERE id = $1`, a)
+	check("all sent", "done")
+}
+
+// Claiming a delivery and recording its first attempt rewrite no index
+// entry: no index of deliveries names a column they change, as a key or
+// in a predicate, so PostgreSQL can update the row where it lies (HOT).
+func TestFirstAttemptTouchesNoIndex(t *testing.T) {
+	db, _ := pgtest.DBURL(t)
+	var defs []string
+	if err := db.Select(&defs, `SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'deliveries'::regclass`); err != nil {
+		t.Fatal(err)
+	}
+	changed := regexp.MustCompile(`\b(status|attempts|smtp_code|smtp_reply|lease_until|last_attempt_at|sent_at)\b`)
+	for _, def := range defs {
+		if col := changed.FindString(def); col != "" {
+			t.Errorf("%s names %s, which sending a delivery changes", def, col)
+		}
+	}
+	if len(defs) == 0 {
+		t.Fatal("no index on deliveries")
 	}
 }
 

@@ -11,3 +11,7 @@ func SetTickHook(d *Dispatcher, f func()) { d.tickHook.Store(&f) }
 
 // CloseFinished runs the sweep's closing of finished dispatches.
 func CloseFinished(d *Dispatcher, ctx context.Context) error { return d.closeFinished(ctx) }
+
+// MarkDoneIfFinished runs the check that closes a dispatch with nothing
+// left to send, as the end of a batch does.
+func MarkDoneIfFinished(d *Dispatcher, ctx context.Context, id int64) { d.markDoneIfFinished(ctx, id) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -221,7 +222,7 @@ func (d *Dispatcher) settleEmbargoed(ctx context.Context, msg jetstream.Msg, rel
 		return err
 	}
 	_, err := d.cfg.DB.ExecContext(ctx, `
-		UPDATE deliveries e SET status = 'cancelled', smtp_reply = 'embargo lifted before sending'
+		UPDATE deliveries e SET status = 'cancelled', next_attempt_at = NULL, smtp_reply = 'embargo lifted before sending'
 		FROM dispatches es
 		WHERE es.id = e.dispatch_id AND es.release_id = $1 AND es.variant = 'embargoed'
 		  AND e.status IN ('queued', 'deferred')`, releaseID)
@@ -337,10 +338,10 @@ func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int
 // deliveries, up to id upTo, wait to be sent, telling JetStream the event
 // is still being worked on; it returns how many more may be queued. The
 // count looks ten times a second, and only above *low, which it moves up
-// to just below the first delivery still waiting: the index keeps an
-// entry for every delivery sent until vacuum clears it, and counting from
-// the dispatch's first id would walk them all each time, so that a
-// release of a million would cost the server a quarter of its time. A
+// to just below the first delivery still waiting: no index knows which
+// wait (migration 0023), and counting from the dispatch's first id would
+// walk all it has sent each time, so that a release of a million would
+// cost the server a quarter of its time. A
 // deferred delivery queued again below *low is left out of the count;
 // the window is a pace, not a limit.
 func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, dispatchID, upTo int64, low *int64) (int, error) {
@@ -394,7 +395,8 @@ func (d *Dispatcher) ranges(ctx context.Context, dispatchID, after int64) ([]eve
 	if err := d.cfg.DB.SelectContext(ctx, &ranges, `
 		SELECT $1::bigint AS dispatch_id, min(id) AS first_id, max(id) AS last_id
 		FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS g
-		      FROM deliveries WHERE dispatch_id = $1 AND status = 'queued' AND id > $3) q
+		      FROM deliveries WHERE dispatch_id = $1 AND status = 'queued' AND id > $3
+		        AND id <= (SELECT max(id) FROM deliveries WHERE dispatch_id = $1)) q
 		GROUP BY g ORDER BY g`, dispatchID, d.cfg.BatchSize, after); err != nil {
 		return nil, fmt.Errorf("batch dispatch %d: %w", dispatchID, err)
 	}
@@ -431,11 +433,19 @@ func (d *Dispatcher) publishBatches(ctx context.Context, ranges []events.Batch, 
 	return nil
 }
 
-// markDoneIfFinished closes a planned dispatch that has nothing left to send.
+// markDoneIfFinished closes a planned dispatch that has nothing left to
+// send, and moves the dispatch's mark up to just below its first delivery
+// still waiting for a first attempt.
 func (d *Dispatcher) markDoneIfFinished(ctx context.Context, dispatchID int64) {
 	st, err := d.doneStmt.get(ctx, d.cfg.DB)
 	if err == nil {
-		_, err = st.ExecContext(ctx, dispatchID)
+		var r struct {
+			TailWaiting bool   `db:"tail_waiting"`
+			First       *int64 `db:"first"`
+		}
+		if err = st.GetContext(ctx, &r, dispatchID, d.openFrom.get(dispatchID)); err == nil && r.First != nil {
+			d.openFrom.set(dispatchID, *r.First-1)
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Warn("mark dispatch done", "dispatch_id", dispatchID, "error", err)
@@ -443,16 +453,64 @@ func (d *Dispatcher) markDoneIfFinished(ctx context.Context, dispatchID int64) {
 }
 
 // doneSQL closes planned dispatch $1 if it has nothing left to send.
-const doneSQL = `UPDATE dispatches s SET status = 'done' WHERE s.id = $1 AND ` + finishedSQL
+//
+// No index knows a delivery's status (migration 0023). While the
+// dispatch's last delivery waits, the dispatch is not done, and that is
+// all a check during a release learns, at the cost of one row. After,
+// the first delivery above $2 still waiting for a first attempt is found
+// by walking the dispatch's deliveries in id order from $2, below which
+// none waited at the last check; the statement returns it as the next
+// mark. That holds because a delivery sent, failed, bounced or cancelled
+// never waits for a first attempt again, and one that waits for a retry
+// keeps next_attempt_at, which an index does know. The bounds keep the
+// walk within the dispatch's ids when the server walks the primary key.
+const doneSQL = `
+	WITH t AS (
+		SELECT coalesce((SELECT status = 'queued' FROM deliveries
+		                 WHERE id = (SELECT max(id) FROM deliveries WHERE dispatch_id = $1)), false) AS waiting),
+	q AS (
+		SELECT t.waiting AS tail_waiting,
+		       CASE WHEN NOT t.waiting THEN (
+		         SELECT min(id) FROM deliveries WHERE dispatch_id = $1 AND status = 'queued' AND id > $2
+		           AND id BETWEEN (SELECT min(id) FROM deliveries WHERE dispatch_id = $1)
+		                      AND (SELECT max(id) FROM deliveries WHERE dispatch_id = $1)) END AS first,
+		       EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND next_attempt_at IS NOT NULL
+		               AND status IN ('queued', 'deferred')) AS retrying
+		FROM t),
+	done AS (
+		UPDATE dispatches s SET status = 'done' FROM q
+		WHERE s.id = $1 AND s.status = 'planned' AND NOT q.tail_waiting AND q.first IS NULL AND NOT q.retrying
+		RETURNING s.id)
+	SELECT tail_waiting, first FROM q`
 
-// finishedSQL is true for a planned dispatch s with nothing left to send.
-const finishedSQL = `s.status = 'planned'
-	AND NOT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = s.id AND status IN ('queued', 'deferred'))`
+// marks holds, per dispatch, an id at or below which none of its
+// deliveries waits for a first attempt (see doneSQL). Losing one costs
+// the next check a longer walk, nothing more.
+type marks struct {
+	mu sync.Mutex
+	m  map[int64]int64
+}
+
+func (k *marks) get(id int64) int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.m[id]
+}
+
+func (k *marks) set(id, mark int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= 1024 {
+		// A bound keeps a long-lived process flat: dispatches end.
+		k.m = map[int64]int64{}
+	}
+	k.m[id] = max(k.m[id], mark)
+}
 
 // finishSoon marks dispatch id done if nothing is left to send, checking
 // at most once a second per dispatch in this process: the check walks the
-// index entries the dispatch's sent deliveries left behind, and batches
-// end forty times a second at full speed. A check asked for within the
+// deliveries sent since the last one, and batches end forty times a
+// second at full speed. A check asked for within the
 // second runs at its end, so that the last batch's is never lost; what a
 // killed process leaves, the sweep closes (see closeFinished).
 func (d *Dispatcher) finishSoon(ctx context.Context, id int64) {
@@ -475,8 +533,15 @@ func (d *Dispatcher) finishSoon(ctx context.Context, id int64) {
 }
 
 // closeFinished marks done every planned dispatch with nothing left to
-// send: those whose last check a killed process never made.
+// send: those whose last check a killed process never made. One at a
+// time, so each walks from its mark rather than the whole table.
 func (d *Dispatcher) closeFinished(ctx context.Context) error {
-	_, err := d.cfg.DB.ExecContext(ctx, `UPDATE dispatches s SET status = 'done' WHERE `+finishedSQL)
-	return err
+	var ids []int64
+	if err := d.cfg.DB.SelectContext(ctx, &ids, `SELECT id FROM dispatches WHERE status = 'planned' ORDER BY id`); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		d.markDoneIfFinished(ctx, id)
+	}
+	return ctx.Err()
 }

@@ -44,7 +44,9 @@ func TestDeliveriesKeepTheRelaysID(t *testing.T) {
 			ID         int64  `db:"id"`
 			ProviderID string `db:"provider_id"`
 		}
-		if err := b.db.Get(&got, `SELECT id, coalesce(provider_id, '') AS provider_id FROM deliveries WHERE email = $1`, m.To[0]); err != nil {
+		if err := b.db.Get(&got, `
+			SELECT d.id, coalesce(p.provider_id, '') AS provider_id
+			FROM deliveries d LEFT JOIN delivery_provider_ids p ON p.delivery_id = d.id WHERE d.email = $1`, m.To[0]); err != nil {
 			t.Fatal(err)
 		}
 		if got.ProviderID != want(n+1) {

@@ -51,12 +51,15 @@ const orphanAge = 5 * time.Minute
 func (d *Dispatcher) requeueOrphans(ctx context.Context) error {
 	var ranges []events.Batch
 	err := d.cfg.DB.SelectContext(ctx, &ranges, `
-		SELECT dispatch_id, min(id) AS first_id, max(id) AS last_id
-		FROM (SELECT d.id, d.dispatch_id, (row_number() OVER (PARTITION BY d.dispatch_id ORDER BY d.id) - 1) / $1 AS g
-		      FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id AND s.status = 'planned'
-		        AND coalesce(s.last_progress_at, s.planned_at) < now() - $2 * interval '1 millisecond'
-		      WHERE d.status = 'queued' AND (d.lease_until IS NULL OR d.lease_until < now())) o
-		GROUP BY dispatch_id, g`, d.cfg.BatchSize, orphanAge.Milliseconds())
+		SELECT s.id AS dispatch_id, min(o.id) AS first_id, max(o.id) AS last_id
+		FROM dispatches s CROSS JOIN LATERAL (
+			-- Per dispatch: no index knows which deliveries are queued,
+			-- and a join would scan them all, sent or not.
+			SELECT d.id, (row_number() OVER (ORDER BY d.id) - 1) / $1 AS g
+			FROM deliveries d
+			WHERE d.dispatch_id = s.id AND d.status = 'queued' AND (d.lease_until IS NULL OR d.lease_until < now())) o
+		WHERE s.status = 'planned' AND coalesce(s.last_progress_at, s.planned_at) < now() - $2 * interval '1 millisecond'
+		GROUP BY s.id, o.g`, d.cfg.BatchSize, orphanAge.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("find orphaned deliveries: %w", err)
 	}
@@ -70,14 +73,16 @@ func (d *Dispatcher) requeueOrphans(ctx context.Context) error {
 func (d *Dispatcher) requeueDue(ctx context.Context) error {
 	var ranges []events.Batch
 	// One statement moves due rows back to queued and returns their ranges;
-	// SKIP LOCKED lets several dispatchers share the work.
+	// SKIP LOCKED lets several dispatchers share the work. next_attempt_at
+	// stays until the retry is recorded: it is how the finished check
+	// finds a retry under way (see openSQL).
 	err := d.cfg.DB.SelectContext(ctx, &ranges, `
 		WITH due AS (
 			SELECT id FROM deliveries
-			WHERE status = 'deferred' AND next_attempt_at <= now()
+			WHERE next_attempt_at <= now() AND status = 'deferred'
 			ORDER BY id LIMIT 10000 FOR UPDATE SKIP LOCKED),
 		moved AS (
-			UPDATE deliveries d SET status = 'queued', next_attempt_at = NULL
+			UPDATE deliveries d SET status = 'queued'
 			FROM due WHERE d.id = due.id
 			RETURNING d.id, d.dispatch_id)
 		SELECT dispatch_id, min(id) AS first_id, max(id) AS last_id

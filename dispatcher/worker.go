@@ -400,9 +400,11 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 
 // recordSQL writes a chunk's outcomes in one statement: the deliveries'
 // new state (a deferred one waits with backoff, and fails once older than
-// MaxAge), which holds each one's latest attempt; a row in
+// MaxAge), which holds each one's latest attempt, and next_attempt_at
+// only while a retry is to come (see migration 0023); a row in
 // delivery_retries for a deferral, which the next attempt will
-// supersede; and for hard bounces the suppression and the contact's
+// supersede; the relay's id for the message, when its reply gave one;
+// and for hard bounces the suppression and the contact's
 // status. Only deliveries still queued change, so a late writer never
 // overwrites a newer outcome.
 const recordSQL = `
@@ -415,10 +417,14 @@ const recordSQL = `
 			              THEN 'failed' ELSE v.status END,
 			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL, last_attempt_at = now(),
 			sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
-			provider_id = coalesce(nullif(v.provider_id, ''), d.provider_id),
-			next_attempt_at = CASE WHEN v.status = 'deferred' THEN now() + v.delay * interval '1 millisecond' END
+			next_attempt_at = CASE WHEN v.status = 'deferred' AND d.queued_at >= now() - $6 * interval '1 millisecond'
+			                  THEN now() + v.delay * interval '1 millisecond' END
 		FROM v WHERE d.id = v.id AND d.status = 'queued'
 		RETURNING d.id, d.attempts, d.status, d.smtp_code, d.smtp_reply, d.contact_id, d.email),
+	pid AS (
+		INSERT INTO delivery_provider_ids (provider_id, delivery_id)
+		SELECT v.provider_id, v.id FROM v JOIN upd ON upd.id = v.id WHERE v.provider_id <> ''
+		ON CONFLICT DO NOTHING),
 	att AS (
 		INSERT INTO delivery_retries (delivery_id, attempt, status, smtp_code, smtp_reply)
 		SELECT id, attempts, status, smtp_code, smtp_reply FROM upd WHERE status = 'deferred'

@@ -62,7 +62,8 @@ func Deliveries(ctx context.Context, db *sqlx.DB, id int64, f DeliveryFilter) (p
 	page = []Delivery{}
 	if err := db.SelectContext(ctx, &page, `
 		SELECT d.id, d.contact_id, d.email, d.language, s.variant, d.status, d.attempts, d.smtp_code,
-			d.smtp_reply, d.queued_at, d.sent_at, d.next_attempt_at
+			d.smtp_reply, d.queued_at, d.sent_at,
+			CASE WHEN d.status = 'deferred' THEN d.next_attempt_at END AS next_attempt_at
 		FROM deliveries d JOIN dispatches s ON s.id = d.dispatch_id
 		WHERE s.release_id = $1 AND ($2 = '' OR d.status = $2) AND d.id > $3
 		  AND ($5 = '' OR d.language = $5) AND ($6 = '' OR s.variant = $6)

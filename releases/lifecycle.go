@@ -224,7 +224,7 @@ func lift(ctx context.Context, tx *sqlx.Tx, r *locked, now time.Time, actor, act
 		return fmt.Errorf("lift release %d: %w", r.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, smtp_reply = 'embargo lifted before sending'
+		UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, smtp_reply = 'embargo lifted before sending'
 		FROM dispatches s
 		WHERE s.id = d.dispatch_id AND s.release_id = $1 AND s.variant = 'embargoed'
 		  AND d.status IN ('queued', 'deferred') AND (d.lease_until IS NULL OR d.lease_until < $2)`,
@@ -290,7 +290,8 @@ func (l *Lifecycle) Recall(ctx context.Context, id int64, reason, actor string) 
 			return fmt.Errorf("recall release %d: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, smtp_reply = 'release recalled before sending'
+			UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL,
+				smtp_reply = 'release recalled before sending'
 			FROM dispatches s
 			WHERE s.id = d.dispatch_id AND s.release_id = $1 AND d.status IN ('queued', 'deferred')
 			  AND (d.lease_until IS NULL OR d.lease_until < $2)`, id, now); err != nil {

@@ -91,7 +91,9 @@ func byProviderID(ctx context.Context, tx *sqlx.Tx, id string) (Target, error) {
 		ids = append(ids, before)
 	}
 	var found int64
-	err := tx.GetContext(ctx, &found, `SELECT id FROM deliveries WHERE provider_id = ANY($1) ORDER BY id DESC LIMIT 1`,
+	err := tx.GetContext(ctx, &found, `
+		SELECT p.delivery_id FROM delivery_provider_ids p JOIN deliveries d ON d.id = p.delivery_id
+		WHERE p.provider_id = ANY($1) ORDER BY p.delivery_id DESC LIMIT 1`,
 		pq.Array(ids))
 	if postgres.IsNoRows(err) {
 		return Target{}, nil

@@ -26,7 +26,7 @@ func TestWebhooksMatchTheProviderID(t *testing.T) {
 		dPM:  "8c3b2a0e-7f1d-4c5e-9b6a-2d4f6e8a0c1b",
 		dOld: "3F2A41C0B7", dNew: "3F2A41C0B7",
 	} {
-		if _, err := h.db.Exec(`UPDATE deliveries SET provider_id = $2 WHERE id = $1`, d, id); err != nil {
+		if _, err := h.db.Exec(`INSERT INTO delivery_provider_ids (delivery_id, provider_id) VALUES ($1, $2)`, d, id); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -177,7 +177,8 @@ func markDelivery(ctx context.Context, tx *sqlx.Tx, m matched, status string) er
 	var err error
 	switch {
 	case m.deliveryID.Valid:
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $2 WHERE id = $1 AND status NOT IN ('bounced', 'complained')`,
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, next_attempt_at = NULL
+			WHERE id = $1 AND status NOT IN ('bounced', 'complained')`,
 			m.deliveryID.Int64, status)
 	case m.messageID.Valid && status == "bounced":
 		_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'bounced' WHERE id = $1`, m.messageID.Int64)

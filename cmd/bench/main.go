@@ -262,8 +262,8 @@ func run(n, conc, procs int, server, natsURL string) error {
 	if _, err := releases.Publish(ctx, a.DB, id); err != nil {
 		return err
 	}
-	if err := sink.wait(int64(n), 60*time.Minute, died); err != nil {
-		return err
+	if err := sink.wait(int64(n), 2*time.Minute, died); err != nil {
+		return fmt.Errorf("%w\n%s", err, logTails(dir, len(children)))
 	}
 	first, last := sink.times()
 
@@ -511,3 +511,20 @@ func scratchDB(ctx context.Context, server string) (string, func(), error) {
 
 // benchSecret is long enough for dispatch, which refuses a short secret.
 const benchSecret = "bench-secret-0123456789abcdef0123456789"
+
+// logTails returns the last lines of each dispatcher's log, which say why
+// a run stalled.
+func logTails(dir string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		name := filepath.Join(dir, fmt.Sprintf("dispatch-%d.log", i))
+		data, err := os.ReadFile(name)
+		if err != nil {
+			fmt.Fprintf(&b, "%s: %v\n", name, err)
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		fmt.Fprintf(&b, "dispatcher %d, last lines of its log:\n%s\n", i, strings.Join(lines[max(len(lines)-20, 0):], "\n"))
+	}
+	return b.String()
+}

@@ -69,7 +69,10 @@ func (s *sink) start(t0 time.Time) {
 	s.mu.Unlock()
 }
 
-func (s *sink) wait(n int64, timeout time.Duration, died <-chan error) error {
+// wait blocks until the sink has received n messages. It gives up once
+// none has come for stall: a pipeline that stopped (a statement that
+// fails on every try, say) would otherwise keep the run waiting for ever.
+func (s *sink) wait(n int64, stall time.Duration, died <-chan error) error {
 	s.mu.Lock()
 	s.want = n
 	reached := s.count.Load() >= n
@@ -78,13 +81,22 @@ func (s *sink) wait(n int64, timeout time.Duration, died <-chan error) error {
 	if reached {
 		return nil
 	}
-	select {
-	case <-done:
-		return nil
-	case err := <-died:
-		return err
-	case <-time.After(timeout):
-		return fmt.Errorf("sink received %d of %d messages in %v", s.count.Load(), n, timeout)
+	tick := time.NewTicker(stall / 10)
+	defer tick.Stop()
+	last, since := s.count.Load(), time.Now()
+	for {
+		select {
+		case <-done:
+			return nil
+		case err := <-died:
+			return err
+		case <-tick.C:
+			if c := s.count.Load(); c != last {
+				last, since = c, time.Now()
+			} else if time.Since(since) >= stall {
+				return fmt.Errorf("sink received %d of %d messages, and none in the last %v", c, n, stall)
+			}
+		}
 	}
 }
 
