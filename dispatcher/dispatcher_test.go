@@ -457,6 +457,20 @@ func TestFirstAttemptTouchesNoIndex(t *testing.T) {
 	}
 }
 
+// Planning renders a dispatch ahead, while it records the first
+// recipients, so that the first chunk finds its rendering made.
+func TestRenderAhead(t *testing.T) {
+	b := setup(t, 2, nil)
+	ctx := context.Background()
+	id := b.create(t, "ahead")
+	var dispatch int64
+	if err := b.db.Get(&dispatch, `INSERT INTO dispatches (release_id, variant) VALUES ($1, 'public') RETURNING id`, id); err != nil {
+		t.Fatal(err)
+	}
+	dispatcher.Prerender(b.disp, ctx, dispatch)
+	waitFor(t, "the rendering ahead", func() bool { return dispatcher.Renderings(b.disp) == 1 })
+}
+
 // A chunk slower than its lease keeps its leases: the batch, given to
 // another worker once the first one has been silent for the lease, finds
 // nothing to send twice.

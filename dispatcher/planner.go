@@ -86,6 +86,7 @@ func (d *Dispatcher) planDispatch(ctx context.Context, log *slog.Logger, msg jet
 	if disp.ReleaseStatus == "recalled" && disp.Variant != "recall" {
 		return 0, d.finishPlanning(ctx, dispatchID)
 	}
+	d.prerender(ctx, dispatchID)
 	var langs []string
 	if err := d.cfg.DB.SelectContext(ctx, &langs, `SELECT language FROM release_translations WHERE release_id = $1 ORDER BY language`, disp.ReleaseID); err != nil {
 		return 0, fmt.Errorf("load languages: %w", err)
