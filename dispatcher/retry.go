@@ -75,7 +75,7 @@ func (d *Dispatcher) requeueDue(ctx context.Context) error {
 	// One statement moves due rows back to queued and returns their ranges;
 	// SKIP LOCKED lets several dispatchers share the work. next_attempt_at
 	// stays until the retry is recorded: it is how the finished check
-	// finds a retry under way (see openSQL).
+	// finds a retry under way (see doneSQL).
 	err := d.cfg.DB.SelectContext(ctx, &ranges, `
 		WITH due AS (
 			SELECT id FROM deliveries

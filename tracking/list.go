@@ -104,7 +104,8 @@ func GetDelivery(ctx context.Context, q sqlx.QueryerContext, id int64) (*Deliver
 	var d Delivery
 	err := sqlx.GetContext(ctx, q, &d, `
 		SELECT d.id, x.release_id, x.variant, d.contact_id, d.email, d.language, d.status, d.attempts,
-			d.smtp_code, d.smtp_reply, d.queued_at, d.sent_at, coalesce((SELECT max(p.provider_id) FROM delivery_provider_ids p WHERE p.delivery_id = d.id), '') AS provider_id
+			d.smtp_code, d.smtp_reply, d.queued_at, d.sent_at,
+			coalesce((SELECT max(p.provider_id) FROM delivery_provider_ids p WHERE p.delivery_id = d.id), '') AS provider_id
 		FROM deliveries d JOIN dispatches x ON x.id = d.dispatch_id WHERE d.id = $1`, id)
 	if postgres.IsNoRows(err) {
 		return nil, communique.Errorf(communique.ENOTFOUND, "delivery %d not found", id)
