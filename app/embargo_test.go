@@ -104,7 +104,9 @@ func TestEmbargoLiftsOnTime(t *testing.T) {
 	if st := b.do("POST", "/api/v1/contacts/import", "text/csv", []byte(embargoCSV), nil); st != 200 {
 		t.Fatalf("import: %d", st)
 	}
-	until := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)
+	// The notices get two to three seconds to go (none starts within
+	// two seconds of the lift).
+	until := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
 	id := b.create(embargoedRelease("embargo-on-time", until))
 	var pub struct{ Status string }
 	if st := b.do("POST", fmt.Sprintf("/api/v1/releases/%d/publish", id), "", nil, &pub); st != 202 || pub.Status != "embargoed" {
@@ -311,7 +313,9 @@ func TestEmbargoSurvivesRestart(t *testing.T) {
 	a1 := start()
 	b := &bundle{t: t, app: a1, smtp: smtp, nats: nats.URL}
 	b.do("POST", "/api/v1/contacts/import", "text/csv", []byte(embargoCSV), nil)
-	until := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	// No notice starts within two seconds of the lift: the notices get
+	// two to three seconds to go, which a slow machine needs.
+	until := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
 	id := b.create(embargoedRelease("embargo-restart", until))
 	b.change(id, "publish", "")
 	waitCount(t, smtp, 2)
