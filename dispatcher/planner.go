@@ -313,15 +313,11 @@ func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int
 		return err
 	}
 	var low int64 // no delivery of the dispatch at or below it waits
-	var counted time.Time
-	pause := minPause
 	for len(ranges) > 0 {
 		room, err := d.waitForRoom(ctx, msg, dispatchID, *last, &low)
 		if err != nil {
 			return err
 		}
-		pause = d.pace(pause, room, counted)
-		counted = time.Now()
 		// As many batches as there is room for go in one publish, so the
 		// queue is counted once per refill rather than once per batch.
 		n := min(max(room/d.cfg.BatchSize, 1), len(ranges))
@@ -333,35 +329,16 @@ func (d *Dispatcher) feed(ctx context.Context, msg jetstream.Msg, dispatchID int
 		if len(ranges) > 0 {
 			// The window was just filled: counting it again at once
 			// would find it full.
-			sleep(ctx, pause)
+			sleep(ctx, 100*time.Millisecond)
 		}
 	}
 	return nil
 }
 
-// The feed's pause between refills of the window.
-const minPause, maxPause = 100 * time.Millisecond, time.Second
-
-// pace returns how long the feed pauses after a refill, given the room
-// the count found and when the window was last counted. As many
-// deliveries left the queue since then as there is room now: the pause
-// lets about a quarter of the window go again, so that the queue stays
-// three quarters full while it is counted a few times per window sent
-// rather than ten times a second. Each count reads the waiting rows: at
-// 6,000 messages a second, counting ten times a second cost the server
-// 1.7 s of execution per 100,000 deliveries, and paced 0.8 s.
-func (d *Dispatcher) pace(pause time.Duration, room int, counted time.Time) time.Duration {
-	if counted.IsZero() || room <= 0 {
-		return pause
-	}
-	p := time.Since(counted) * time.Duration(d.cfg.Window/4) / time.Duration(room)
-	return min(max(p, minPause), maxPause)
-}
-
 // waitForRoom blocks while Window or more of the dispatch's queued
 // deliveries, up to id upTo, wait to be sent, telling JetStream the event
 // is still being worked on; it returns how many more may be queued. The
-// count looks at most ten times a second, and only above *low, which it
+// count looks ten times a second, and only above *low, which it
 // moves up to just below the first delivery still waiting: no index knows
 // which wait (migration 0023), and counting from the dispatch's first id
 // would walk all it has sent each time, so that a release of a million
