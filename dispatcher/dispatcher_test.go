@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -500,11 +501,19 @@ func TestChunkKeepsItsLeases(t *testing.T) {
 // rest back; they are sent once all the same. Were it to go on, the
 // worker given the batch next would claim what it had not sent yet.
 func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
-	const n = 20
-	slow := func(from, to string) *smtp.SMTPError { time.Sleep(100 * time.Millisecond); return nil }
+	const n, lease = 20, 800 * time.Millisecond
+	var mu sync.Mutex
+	var starts []time.Time // when each message reached its recipient
+	slow := func(from, to string) *smtp.SMTPError {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	}
 	var logged logtest.Buffer
 	b := setup(t, n, slow, func(c *dispatcher.Config) {
-		c.Lease = 800 * time.Millisecond
+		c.Lease = lease
 		c.BatchSize = n
 		c.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	})
@@ -517,17 +526,86 @@ func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 	if _, err := tx.Exec(`SELECT id FROM deliveries WHERE status = 'queued' FOR UPDATE`); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // past the lease, with messages of the chunk still unsent
+	locked := time.Now()
+	time.Sleep(lease + 700*time.Millisecond) // past the lease, with messages of the chunk still unsent
+	early := map[string]bool{}
+	for _, m := range b.smtp.Messages() {
+		early[m.To[0]] = true
+	}
+	mu.Lock()
+	for _, s := range starts {
+		// No lease could be renewed once the rows were locked.
+		if s.After(locked.Add(lease)) {
+			t.Errorf("a message started %v after the rows were locked, past its lease", s.Sub(locked))
+		}
+	}
+	mu.Unlock()
 	tx.Rollback()
 	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
 	if !strings.Contains(logged.String(), "renew leases") {
 		t.Fatalf("the chunk never noticed it could not renew its leases; log:\n%s", logged.String())
 	}
-	b.checkOnceEach(t, n)
+	// A message sent before the lock, and recorded only once it let go,
+	// was in flight when its lease ran out: another worker may claim it
+	// in the moment between. None other may go twice.
+	b.checkOnceEachBut(t, n, early)
+}
+
+// A worker whose chunk another worker took over (its leases having run
+// out) neither renews the new leases nor hands the deliveries back: either
+// would let both workers send them.
+func TestTakenOverChunkIsLeftToItsNewHolder(t *testing.T) {
+	const n = 20
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(100 * time.Millisecond); return nil }
+	var logged logtest.Buffer
+	b := setup(t, n, slow, func(c *dispatcher.Config) {
+		c.Lease = 800 * time.Millisecond
+		c.BatchSize = n
+		c.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	})
+	var once sync.Once
+	dispatcher.SetChunkHook(b.disp, func() {
+		once.Do(func() {
+			// What a claim by another worker leaves.
+			if _, err := b.db.Exec(`UPDATE deliveries SET attempts = attempts + 1,
+				lease_until = now() + interval '1 hour' WHERE status = 'queued'`); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	b.publish(t)
+	held := func() (sent, theirs int) {
+		if err := b.db.QueryRow(`SELECT count(*) FILTER (WHERE status = 'sent'),
+			count(*) FILTER (WHERE status = 'queued' AND attempts = 2 AND lease_until > now() + interval '30 minutes')
+			FROM deliveries`).Scan(&sent, &theirs); err != nil {
+			t.Fatal(err)
+		}
+		return sent, theirs
+	}
+	waitFor(t, "the chunk to stop", func() bool {
+		sent, theirs := held()
+		return sent == n || strings.Contains(logged.String(), "renew leases") && sent > 0 && sent+theirs == n
+	})
+	time.Sleep(500 * time.Millisecond)
+	sent, theirs := held()
+	if sent+theirs != n || sent == n {
+		t.Fatalf("%d sent and %d left to the other worker, want fewer than %d sent and the rest left; log:\n%s",
+			sent, theirs, n, logged.String())
+	}
+	if got := b.smtp.Count(); got != sent {
+		t.Fatalf("the server received %d messages, %d recorded sent", got, sent)
+	}
 }
 
 // checkOnceEach checks that each of n recipients received one message.
 func (b *bundle) checkOnceEach(t *testing.T, n int) {
+	t.Helper()
+	b.checkOnceEachBut(t, n, nil)
+}
+
+// checkOnceEachBut checks that each of n recipients received the release,
+// and once only unless they are among but.
+func (b *bundle) checkOnceEachBut(t *testing.T, n int, but map[string]bool) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, m := range b.smtp.Messages() {
@@ -537,7 +615,7 @@ func (b *bundle) checkOnceEach(t *testing.T, n int) {
 		t.Fatalf("%d recipients received the release, want %d", len(seen), n)
 	}
 	for to, c := range seen {
-		if c > 1 {
+		if c > 1 && !but[to] {
 			t.Errorf("%s received %d copies", to, c)
 		}
 	}

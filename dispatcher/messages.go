@@ -199,12 +199,12 @@ func (w *worker) recordMessages(ctx context.Context, rows []claimedMessage, resu
 	d := w.d
 	var ids, codes, delays []int64
 	var statuses, replies []string
-	var unsent []int64
+	var unsent, unsentAttempts []int64
 	var soonest time.Duration
 	for i, row := range rows {
 		res := results[i]
 		if res.Status == mailer.Unsent {
-			unsent = append(unsent, row.ID)
+			unsent, unsentAttempts = append(unsent, row.ID), append(unsentAttempts, int64(row.Attempts))
 			continue
 		}
 		delay := w.backoff(row.Attempts)
@@ -238,9 +238,12 @@ func (w *worker) recordMessages(ctx context.Context, rows []claimedMessage, resu
 		time.AfterFunc(soonest, func() { d.messagesPending.Add(1) })
 	}
 	if len(unsent) > 0 {
+		// Only those still held by this worker (see worker.release).
 		if _, err := d.cfg.DB.Exec(`
-			UPDATE messages SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
-			WHERE id = ANY($1) AND status = 'queued'`, pq.Array(unsent)); err != nil {
+			UPDATE messages m SET lease_until = NULL, attempts = greatest(m.attempts - 1, 0)
+			FROM unnest($1::bigint[], $2::int[]) AS h(id, attempts)
+			WHERE m.id = h.id AND m.attempts = h.attempts AND m.status = 'queued'`,
+			pq.Array(unsent), pq.Array(unsentAttempts)); err != nil {
 			d.log.Warn("hand back messages; their leases will run out", "error", err)
 		}
 		d.messagesPending.Add(1)

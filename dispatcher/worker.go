@@ -301,13 +301,18 @@ func (w *worker) keepLeased(ctx context.Context, rows []claimed, claimedAt time.
 	}
 }
 
-// renew extends the leases of rows, all of which must still be held.
+// renew extends the leases of rows, all of which must still be held by
+// this chunk. A row is held while its attempt count is the one the claim
+// gave it: a worker that took the row over after the lease ran out
+// counted an attempt of its own, and renewing its lease would let both
+// send the message.
 func (w *worker) renew(ctx context.Context, rows []claimed) error {
-	ids := idsOf(rows)
+	ids, attempts := heldBy(rows)
 	res, err := w.d.cfg.DB.ExecContext(ctx, `
-		UPDATE deliveries SET lease_until = now() + $2 * interval '1 millisecond'
-		WHERE id = ANY($1) AND status = 'queued' AND lease_until > now()`,
-		pq.Array(ids), w.d.cfg.Lease.Milliseconds())
+		UPDATE deliveries d SET lease_until = now() + $3 * interval '1 millisecond'
+		FROM unnest($1::bigint[], $2::int[]) AS h(id, attempts)
+		WHERE d.id = h.id AND d.attempts = h.attempts AND d.status = 'queued' AND d.lease_until > now()`,
+		pq.Array(ids), pq.Array(attempts), w.d.cfg.Lease.Milliseconds())
 	if err != nil {
 		return err
 	}
@@ -315,6 +320,16 @@ func (w *worker) renew(ctx context.Context, rows []claimed) error {
 		return fmt.Errorf("%d of %d leases renewed", n, len(rows))
 	}
 	return nil
+}
+
+// heldBy returns the ids of rows and the attempt counts their claim gave
+// them, which together say the rows are still this worker's.
+func heldBy(rows []claimed) (ids []int64, attempts []int64) {
+	ids, attempts = make([]int64, len(rows)), make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i], attempts[i] = r.ID, int64(r.Attempts)
+	}
+	return ids, attempts
 }
 
 // cleared returns s resized to n zero Results, reusing its array.
@@ -497,15 +512,20 @@ func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Re
 	return nil
 }
 
-// release hands claimed but unsent deliveries back to the queue.
+// release hands claimed but unsent deliveries back to the queue: those
+// still held by this worker only (see renew). One whose lease ran out
+// while its record waited may have been claimed by another worker since;
+// clearing that worker's lease would let this one claim and send it too.
 func (w *worker) release(rows []claimed) {
 	if len(rows) == 0 {
 		return
 	}
-	ids := idsOf(rows)
+	ids, attempts := heldBy(rows)
 	if _, err := w.d.cfg.DB.Exec(`
-		UPDATE deliveries SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
-		WHERE id = ANY($1) AND status = 'queued'`, pq.Array(ids)); err != nil {
+		UPDATE deliveries d SET lease_until = NULL, attempts = greatest(d.attempts - 1, 0)
+		FROM unnest($1::bigint[], $2::int[]) AS h(id, attempts)
+		WHERE d.id = h.id AND d.attempts = h.attempts AND d.status = 'queued'`,
+		pq.Array(ids), pq.Array(attempts)); err != nil {
 		// The leases run out by themselves; another worker takes over then.
 		w.d.log.Warn("release deliveries", "error", err)
 	}
@@ -579,13 +599,4 @@ func (d *Dispatcher) retryWrite(ctx context.Context, what string, write func(con
 func (w *worker) progressDue(id int64) bool {
 	now, _ := w.d.progressWrite.try(id, false)
 	return now
-}
-
-// idsOf returns the deliveries' ids.
-func idsOf(rows []claimed) []int64 {
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	return ids
 }
