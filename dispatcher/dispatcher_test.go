@@ -331,6 +331,34 @@ func TestReleasesAndLanguagesShareTheQueue(t *testing.T) {
 	t.Logf("a third of the way: %+v", rows)
 }
 
+// A large release never has more than its window queued: the planner
+// waits for batches to be sent before it queues more.
+func TestWindowPacesTheQueue(t *testing.T) {
+	const n, batch, window = 600, 20, 100
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(2 * time.Millisecond); return nil }
+	b := setup(t, n, slow, func(c *dispatcher.Config) { c.Window = window; c.BatchSize = batch })
+	stream, err := b.js.Stream(context.Background(), events.WorkStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.publish(t)
+	most := uint64(0)
+	waitFor(t, "every delivery to be sent", func() bool {
+		// Sent batches leave the work stream when acknowledged.
+		if info, err := stream.Info(context.Background()); err == nil {
+			most = max(most, info.State.Msgs)
+		}
+		return b.statuses(t)["sent"] == n
+	})
+	// A batch sent but not yet acknowledged may still be in the stream
+	// when the planner queues the next.
+	if most == 0 || most > 2*window/batch {
+		t.Fatalf("at most %d batches of %d were queued at once, want 1 to %d", most, batch, 2*window/batch)
+	}
+	t.Logf("at most %d batches queued, of %d", most, n/batch)
+	b.checkOnceEach(t, n)
+}
+
 // Deliveries of a planned dispatch whose batch messages were lost (a
 // process died between recording and queueing them) are queued again by
 // the sweep once the dispatch has sent nothing for a while.
