@@ -487,17 +487,22 @@ func TestFirstAttemptTouchesNoIndex(t *testing.T) {
 }
 
 // Planning renders a dispatch ahead, while it records the first
-// recipients, so that the first chunk finds its rendering made.
+// recipients, so that the first chunk finds its rendering made. With no
+// worker to render it, only planning can have.
 func TestRenderAhead(t *testing.T) {
-	b := setup(t, 2, nil)
-	ctx := context.Background()
-	id := b.create(t, "ahead")
-	var dispatch int64
-	if err := b.db.Get(&dispatch, `INSERT INTO dispatches (release_id, variant) VALUES ($1, 'public') RETURNING id`, id); err != nil {
-		t.Fatal(err)
-	}
-	dispatcher.Prerender(b.disp, ctx, dispatch)
+	b := setup(t, 2, nil, func(c *dispatcher.Config) { c.Pools = nil })
+	b.publish(t)
 	waitFor(t, "the rendering ahead", func() bool { return dispatcher.Renderings(b.disp) == 1 })
+	waitFor(t, "the dispatch to be planned", func() bool {
+		var planned int
+		if err := b.db.Get(&planned, `SELECT count(*) FROM dispatches WHERE status = 'planned'`); err != nil {
+			t.Fatal(err)
+		}
+		return planned == 1
+	})
+	if sent := b.statuses(t)["sent"]; sent != 0 {
+		t.Fatalf("%d deliveries sent with no worker", sent)
+	}
 }
 
 // A chunk slower than its lease keeps its leases: the batch, given to

@@ -16,8 +16,5 @@ func CloseFinished(d *Dispatcher, ctx context.Context) error { return d.closeFin
 // left to send, as the end of a batch does.
 func MarkDoneIfFinished(d *Dispatcher, ctx context.Context, id int64) { d.markDoneIfFinished(ctx, id) }
 
-// Prerender renders dispatch id ahead, as planning does.
-func Prerender(d *Dispatcher, ctx context.Context, id int64) { d.prerender(ctx, id) }
-
 // Renderings returns how many renderings the process has made.
 func Renderings(d *Dispatcher) int64 { return d.renders.made.Load() }
