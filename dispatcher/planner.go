@@ -150,6 +150,15 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 	if err != nil {
 		return 0, err
 	}
+	// Settled, the notices sent are all there will be. Most releases had
+	// none, and leaving their recipients out of each chunk cost 17 to 37
+	// ms a chunk at 1,000,000 recipients for nothing.
+	var notified bool
+	if err := d.cfg.DB.GetContext(ctx, &notified, `
+		SELECT EXISTS (SELECT 1 FROM deliveries e JOIN dispatches es ON es.id = e.dispatch_id
+		               WHERE es.release_id = $1 AND es.variant = 'embargoed' AND e.status = 'sent')`, releaseID); err != nil {
+		return 0, fmt.Errorf("embargoed notices sent: %w", err)
+	}
 	// Deliveries recorded before a takeover may not have been queued;
 	// requeuing those that were costs messages, not sends.
 	var queued fed
@@ -168,7 +177,7 @@ func (d *Dispatcher) planPublic(ctx context.Context, msg jetstream.Msg, dispatch
 			if n, err = contacts.InsertPublicAudienceRange(ctx, tx, dispatchID, releaseID, lm, original, from, to); err != nil {
 				return err
 			}
-			if n > 0 {
+			if n > 0 && notified {
 				res, err := tx.ExecContext(ctx, `
 					DELETE FROM deliveries p USING deliveries e, dispatches es
 					WHERE p.dispatch_id = $1 AND p.contact_id BETWEEN $3 AND $4
