@@ -24,8 +24,10 @@ import (
 type worker struct {
 	d    *Dispatcher
 	conn *mailer.Conn
-	buf  []byte // the message being sent, built in place for each
-	sig  []byte // and its signed copy
+	// The message being sent and the one after it, built in turn in
+	// these buffers, and their signed copies: a message is built while the
+	// one before it goes, and must stay whole until that one is through.
+	bufs, sigs [2][]byte
 
 	// held is the chunk being sent: claimed, and neither recorded nor
 	// released yet. results holds its outcomes as the connection learns
@@ -208,8 +210,8 @@ func (w *worker) hold(rows []claimed) {
 
 // sendChunk composes and sends the held chunk, claimed at claimedAt; its
 // outcomes are in the returned slice, one per row, valid until the next
-// chunk. Each message is built just before it goes, in the worker's one
-// buffer: a worker's memory does not grow with the chunk.
+// chunk. Each message is built just before it goes, in one of the
+// worker's two buffers: a worker's memory does not grow with the chunk.
 func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed, claimedAt time.Time) []mailer.Result {
 	if hook := w.d.chunkHook.Load(); hook != nil {
 		(*hook)()
@@ -231,16 +233,17 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 	}
 	results := w.results
 	w.conn.SendEach(sendCtx, len(rows), func(i int) (mailer.Raw, error) {
-		raw, err := w.compose(r, rows[i], w.buf[:0])
+		k := i % 2
+		raw, err := w.compose(r, rows[i], w.bufs[k][:0])
 		if err != nil {
 			return raw, err
 		}
-		w.buf = raw.Data
+		w.bufs[k] = raw.Data
 		if w.d.cfg.DKIM != nil {
-			if raw.Data, err = w.d.cfg.DKIM.Sign(w.sig[:0], raw.Data); err != nil {
+			if raw.Data, err = w.d.cfg.DKIM.Sign(w.sigs[k][:0], raw.Data); err != nil {
 				return raw, err
 			}
-			w.sig = raw.Data
+			w.sigs[k] = raw.Data
 		}
 		return raw, nil
 	}, results)

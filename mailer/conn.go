@@ -68,6 +68,7 @@ type Conn struct {
 	pool       *Pool
 	client     *mail.Client // dials, secures and authenticates
 	sc         *smtp.Client // the open connection, nil when closed
+	out        *flushThrough
 	pipelining bool
 	utf8       bool
 	// tcp is the socket of the last dial (except with implicit TLS, which

@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -17,23 +18,28 @@ import (
 // server gave no verdict on it other than closing the connection.
 type lostConn struct{ retry bool }
 
-// transact sends one message over the open connection.
-func (c *Conn) transact(m Raw) (Result, *lostConn) {
+// transact sends one message over the open connection. sent says its
+// envelope already went out, in the previous message's last write, and
+// only the answers are left to read. ahead, when not nil, offers the next
+// message's envelope: see content.
+func (c *Conn) transact(m Raw, sent bool, ahead func() (mailCmd, rcptCmd string, ok bool)) (r Result, lost *lostConn, next bool) {
 	mailCmd, rcptCmd, bad := c.envelope(m)
 	if bad != nil {
-		return *bad, nil
+		return *bad, nil, false
 	}
 	timeout := c.pool.timeout()
 	// go-mail sets the connection's deadline when it dials; each message
 	// gets the timeout afresh, or a busy connection would die of old age
 	// mid-release.
 	if err := c.sc.UpdateDeadline(timeout); err != nil {
-		return Result{Status: Deferred, Reply: "connection unusable: " + err.Error()}, &lostConn{retry: true}
+		return Result{Status: Deferred, Reply: "connection unusable: " + err.Error()}, &lostConn{retry: true}, false
 	}
 	t := c.sc.Text
 	if c.pipelining {
-		if err := t.PrintfLine("%s\r\n%s\r\nDATA", mailCmd, rcptCmd); err != nil {
-			return writeFailed(err, "while sending MAIL", timeout), &lostConn{retry: true}
+		if !sent {
+			if err := t.PrintfLine("%s\r\n%s\r\nDATA", mailCmd, rcptCmd); err != nil {
+				return writeFailed(err, "while sending MAIL", timeout), &lostConn{retry: true}, false
+			}
 		}
 		// Read all three answers: the server sends them whatever happened,
 		// unless it hangs up.
@@ -44,7 +50,7 @@ func (c *Conn) transact(m Raw) (Result, *lostConn) {
 		}{{"MAIL", 250}, {"RCPT", 25}, {"DATA", 354}} {
 			_, _, errs[i] = t.ReadResponse(step.code)
 			if r, lost := c.dropped(errs[i], step.name, firstErr(errs[:i]...)); lost != nil {
-				return r, lost
+				return r, lost, false
 			}
 		}
 		if err := firstErr(errs[:]...); err != nil {
@@ -53,10 +59,11 @@ func (c *Conn) transact(m Raw) (Result, *lostConn) {
 				// end the empty message so the dialogue stays in step.
 				t.PrintfLine(".")
 				if _, _, err := t.ReadResponse(250); isLost(err) {
-					return c.refused(firstErr(errs[:]...), false), &lostConn{}
+					return c.refused(firstErr(errs[:]...), false), &lostConn{}, false
 				}
 			}
-			return c.refusedOrLost(err, false)
+			r, lost := c.refusedOrLost(err, false, true)
+			return r, lost, false
 		}
 	} else {
 		for _, step := range []struct {
@@ -65,32 +72,69 @@ func (c *Conn) transact(m Raw) (Result, *lostConn) {
 		}{{"MAIL", mailCmd, 250}, {"RCPT", rcptCmd, 25}, {"DATA", "DATA", 354}} {
 			id, err := t.Cmd("%s", step.cmd)
 			if err != nil {
-				return writeFailed(err, "while sending "+step.name, timeout), &lostConn{retry: true}
+				return writeFailed(err, "while sending "+step.name, timeout), &lostConn{retry: true}, false
 			}
 			t.StartResponse(id)
 			_, _, err = t.ReadResponse(step.code)
 			t.EndResponse(id)
 			if r, lost := c.dropped(err, step.name, nil); lost != nil {
-				return r, lost
+				return r, lost, false
 			}
 			if err != nil {
-				return c.refusedOrLost(err, false)
+				r, lost := c.refusedOrLost(err, false, true)
+				return r, lost, false
 			}
 		}
+		ahead = nil
 	}
-	if err := writeDotStuffed(t, m.Data); err != nil {
-		// A failed write never handed the final dot to the network.
-		return writeFailed(err, "during DATA", timeout), &lostConn{retry: true}
+	return c.content(m.Data, ahead)
+}
+
+// content sends a message's content once the server said 354. When ahead
+// offers the next message's envelope, it goes out in the same write as
+// the final dot, as RFC 2920 allows (message content may open a group):
+// a message then costs one round trip instead of two, which is what
+// limits a connection to a distant relay, and one write instead of two.
+// next reports that the envelope went out and that the connection is
+// still in step for its answers.
+func (c *Conn) content(data []byte, ahead func() (mailCmd, rcptCmd string, ok bool)) (r Result, lost *lostConn, next bool) {
+	timeout := c.pool.timeout()
+	w := c.sc.Text.W
+	if err := writeDotStuffed(w, data); err != nil {
+		// The final dot never reached the connection.
+		return writeFailed(err, "during DATA", timeout), &lostConn{retry: true}, false
 	}
-	_, reply, err := t.ReadResponse(250)
+	dotEnd := c.out.done + int64(w.Buffered())
+	if ahead != nil {
+		if mailCmd, rcptCmd, ok := ahead(); ok {
+			w.WriteString(mailCmd)
+			w.WriteString("\r\n")
+			w.WriteString(rcptCmd)
+			w.WriteString("\r\nDATA\r\n")
+			next = true
+		}
+	}
+	if err := w.Flush(); err != nil {
+		if c.out.done < dotEnd {
+			// A failed write never handed the final dot to the network.
+			return writeFailed(err, "during DATA", timeout), &lostConn{retry: true}, false
+		}
+		// The final dot went, and may have reached the server.
+		return writeFailed(err, "after the end of the message; it may have been delivered", timeout), &lostConn{}, false
+	}
+	_, reply, err := c.sc.Text.ReadResponse(250)
 	if isLost(err) {
-		return readFailed(err, "the end of the message", timeout, "; it may have been delivered"), &lostConn{}
+		return readFailed(err, "the end of the message", timeout, "; it may have been delivered"), &lostConn{}, false
 	}
 	if err != nil {
-		return c.refusedOrLost(err, true)
+		// The server ends the transaction of a message it refuses; the
+		// reset sent for good measure otherwise would land among the
+		// answers to the next envelope.
+		r, lost := c.refusedOrLost(err, true, !next)
+		return r, lost, next && lost == nil
 	}
 	reply = truncate(strings.TrimSpace(reply))
-	return Result{Status: Sent, Code: 250, Reply: reply, ProviderID: ProviderID(reply)}, nil
+	return Result{Status: Sent, Code: 250, Reply: reply, ProviderID: ProviderID(reply)}, nil, next
 }
 
 // dropped reports a connection lost while waiting for the answer to step:
@@ -110,14 +154,15 @@ func (c *Conn) dropped(err error, step string, verdict error) (Result, *lostConn
 	return readFailed(err, step, c.pool.timeout(), ""), &lostConn{retry: true}
 }
 
-// refusedOrLost records a refusal. A 421 means the server is closing the
-// connection (RFC 5321 section 3.8): the connection is dropped and,
-// before the final dot, the message tried again at once on another.
-func (c *Conn) refusedOrLost(err error, afterDot bool) (Result, *lostConn) {
+// refusedOrLost records a refusal, resetting the transaction when reset
+// is set. A 421 means the server is closing the connection (RFC 5321
+// section 3.8): the connection is dropped and, before the final dot, the
+// message tried again at once on another.
+func (c *Conn) refusedOrLost(err error, afterDot, reset bool) (Result, *lostConn) {
 	if is421(err) {
 		return c.refused(err, false), &lostConn{retry: !afterDot}
 	}
-	r := c.refused(err, true)
+	r := c.refused(err, reset)
 	if c.sc == nil {
 		return r, &lostConn{}
 	}
@@ -183,10 +228,10 @@ func asciiAddress(addr string) (string, error) {
 	return addr[:at+1] + domain, nil
 }
 
-// writeDotStuffed writes data as the body of DATA: a line starting with
-// "." gets another, and the message ends with CRLF "." CRLF.
-func writeDotStuffed(t *textproto.Conn, data []byte) error {
-	w := t.W
+// writeDotStuffed writes data to w as the body of DATA: a line starting
+// with "." gets another, and the message ends with CRLF "." CRLF. It
+// does not flush: an error means the final dot never reached w's writer.
+func writeDotStuffed(w *bufio.Writer, data []byte) error {
 	atLineStart := true
 	for len(data) > 0 {
 		if atLineStart && data[0] == '.' {
@@ -205,8 +250,9 @@ func writeDotStuffed(t *textproto.Conn, data []byte) error {
 	if !atLineStart {
 		w.WriteString("\r\n")
 	}
-	w.WriteString(".\r\n")
-	return w.Flush()
+	// bufio's errors stick: this write fails if any before it did.
+	_, err := w.WriteString(".\r\n")
+	return err
 }
 
 func firstErr(errs ...error) error {

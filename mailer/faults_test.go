@@ -146,6 +146,21 @@ func TestSendRawFaults(t *testing.T) {
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
+		name:  "closed at a MAIL that came with the final dot",
+		opts:  smtptest.Options{Fault: on(1, 3, smtptest.MAIL, smtptest.Fault{Close: true})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "421 at a MAIL that came with the final dot",
+		opts:  smtptest.Options{Fault: on(1, 3, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "550 at a RCPT that came with the final dot",
+		opts:  smtptest.Options{Fault: on(1, 3, smtptest.RCPT, smtptest.Fault{Reply: "550 5.1.1 no such user"})},
+		want:  []want{sent, sent, {mailer.Bounced, 550, "550 5.1.1 no such user"}, sent},
+		conns: 1,
+	}, {
 		name:  "closed in the middle of DATA",
 		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
 		size:  big,

@@ -38,6 +38,23 @@ func NewLimiter(rate float64) *Limiter {
 	return &Limiter{window: window + margin, starts: make([]time.Time, n), now: time.Now}
 }
 
+// Now reserves a start for a message that may start at once, and reports
+// false, reserving nothing, when it would have to wait.
+func (l *Limiter) Now() bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if oldest := l.starts[l.next]; !oldest.IsZero() && oldest.Add(l.window).After(now) {
+		return false
+	}
+	l.starts[l.next] = now
+	l.next = (l.next + 1) % len(l.starts)
+	return true
+}
+
 // Wait blocks until the caller may start one message, reserving its slot.
 // Slots are handed out in call order, so waiting callers never starve.
 func (l *Limiter) Wait(ctx context.Context) error {

@@ -51,8 +51,41 @@ func TestLimiterNeverExceedsRateInAnyWindow(t *testing.T) {
 	}
 }
 
+// Now takes a start only when one is free, so callers mixing it with
+// Wait keep the rate.
+func TestLimiterNowKeepsTheRate(t *testing.T) {
+	l := NewLimiter(10)
+	var mu sync.Mutex
+	var starts []time.Time
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 8 {
+				if !l.Now() {
+					l.Wait(context.Background())
+				}
+				mu.Lock()
+				starts = append(starts, time.Now())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sortTimes(starts)
+	for i := range starts {
+		if i+10 < len(starts) && starts[i+10].Sub(starts[i]) < time.Second {
+			t.Fatalf("11 starts within %v (from %d)", starts[i+10].Sub(starts[i]), i)
+		}
+	}
+	if !NewLimiter(1).Now() {
+		t.Fatal("a fresh limiter has a start free")
+	}
+}
+
 func TestLimiterNil(t *testing.T) {
-	if l := NewLimiter(0); l != nil || l.Wait(context.Background()) != nil {
+	if l := NewLimiter(0); l != nil || l.Wait(context.Background()) != nil || !l.Now() {
 		t.Fatal("rate 0 must mean no limit")
 	}
 }

@@ -47,12 +47,15 @@ func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 
 // SendEach sends n messages in order over the connection, dialling when
 // there is none, asking msg for each just before it goes, so that a
-// caller can build every message in the same buffer. A message msg fails
+// caller can build every message in two buffers taken in turn: message i
+// is asked for while message i-1 may still need its bytes (to go again
+// on a new connection), never while message i-2 does. A message msg fails
 // to build is Failed with the error as its reply. results[i] is set as
 // soon as message i's outcome is known: a caller recovering from a panic
 // can tell which messages the server answered. Where the server offers
-// PIPELINING, MAIL, RCPT and DATA go in one write (RFC 2920): one round
-// trip per message instead of four.
+// PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write, with the
+// previous message's final dot when the next message may start at once:
+// one round trip per message instead of four.
 //
 // A connection that breaks is replaced for the next message. A message
 // that cannot have been accepted when the connection broke (its final dot
@@ -63,22 +66,64 @@ func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 // started again, when ctx ends are Unsent. len(results) must be n.
 func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error), results []Result) {
 	var down string // why the server is failing, once it is
+	// next is message i+1 when it was built while message i went: it may
+	// have started already, its envelope sent with message i's final dot.
+	var next struct {
+		m       Raw
+		err     error
+		built   bool
+		started bool
+		at      time.Time
+	}
 	for i := range n {
-		if ctx.Err() != nil {
-			results[i] = Result{Status: Unsent, Reply: "not attempted: shutting down or past its deadline"}
-			continue
+		m, err, started, start := next.m, next.err, next.started, next.at
+		built := next.built
+		next.built, next.started = false, false
+		// A message whose envelope is out has started: it goes on whatever
+		// happens to ctx, as a message does once it has begun.
+		if !started {
+			if ctx.Err() != nil {
+				results[i] = Result{Status: Unsent, Reply: "not attempted: shutting down or past its deadline"}
+				continue
+			}
+			if down != "" {
+				results[i] = Result{Status: Deferred, Reply: "not attempted: " + down}
+				continue
+			}
+			if !built {
+				m, err = msg(i)
+			}
+			if err != nil {
+				results[i] = Result{Status: Failed, Reply: err.Error()}
+				continue
+			}
+			start = time.Now()
 		}
-		if down != "" {
-			results[i] = Result{Status: Deferred, Reply: "not attempted: " + down}
-			continue
+		var ahead func() (string, string, bool)
+		if i+1 < n {
+			ahead = func() (string, string, bool) {
+				// Built now, it is kept for its turn even when it cannot
+				// start yet.
+				if ctx.Err() != nil || pastDeadline(ctx) {
+					return "", "", false
+				}
+				if !next.built { // not again when message i goes again
+					next.m, next.err = msg(i + 1)
+					next.built = true
+				}
+				if next.err != nil {
+					return "", "", false
+				}
+				mailCmd, rcptCmd, bad := c.envelope(next.m)
+				if bad != nil || !c.pool.limiter.Now() {
+					return "", "", false
+				}
+				next.at = time.Now()
+				return mailCmd, rcptCmd, true
+			}
 		}
-		m, err := msg(i)
-		if err != nil {
-			results[i] = Result{Status: Failed, Reply: err.Error()}
-			continue
-		}
-		start := time.Now()
-		r, failing := c.send(ctx, m)
+		r, failing, nextStarted := c.send(ctx, m, started, ahead)
+		next.started = nextStarted
 		results[i] = r
 		if failing {
 			down = r.Reply
@@ -89,40 +134,51 @@ func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error)
 	}
 }
 
+// pastDeadline reports ctx's deadline passed. The deadline's own timer
+// may not have fired yet on a busy machine: a message past it must not
+// start (an embargoed notice a second before the lift is the case).
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // send sends one message, once more on a new connection if the first one
-// turned out dead before the message could have been accepted. failing
-// reports a server that cannot be reached or failed twice in a row.
-func (c *Conn) send(ctx context.Context, m Raw) (r Result, failing bool) {
+// turned out dead before the message could have been accepted. started
+// says its envelope already went out on the connection, and its start
+// was counted by the limiter. failing reports a server that cannot be
+// reached or failed twice in a row. nextStarted reports that the next
+// message, given by ahead, started on the connection as this one ended.
+func (c *Conn) send(ctx context.Context, m Raw, started bool, ahead func() (string, string, bool)) (r Result, failing, nextStarted bool) {
 	for try := 0; ; try++ {
-		// Nothing of a message that goes again can have been accepted:
-		// when the time is up, it goes back to the queue as it was. The
-		// deadline's own timer may not have fired yet on a busy machine:
-		// a message past it must not start (an embargoed notice a second
-		// before the lift is the case).
-		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-			return Result{Status: Unsent, Reply: "not attempted: " + context.DeadlineExceeded.Error()}, false
-		}
-		if err := c.pool.limiter.Wait(ctx); err != nil {
-			return Result{Status: Unsent, Reply: "not attempted: " + err.Error()}, false
-		}
-		if err := c.ready(ctx); err != nil {
-			return dialResult(c.pool.Target, err), true
+		if !started {
+			// Nothing of a message that goes again can have been accepted:
+			// when the time is up, it goes back to the queue as it was.
+			if pastDeadline(ctx) {
+				return Result{Status: Unsent, Reply: "not attempted: " + context.DeadlineExceeded.Error()}, false, false
+			}
+			if err := c.pool.limiter.Wait(ctx); err != nil {
+				return Result{Status: Unsent, Reply: "not attempted: " + err.Error()}, false, false
+			}
+			if err := c.ready(ctx); err != nil {
+				return dialResult(c.pool.Target, err), true, false
+			}
 		}
 		var lost *lostConn
-		r, lost = c.transact(m)
+		r, lost, nextStarted = c.transact(m, started, ahead)
+		started = false
 		if lost == nil {
 			c.lastUsed = time.Now()
-			return r, false
+			return r, false, nextStarted
 		}
 		c.Close()
 		if !lost.retry {
-			return r, false
+			return r, false, false
 		}
 		if try > 0 {
-			return r, true
+			return r, true, false
 		}
 		if ctx.Err() != nil {
-			return Result{Status: Unsent, Reply: "not sent again: " + ctx.Err().Error()}, false
+			return Result{Status: Unsent, Reply: "not sent again: " + ctx.Err().Error()}, false, false
 		}
 	}
 }
@@ -166,7 +222,8 @@ func (c *Conn) dial(ctx context.Context) error {
 	// The connection's writer buffers 4 KiB, so a message of 6 or 7 KiB
 	// went out in two writes besides its envelope's. A buffer that holds a
 	// usual message whole sends it in one; a longer one still streams.
-	sc.Text.W = bufio.NewWriterSize(flushThrough{sc.Text.W}, messageBuffer)
+	c.out = &flushThrough{w: sc.Text.W}
+	sc.Text.W = bufio.NewWriterSize(c.out, messageBuffer)
 	c.sc = sc
 	c.pipelining, _ = sc.Extension("PIPELINING")
 	c.utf8, _ = sc.Extension("SMTPUTF8")
@@ -179,15 +236,23 @@ const messageBuffer = 32 << 10
 
 // flushThrough writes to the connection's own buffered writer and flushes
 // it at once, so that what the larger buffer above it hands over goes out
-// in one write, and nothing waits in the smaller one.
-type flushThrough struct{ w *bufio.Writer }
+// in one write, and nothing waits in the smaller one. done counts the
+// bytes it handed on to the connection: after a failed write, it tells
+// whether a message's final dot went before the failure.
+type flushThrough struct {
+	w    *bufio.Writer
+	done int64
+}
 
-func (f flushThrough) Write(p []byte) (int, error) {
+func (f *flushThrough) Write(p []byte) (int, error) {
 	n, err := f.w.Write(p)
-	if err != nil {
-		return n, err
+	if err == nil {
+		err = f.w.Flush()
 	}
-	return n, f.w.Flush()
+	// What the small buffer still holds did not go: before this write it
+	// was empty, as every write before this one succeeded.
+	f.done += int64(n - f.w.Buffered())
+	return n, err
 }
 
 // dialResult defers a message for a connection that could not be opened,

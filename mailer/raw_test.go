@@ -87,32 +87,38 @@ func TestSendRawLongLivedConnection(t *testing.T) {
 	}
 }
 
-// SendEach asks for each message as it goes, so that one buffer can hold
-// them all in turn; a message that fails to build is Failed with the
-// error as its reply, and the others go.
-func TestSendEachBuildsInOneBuffer(t *testing.T) {
+// SendEach asks for each message as it goes, so that two buffers taken
+// in turn can hold them all; a message that fails to build is Failed with
+// the error as its reply, and the others go.
+func TestSendEachBuildsInTwoBuffers(t *testing.T) {
 	srv := mailbox.New(mailbox.Options{})
 	conn := startServer(t, srv).Conn()
 	defer conn.Close()
-	var buf []byte
-	results := make([]mailer.Result, 3)
-	conn.SendEach(context.Background(), 3, func(i int) (mailer.Raw, error) {
+	var bufs [2][]byte
+	results := make([]mailer.Result, 5)
+	conn.SendEach(context.Background(), 5, func(i int) (mailer.Raw, error) {
 		if i == 1 {
 			return mailer.Raw{}, fmt.Errorf("no template for message %d", i)
 		}
-		buf = fmt.Appendf(buf[:0], "Subject: m%d\r\n\r\nbody %d\r\n", i, i)
-		return mailer.Raw{From: "b@example.org", To: fmt.Sprintf("r%d@example.com", i), Data: buf}, nil
+		bufs[i%2] = fmt.Appendf(bufs[i%2][:0], "Subject: m%d\r\n\r\nbody %d\r\n", i, i)
+		return mailer.Raw{From: "b@example.org", To: fmt.Sprintf("r%d@example.com", i), Data: bufs[i%2]}, nil
 	}, results)
-	if results[0].Status != mailer.Sent || results[2].Status != mailer.Sent {
-		t.Fatalf("results %+v", results)
+	for i, r := range results {
+		if i != 1 && r.Status != mailer.Sent {
+			t.Fatalf("message %d: %+v", i, r)
+		}
 	}
 	if results[1].Status != mailer.Failed || results[1].Reply != "no template for message 1" {
 		t.Fatalf("the message that failed to build: %+v", results[1])
 	}
 	got := srv.Messages()
-	if len(got) != 2 || got[0].To[0] != "r0@example.com" || got[1].To[0] != "r2@example.com" ||
-		!strings.Contains(string(got[0].Data), "body 0") || !strings.Contains(string(got[1].Data), "body 2") {
-		t.Fatalf("server kept %+v", got)
+	if len(got) != 4 {
+		t.Fatalf("server kept %d messages, want 4", len(got))
+	}
+	for k, i := range []int{0, 2, 3, 4} {
+		if got[k].To[0] != fmt.Sprintf("r%d@example.com", i) || !strings.Contains(string(got[k].Data), fmt.Sprintf("body %d", i)) {
+			t.Fatalf("server kept %q for %s", got[k].Data, got[k].To[0])
+		}
 	}
 }
 

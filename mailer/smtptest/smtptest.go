@@ -97,6 +97,9 @@ type Message struct {
 	Data []byte // as the client meant it, dot-stuffing removed
 	// Mail is the MAIL command's argument as sent, parameters included.
 	Mail string
+	// Followed says the client's next command had arrived with the final
+	// dot: the client pipelined the next message behind this one.
+	Followed bool
 }
 
 // Server is a scriptable SMTP server on a loopback port.
@@ -371,7 +374,8 @@ func (se *session) data() error {
 			}
 		}
 	}
-	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: []byte(body.String()), Mail: se.mail}
+	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: []byte(body.String()), Mail: se.mail,
+		Followed: se.r.Buffered() > 0}
 	se.mail, se.from, se.to = "", "", nil
 	if f := se.fault(Dot); f != nil {
 		if err := se.apply(f); err != nil || f.Reply != "" {
