@@ -181,6 +181,6 @@ func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, comp
 	if err := s.wait(int64(n), time.Minute, nil); err != nil {
 		return 0, fmt.Errorf("ceiling: %w", err)
 	}
-	_, last := s.times()
+	_, last, _ := s.times()
 	return float64(n) / last.Seconds(), nil
 }

@@ -56,6 +56,8 @@ type result struct {
 	Concurrency    int     `json:"smtp_connections_per_dispatcher"`
 	FirstMessageMS float64 `json:"publish_to_first_message_ms"`
 	LastMessageMS  float64 `json:"publish_to_last_message_ms"`
+	// The longest time the sink went without a message, first to last.
+	LongestPauseMS float64 `json:"longest_pause_ms"`
 	MessagesPerSec float64 `json:"messages_per_second"`
 	PeakRSSMiB     float64 `json:"dispatcher_peak_rss_mib"`
 	// The first dispatcher's resident set as a quarter, half, three
@@ -265,7 +267,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	if err := sink.wait(int64(n), 2*time.Minute, died); err != nil {
 		return fmt.Errorf("%w\n%s", err, logTails(dir, len(children)))
 	}
-	first, last := sink.times()
+	first, last, pause := sink.times()
 
 	var sent, attempts int
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -341,6 +343,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	per100k := func(s float64) float64 { return math.Round(s*100000/float64(n)*100) / 100 }
 	res.Recipients, res.Dispatchers, res.Concurrency = n, procs, conc
 	res.FirstMessageMS, res.LastMessageMS, res.RecordedMS = ms(first), ms(last), ms(recorded)
+	res.LongestPauseMS = ms(pause)
 	res.MessagesPerSec = math.Round(float64(n) / last.Seconds())
 	res.PeakRSSMiB = rss
 	res.RowsPerSec = math.Round(rows / last.Seconds())

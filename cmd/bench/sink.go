@@ -22,8 +22,11 @@ type sink struct {
 	mu          sync.Mutex
 	t0          time.Time
 	first, last time.Duration
-	done        chan struct{}
-	want        int64
+	// pause is the longest time without a message between the first and
+	// the last: workers starved of planned deliveries show here.
+	pause time.Duration
+	done  chan struct{}
+	want  int64
 }
 
 // startSink starts a sink of the given kind: "go-smtp", an
@@ -64,7 +67,7 @@ func (s *sink) start(t0 time.Time) {
 	s.mu.Lock()
 	s.t0 = t0
 	s.count.Store(0)
-	s.first, s.last, s.want = 0, 0, 0
+	s.first, s.last, s.pause, s.want = 0, 0, 0, 0
 	s.done = make(chan struct{})
 	s.mu.Unlock()
 }
@@ -100,10 +103,10 @@ func (s *sink) wait(n int64, stall time.Duration, died <-chan error) error {
 	}
 }
 
-func (s *sink) times() (first, last time.Duration) {
+func (s *sink) times() (first, last, pause time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.first, s.last
+	return s.first, s.last, s.pause
 }
 
 func (s *sink) received() {
@@ -113,6 +116,8 @@ func (s *sink) received() {
 	since := time.Since(s.t0)
 	if n == 1 {
 		s.first = since
+	} else {
+		s.pause = max(s.pause, since-s.last)
 	}
 	s.last = since
 	if s.want > 0 && n == s.want {
