@@ -84,15 +84,96 @@ func BenchmarkSendOneConnection(b *testing.B) {
 		})
 	}
 	b.Run("raw-pipelined", func(b *testing.B) {
-		ts, _ := mailer.ParseTargets("smtp://" + net.JoinHostPort(host, strconv.Itoa(port)) + "?tls=none")
-		conn := mailer.NewPool(ts[0], "example.org").Conn()
-		defer conn.Close()
-		msgs := []mailer.Raw{{From: "bounce@example.org", To: "awa@example.com", Data: raw.Bytes()}}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if r := conn.SendRaw(context.Background(), msgs); r[0].Status != mailer.Sent {
-				b.Fatal(r[0])
+		sendRaw(b, net.JoinHostPort(host, strconv.Itoa(port)), raw.Bytes(), 1)
+	})
+	b.Run("raw-pipelined-chunks-of-50", func(b *testing.B) {
+		sendRaw(b, net.JoinHostPort(host, strconv.Itoa(port)), raw.Bytes(), 50)
+	})
+}
+
+// BenchmarkSendOverDistance sends chunks of 50 over one connection to a
+// relay 1 ms away each way, where round trips, not the CPU, bound a
+// connection:
+//
+//	go test ./mailer -run '^$' -bench SendOverDistance -benchtime 1000x
+func BenchmarkSendOverDistance(b *testing.B) {
+	host, port := startDiscard(b)
+	addr := delayProxy(b, net.JoinHostPort(host, strconv.Itoa(port)), time.Millisecond)
+	data := bytes.Repeat([]byte("Une ligne de texte du communiqué.\r\n"), 120)
+	sendRaw(b, addr, data, 50)
+}
+
+// sendRaw sends b.N messages to addr over one connection, chunk at a
+// time, and reports messages per second.
+func sendRaw(b *testing.B, addr string, data []byte, chunk int) {
+	ts, _ := mailer.ParseTargets("smtp://" + addr + "?tls=none")
+	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	defer conn.Close()
+	msgs := make([]mailer.Raw, chunk)
+	for i := range msgs {
+		msgs[i] = mailer.Raw{From: "bounce@example.org", To: "awa@example.com", Data: data}
+	}
+	b.ResetTimer()
+	for sent := 0; sent < b.N; sent += chunk {
+		for _, r := range conn.SendRaw(context.Background(), msgs[:min(chunk, b.N-sent)]) {
+			if r.Status != mailer.Sent {
+				b.Fatal(r)
 			}
 		}
-	})
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// delayProxy forwards connections to target, holding what each side
+// writes for delay before passing it on, in order.
+func delayProxy(b *testing.B, target string, delay time.Duration) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go delayed(c, s, delay)
+			go delayed(s, c, delay)
+		}
+	}()
+	return l.Addr().String()
+}
+
+func delayed(from, to net.Conn, delay time.Duration) {
+	type piece struct {
+		at   time.Time
+		data []byte
+	}
+	q := make(chan piece, 1024)
+	go func() {
+		defer to.Close()
+		for p := range q {
+			time.Sleep(time.Until(p.at))
+			if _, err := to.Write(p.data); err != nil {
+				return
+			}
+		}
+	}()
+	defer close(q)
+	for {
+		buf := make([]byte, 64<<10)
+		n, err := from.Read(buf)
+		if n > 0 {
+			q <- piece{time.Now().Add(delay), buf[:n]}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
