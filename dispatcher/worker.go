@@ -42,16 +42,13 @@ type worker struct {
 // it, and so the duplicates a crash can cause.
 const chunk = 50
 
+// claimed is a delivery a worker holds, as its claim read it (see claim,
+// which scans the columns in claimSQL's order).
 type claimed struct {
-	ID         int64  `db:"id"`
-	Email      string `db:"email"`
-	Language   string `db:"language"`
-	Name       string `db:"name"`
-	Kind       string `db:"kind"`
-	TimeZone   string `db:"timezone"`
-	ContactID  int64  `db:"contact_id"`
-	DispatchID int64  `db:"dispatch_id"`
-	Attempts   int    `db:"attempts"`
+	ID, DispatchID, ContactID int64
+	Email, Language           string
+	Attempts                  int
+	Name, Kind, TimeZone      string
 }
 
 func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
