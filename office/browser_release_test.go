@@ -105,6 +105,12 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 			ok, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](fmt.Sprintf(
 				`document.readyState !== "loading" && !!document.body && !document.body.dataset.left && !!document.querySelector(%q)`, sel)))
 			if err == nil && ok {
+				// chromedp learns of the new document from an event that
+				// can come after the page says it is there; until then it
+				// looks nodes up in the old page's tree, and an action
+				// fails with "Could not find node with given id". Its own
+				// query, which cannot match the old page, waits for that.
+				d.do(chromedp.WaitReady(chromedp.CSS("body:not([data-left]) " + sel)))
 				return
 			}
 			if time.Now().After(deadline) {
