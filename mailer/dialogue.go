@@ -23,9 +23,12 @@ type lostConn struct{ retry bool }
 // only the answers are left to read. ahead, when not nil, offers the next
 // message's envelope: see content.
 func (c *Conn) transact(m Raw, sent bool, ahead func() (mailCmd, rcptCmd string, ok bool)) (r Result, lost *lostConn, next bool) {
-	mailCmd, rcptCmd, bad := c.envelope(m)
-	if bad != nil {
-		return *bad, nil, false
+	var mailCmd, rcptCmd string
+	if !sent { // one that went ahead was checked then
+		var bad *Result
+		if mailCmd, rcptCmd, bad = c.envelope(m); bad != nil {
+			return *bad, nil, false
+		}
 	}
 	timeout := c.pool.timeout()
 	// go-mail sets the connection's deadline when it dials; each message

@@ -75,7 +75,29 @@ func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error)
 		started bool
 		at      time.Time
 	}
-	for i := range n {
+	var i int
+	// ahead offers message i+1's envelope to go with message i's final
+	// dot. Built now, the message is kept for its turn even when it cannot
+	// start yet.
+	ahead := func() (string, string, bool) {
+		if i+1 >= n || ctx.Err() != nil || pastDeadline(ctx) {
+			return "", "", false
+		}
+		if !next.built { // not again when message i goes again
+			next.m, next.err = msg(i + 1)
+			next.built = true
+		}
+		if next.err != nil {
+			return "", "", false
+		}
+		mailCmd, rcptCmd, bad := c.envelope(next.m)
+		if bad != nil || !c.pool.limiter.Now() {
+			return "", "", false
+		}
+		next.at = time.Now()
+		return mailCmd, rcptCmd, true
+	}
+	for i = 0; i < n; i++ {
 		m, err, started, start := next.m, next.err, next.started, next.at
 		built := next.built
 		next.built, next.started = false, false
@@ -98,29 +120,6 @@ func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error)
 				continue
 			}
 			start = time.Now()
-		}
-		var ahead func() (string, string, bool)
-		if i+1 < n {
-			ahead = func() (string, string, bool) {
-				// Built now, it is kept for its turn even when it cannot
-				// start yet.
-				if ctx.Err() != nil || pastDeadline(ctx) {
-					return "", "", false
-				}
-				if !next.built { // not again when message i goes again
-					next.m, next.err = msg(i + 1)
-					next.built = true
-				}
-				if next.err != nil {
-					return "", "", false
-				}
-				mailCmd, rcptCmd, bad := c.envelope(next.m)
-				if bad != nil || !c.pool.limiter.Now() {
-					return "", "", false
-				}
-				next.at = time.Now()
-				return mailCmd, rcptCmd, true
-			}
 		}
 		r, failing, nextStarted := c.send(ctx, m, started, ahead)
 		next.started = nextStarted
