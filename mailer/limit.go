@@ -44,15 +44,8 @@ func (l *Limiter) Now() bool {
 	if l == nil {
 		return true
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if oldest := l.starts[l.next]; !oldest.IsZero() && oldest.Add(l.window).After(now) {
-		return false
-	}
-	l.starts[l.next] = now
-	l.next = (l.next + 1) % len(l.starts)
-	return true
+	_, _, ok := l.reserve(true)
+	return ok
 }
 
 // Wait blocks until the caller may start one message, reserving its slot.
@@ -61,17 +54,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	if l == nil {
 		return nil
 	}
-	l.mu.Lock()
-	now := l.now()
-	at := now
-	// The slot n messages ago bounds this one.
-	if oldest := l.starts[l.next]; !oldest.IsZero() && oldest.Add(l.window).After(at) {
-		at = oldest.Add(l.window)
-	}
-	l.starts[l.next] = at
-	l.next = (l.next + 1) % len(l.starts)
-	l.mu.Unlock()
-
+	at, now, _ := l.reserve(false)
 	if d := at.Sub(now); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -84,4 +67,24 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reserve takes the next start at the earliest time it allows, and
+// returns that time and the time now; with atOnce it takes it only when
+// that is now.
+func (l *Limiter) reserve(atOnce bool) (at, now time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now = l.now()
+	at = now
+	// The slot n messages ago bounds this one.
+	if oldest := l.starts[l.next]; !oldest.IsZero() && oldest.Add(l.window).After(at) {
+		at = oldest.Add(l.window)
+	}
+	if atOnce && at.After(now) {
+		return at, now, false
+	}
+	l.starts[l.next] = at
+	l.next = (l.next + 1) % len(l.starts)
+	return at, now, true
 }
