@@ -373,7 +373,7 @@ func (d *Dispatcher) waitForRoom(ctx context.Context, msg jetstream.Msg, f *fed)
 			if err := d.cfg.DB.SelectContext(ctx, &still, `
 				SELECT id FROM deliveries WHERE id = ANY ($1) AND status = 'queued' ORDER BY id`,
 				pq.Array(f.waiting)); err != nil {
-				return 0, fmt.Errorf("count waiting deliveries: %w", err)
+				return 0, fmt.Errorf("batches still waiting: %w", err)
 			}
 			f.waiting = still
 		}
