@@ -369,10 +369,7 @@ func TestIdleConnectionProbed(t *testing.T) {
 // after it.
 func TestSendRawNoRetryPastDeadline(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{Fault: on(1, 1, smtptest.MAIL, smtptest.Fault{Hang: true})})
-	ts, _ := mailer.ParseTargets("smtp://" + srv.Addr() + "?tls=none")
-	pool := mailer.NewPool(ts[0], "example.org")
-	pool.Timeout = faultTimeout
-	conn := pool.Conn()
+	conn := pool(t, srv, "").Conn()
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), faultTimeout/2)
 	defer cancel()
