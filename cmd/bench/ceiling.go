@@ -111,24 +111,36 @@ func (m *ceilingMessages) compose(lang string, i int64, buf []byte) ([]byte, err
 	return m.prepared[lang].AppendMessage(buf, h, rc)
 }
 
-// ceiling sends n messages to the sink over conc connections of one
-// mailer pool, through the raw pipelined send the dispatcher's workers
-// use, in chunks of the dispatcher's size, with no database or NATS. With
-// composeEach, every message is composed for its recipient as a worker
-// composes it; without, each language's message is built once and only
-// the envelope changes. It returns messages per second, publish-to-last.
+// ceiling sends n messages to the sink from this process (see blast) and
+// returns messages per second, first send to last message received.
 func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, composeEach bool) (float64, error) {
-	ts, err := mailer.ParseTargets(fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", s.addr, conc))
-	if err != nil {
+	s.start(time.Now())
+	if err := blast(ctx, s.addr, m, n, conc, composeEach); err != nil {
 		return 0, err
+	}
+	if err := s.wait(int64(n), time.Minute, nil); err != nil {
+		return 0, fmt.Errorf("ceiling: %w", err)
+	}
+	_, last, _ := s.times()
+	return float64(n) / last.Seconds(), nil
+}
+
+// blast sends n messages to the SMTP server at addr over conc connections
+// of one mailer pool, through the raw pipelined send the dispatcher's
+// workers use, in chunks of the dispatcher's size, with no database or
+// NATS. With composeEach, every message is composed for its recipient as
+// a worker composes it; without, each language's message is built once
+// and only the envelope changes.
+func blast(ctx context.Context, addr string, m *ceilingMessages, n, conc int, composeEach bool) error {
+	ts, err := mailer.ParseTargets(fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", addr, conc))
+	if err != nil {
+		return err
 	}
 	pool := mailer.NewPool(ts[0], "example.org")
 	var next atomic.Int64 // the next chunk's first recipient
 	var failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	t0 := time.Now()
-	s.start(t0)
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
 		go func() {
@@ -176,11 +188,7 @@ func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, comp
 	}
 	wg.Wait()
 	if f := failed.Load(); f > 0 {
-		return 0, fmt.Errorf("ceiling: %d of %d messages not sent, first: %v", f, n, firstErr.Load())
+		return fmt.Errorf("ceiling: %d of %d messages not sent, first: %v", f, n, firstErr.Load())
 	}
-	if err := s.wait(int64(n), time.Minute, nil); err != nil {
-		return 0, fmt.Errorf("ceiling: %w", err)
-	}
-	_, last, _ := s.times()
-	return float64(n) / last.Seconds(), nil
+	return nil
 }

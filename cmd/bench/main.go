@@ -85,6 +85,14 @@ type result struct {
 	// CPURatio is the ceiling's CPU per message over the product's, all
 	// processes counted: unlike the rates, hardly moved by other loads.
 	CPURatio float64 `json:"cpu_ratio,omitempty"`
+	// The ceiling again with its sender in a process of its own, as the
+	// dispatcher is (see ceilingProcess), before and after the product's
+	// run; the ratio and the CPU ratio against it.
+	ProcessPerSec   float64    `json:"ceiling_process_msgs_per_s,omitempty"`
+	ProcessRuns     [2]float64 `json:"ceiling_process_before_after_msgs_per_s,omitempty"`
+	RatioProcess    float64    `json:"ratio_process,omitempty"`
+	ProcessCPU      float64    `json:"ceiling_process_cpu_s_per_100k,omitempty"`
+	CPURatioProcess float64    `json:"cpu_ratio_process,omitempty"`
 
 	// From publishing until every delivery is recorded sent.
 	RecordedMS float64 `json:"publish_to_all_recorded_ms"`
@@ -108,6 +116,13 @@ type result struct {
 }
 
 func main() {
+	if spec := os.Getenv(senderEnv); spec != "" {
+		if err := runSender(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: ceiling sender:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	n := flag.Int("n", 10000, "recipients")
 	conc := flag.Int("concurrency", 16, "SMTP connections per dispatcher process")
 	procs := flag.Int("dispatchers", 1, "dispatcher processes")
@@ -216,13 +231,16 @@ func run(n, conc, procs int, server, natsURL string) error {
 		return err
 	}
 	var cm *ceilingMessages
-	var pre ceilingRun
+	var pre, preProcess ceilingRun
 	if withCeiling {
 		if cm, err = prepareCeiling(ctx, a.DB, id); err != nil {
 			return err
 		}
 		ceilingN = min(max(ceilingN, 1), n)
 		if pre, err = measureCeiling(ctx, sink, cm, ceilingN, n, conc, false); err != nil {
+			return err
+		}
+		if preProcess, err = ceilingProcess(ctx, sink, dsn, id, ceilingN, n, conc); err != nil {
 			return err
 		}
 	}
@@ -363,6 +381,10 @@ func run(n, conc, procs int, server, natsURL string) error {
 		if err != nil {
 			return err
 		}
+		postProcess, err := ceilingProcess(ctx, sink, dsn, id, ceilingN, n, conc)
+		if err != nil {
+			return err
+		}
 		res.CeilingRuns = [2]float64{pre.rate, post.rate}
 		res.CeilingPerSec = max(pre.rate, post.rate)
 		res.Ratio = round3(res.MessagesPerSec / res.CeilingPerSec)
@@ -374,6 +396,11 @@ func run(n, conc, procs int, server, natsURL string) error {
 			total += v
 		}
 		res.CPURatio = round3(res.CeilingCPU / total)
+		res.ProcessRuns = [2]float64{math.Round(preProcess.rate), math.Round(postProcess.rate)}
+		res.ProcessPerSec = max(res.ProcessRuns[0], res.ProcessRuns[1])
+		res.RatioProcess = round3(res.MessagesPerSec / res.ProcessPerSec)
+		res.ProcessCPU = per100k((preProcess.cpu + postProcess.cpu) / 2)
+		res.CPURatioProcess = round3(res.ProcessCPU / total)
 	}
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
