@@ -587,6 +587,48 @@ func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 	b.checkOnceEachBut(t, n, early)
 }
 
+// Deliveries a chunk hands back are sent with their batch all the same,
+// while the chunks after them in the batch go on: the worker claims past
+// the chunk it had, and the batch comes round again for what it left.
+func TestHandedBackDeliveriesAreSentWithTheirBatch(t *testing.T) {
+	const n, lease = 120, 800 * time.Millisecond
+	slow := func(from, to string) *smtp.SMTPError { time.Sleep(20 * time.Millisecond); return nil }
+	b := setup(t, n, slow, func(c *dispatcher.Config) {
+		c.Lease = lease
+		c.BatchSize = n // one batch of three chunks
+	})
+	b.publish(t)
+	waitFor(t, "the first message", func() bool { return b.smtp.Count() >= 1 })
+	tx, err := b.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first chunk's deliveries: it cannot renew their leases, stops,
+	// and hands back what it has not sent.
+	var locked []string
+	if err := tx.Select(&locked, `
+		SELECT email FROM deliveries WHERE id < (SELECT min(id) + 50 FROM deliveries) FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(lease + 700*time.Millisecond)
+	early := map[string]bool{}
+	for _, m := range b.smtp.Messages() {
+		early[m.To[0]] = true
+	}
+	tx.Rollback()
+	left := 0
+	for _, to := range locked {
+		if !early[to] {
+			left++
+		}
+	}
+	if left == 0 {
+		t.Fatal("the first chunk sent all of its messages before its leases ran out; the test needs it to stop")
+	}
+	waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
+	b.checkOnceEachBut(t, n, early)
+}
+
 // A worker whose chunk another worker took over (its leases having run
 // out) neither renews the new leases nor hands the deliveries back: either
 // would let both workers send them.

@@ -108,17 +108,24 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	var r *rendered
 	total := 0
 	told := time.Now() // when JetStream last heard the batch is being worked on
+	from := b.FirstID
 	for ctx.Err() == nil {
 		// Single messages go first, between two chunks of a release.
 		w.sendMessages(ctx)
 		claimedAt := time.Now()
-		rows, meta, err := w.claim(ctx, b)
+		rows, meta, err := w.claim(ctx, b, from)
 		if err != nil {
 			return err
 		}
 		if len(rows) == 0 {
 			break
 		}
+		// The next claim looks past this chunk: every delivery before it
+		// is done, leased, or was handed back, and then the check for
+		// what is pending (in handle) sends the batch round again. From
+		// the range's start, each claim read again every delivery the
+		// ones before had sent: two rows per delivery.
+		from = rows[len(rows)-1].ID + 1
 		w.hold(rows)
 		// Read with each chunk: a correction made meanwhile must reach
 		// the next chunk, or its recipients would miss it twice over.
@@ -161,9 +168,9 @@ const sendableSQL = `EXISTS (
 	  AND (r.status <> 'recalled' OR s.variant = 'recall')
 	  AND (s.variant <> 'embargoed' OR (r.status = 'embargoed' AND r.embargo_until > now() + interval '2 seconds')))`
 
-// claim leases up to chunk queued deliveries of the range, and reads what
-// the chunk is rendered from.
-func (w *worker) claim(ctx context.Context, b events.Batch) (rows []claimed, meta dispatchMeta, err error) {
+// claim leases up to chunk queued deliveries of the range from id from,
+// and reads what the chunk is rendered from.
+func (w *worker) claim(ctx context.Context, b events.Batch, from int64) (rows []claimed, meta dispatchMeta, err error) {
 	st, err := w.d.claimStmt.get(ctx, w.d.cfg.DB)
 	if err != nil {
 		return nil, meta, fmt.Errorf("claim deliveries: %w", err)
@@ -172,7 +179,7 @@ func (w *worker) claim(ctx context.Context, b events.Batch) (rows []claimed, met
 	// client gave up on it would leave its deliveries leased by nobody
 	// until the leases ran out (a graceful stop left a chunk so). It
 	// takes milliseconds; what it claims is handed back if ctx has ended.
-	res, err := st.QueryContext(context.WithoutCancel(ctx), b.DispatchID, b.FirstID, b.LastID, w.d.cfg.Lease.Milliseconds())
+	res, err := st.QueryContext(context.WithoutCancel(ctx), b.DispatchID, from, b.LastID, w.d.cfg.Lease.Milliseconds())
 	if err != nil {
 		return nil, meta, fmt.Errorf("claim deliveries: %w", err)
 	}
