@@ -159,8 +159,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // A 550 5.1.1 bounces one delivery and suppresses its address, a 554 fails
 // another, a 451 defers a third until it is retried with backoff, and none
-// holds back the rest of the release. Every attempt is recorded.
+// holds back the rest of the release. Every attempt is recorded: in
+// batches smaller than a chunk, and in one batch of two chunks, whose
+// first chunk's outcomes go with the claim of the second.
 func TestRejectionsDeferAndFail(t *testing.T) {
+	for _, size := range []int{40, 100} {
+		t.Run(fmt.Sprintf("batch%d", size), func(t *testing.T) { testRejectionsDeferAndFail(t, size) })
+	}
+}
+
+func testRejectionsDeferAndFail(t *testing.T, batch int) {
 	var tempFailures atomic.Int32
 	reject := func(from, to string) *smtp.SMTPError {
 		switch to {
@@ -176,7 +184,7 @@ func TestRejectionsDeferAndFail(t *testing.T) {
 		return nil
 	}
 	const n = 100
-	b := setup(t, n, reject)
+	b := setup(t, n, reject, func(c *dispatcher.Config) { c.BatchSize = batch })
 	b.publish(t)
 	waitFor(t, "every delivery to settle", func() bool {
 		s := b.statuses(t)
