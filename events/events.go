@@ -78,17 +78,22 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	return nil
 }
 
-// Unanswered reports whether err is JetStream not answering in time or
-// saying it is briefly unavailable: what a busy cluster, or one electing
-// a leader, does for a while. Asking again later may succeed, unlike for
-// a refused configuration or a server without JetStream.
+// Unanswered reports whether err is JetStream not answering in time,
+// saying it is briefly unavailable, or finding too few peers to place a
+// stream on: what a busy cluster, one electing a leader, or one whose
+// nodes are restarting does for a while (a leader that has not yet
+// noticed its peers are gone answers the last). Asking again later may
+// succeed, unlike for a refused configuration or a server without
+// JetStream. A cluster too small for the replicas asked for gives the
+// last answer for ever; the process then says so for a minute, the
+// reply's words in each warning, and exits with it.
 func Unanswered(err error) bool {
 	var apiErr *jetstream.APIError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return true
 	case errors.As(err, &apiErr):
-		return apiErr.ErrorCode == errCodeNotAvailable
+		return apiErr.ErrorCode == errCodeNotAvailable || apiErr.ErrorCode == errCodeNoPeers
 	}
 	return false
 }
@@ -120,6 +125,9 @@ func UntilAnswered(ctx context.Context, log *slog.Logger, what string, ask func(
 // errCodeNotAvailable is JetStream's "system temporarily unavailable",
 // which jetstream names no constant for.
 const errCodeNotAvailable jetstream.ErrorCode = 10008
+
+// errCodeNoPeers is JetStream's "no suitable peers for placement".
+const errCodeNoPeers jetstream.ErrorCode = 10005
 
 // redactURLs hides the credentials of NATS URLs for errors and logs.
 func redactURLs(urls string) string {

@@ -73,6 +73,7 @@ func TestUnanswered(t *testing.T) {
 		{fmt.Errorf("set up stream X: %w", context.DeadlineExceeded), true},
 		{nats.ErrTimeout, true},
 		{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, true},
+		{fmt.Errorf("set up stream X: %w", &jetstream.APIError{Code: 400, ErrorCode: 10005, Description: "no suitable peers for placement"}), true},
 		{context.Canceled, false},
 		{nats.ErrNoResponders, false},
 		{jetstream.ErrJetStreamNotEnabled, false},
