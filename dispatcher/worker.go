@@ -206,9 +206,9 @@ var claimSQL = `
 	LEFT JOIN (` + metaSQL + `) m ON c.id = (SELECT min(id) FROM c) ORDER BY c.id`
 
 // claimOnlySQL claims a chunk; recordClaimSQL writes a chunk's outcomes
-// and claims the next chunk. The
-// two never touch the same delivery (see send): PostgreSQL runs both
-// parts on one snapshot, and a row changed by both would keep one change.
+// and claims the next chunk. The two parts never touch the same delivery
+// (see send): PostgreSQL runs both on one snapshot, and a row changed by
+// both would keep one change.
 var (
 	claimOnlySQL   = `WITH ` + claimSQL
 	recordClaimSQL = `WITH ` + recordSQL + `,` + claimSQL
