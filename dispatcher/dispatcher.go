@@ -83,7 +83,7 @@ type Dispatcher struct {
 	messagesPending atomic.Int64
 
 	// The statements every chunk or batch runs (see stmt).
-	claimStmt, recordClaimStmt, pendingStmt, doneStmt stmt
+	claimStmt, recordStmt, pendingStmt, doneStmt stmt
 
 	doneChecks    throttle // see finishSoon
 	openFrom      marks    // see doneSQL
@@ -122,7 +122,7 @@ func New(cfg Config) *Dispatcher {
 	}
 	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger, cfg.BaseURL),
 		listID:    fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail)),
-		claimStmt: stmt{query: claimOnlySQL}, recordClaimStmt: stmt{query: recordClaimSQL},
+		claimStmt: stmt{query: claimSQL}, recordStmt: stmt{query: recordSQL},
 		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL},
 		doneChecks: throttle{interval: time.Second}, progressWrite: throttle{interval: 10 * time.Second}}
 }
@@ -233,7 +233,7 @@ func (d *Dispatcher) Stop() {
 	}
 	cancel()
 	d.wg.Wait()
-	for _, s := range []*stmt{&d.claimStmt, &d.recordClaimStmt, &d.pendingStmt, &d.doneStmt} {
+	for _, s := range []*stmt{&d.claimStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt} {
 		s.close()
 	}
 }

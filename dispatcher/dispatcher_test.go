@@ -160,8 +160,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // A 550 5.1.1 bounces one delivery and suppresses its address, a 554 fails
 // another, a 451 defers a third until it is retried with backoff, and none
 // holds back the rest of the release. Every attempt is recorded: in
-// batches smaller than a chunk, and in one batch of two chunks, whose
-// first chunk's outcomes go with the claim of the second.
+// batches smaller than a chunk, and in one batch of two chunks.
 func TestRejectionsDeferAndFail(t *testing.T) {
 	for _, size := range []int{40, 100} {
 		t.Run(fmt.Sprintf("batch%d", size), func(t *testing.T) { testRejectionsDeferAndFail(t, size) })

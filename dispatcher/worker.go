@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -103,33 +102,20 @@ const pendingSQL = `
 	WHERE dispatch_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued' AND ` + sendableSQL
 
 // send claims, sends and records the range's queued deliveries a chunk at
-// a time until none is left to claim. A chunk's outcomes are written by
-// the statement that claims the next chunk: one statement and one commit
-// per chunk instead of two. Commits wait for the WAL to reach the disk,
-// and on a busy server most of the workers' time in PostgreSQL was that
-// wait.
+// a time until none is left to claim.
 func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, b events.Batch) error {
 	d := w.d
 	var r *rendered
 	total := 0
 	told := time.Now() // when JetStream last heard the batch is being worked on
 	from := b.FirstID
-	// The chunk sent last and its outcomes, still to record.
-	var sent []claimed
-	var results []mailer.Result
-	for {
-		to := b.LastID
-		if ctx.Err() != nil {
-			to = from - 1 // record what was sent, claim nothing more
-		}
+	for ctx.Err() == nil {
+		// Single messages go first, between two chunks of a release.
+		w.sendMessages(ctx)
 		claimedAt := time.Now()
-		rows, meta, err := w.recordAndClaim(ctx, b.DispatchID, sent, results, from, to)
+		rows, meta, err := w.claim(ctx, b, from)
 		if err != nil {
 			return err
-		}
-		if len(sent) > 0 {
-			total += len(sent)
-			d.progress.touch(r.releaseID, r.slug)
 		}
 		if len(rows) == 0 {
 			break
@@ -138,12 +124,9 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		// is done, leased, or was handed back, and then the check for
 		// what is pending (in handle) sends the batch round again. From
 		// the range's start, each claim read again every delivery the
-		// ones before had sent: two rows per delivery. It also keeps the
-		// statement's record and claim apart: they never touch one row.
+		// ones before had sent: two rows per delivery.
 		from = rows[len(rows)-1].ID + 1
 		w.hold(rows)
-		// Single messages go first, between two chunks of a release.
-		w.sendMessages(ctx)
 		// Read with each chunk: a correction made meanwhile must reach
 		// the next chunk, or its recipients would miss it twice over.
 		if r, err = d.renders.get(ctx, b.DispatchID, meta); err != nil {
@@ -154,11 +137,15 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		if total == 0 {
 			log = log.With("release_id", r.releaseID)
 		}
-		results = w.sendChunk(ctx, log, r, rows, claimedAt)
+		results := w.sendChunk(ctx, log, r, rows, claimedAt)
 		// From here the bookkeeping owns the chunk: should it panic after
 		// writing, handing the chunk back again would undo its work.
 		w.held = nil
-		sent = rows
+		if err := w.record(ctx, rows, results); err != nil {
+			return err
+		}
+		total += len(rows)
+		d.progress.touch(r.releaseID, r.slug)
 		// Eight times per AckWait: a chunk slower than seven eighths of
 		// it was already too slow to keep its batch; telling after every
 		// chunk cost a message to the server per 50 sent.
@@ -181,16 +168,55 @@ const sendableSQL = `EXISTS (
 	  AND (r.status <> 'recalled' OR s.variant = 'recall')
 	  AND (s.variant <> 'embargoed' OR (r.status = 'embargoed' AND r.embargo_until > now() + interval '2 seconds')))`
 
-// claimSQL is the CTE "c" that leases up to chunk queued deliveries of
-// dispatch $1 with ids in [$2, $3] for $4 ms, and the query that returns
-// them. SKIP LOCKED lets workers that got the same range share it instead
-// of queueing on locks. The limit is written out: PostgreSQL plans a
-// LIMIT parameter as a tenth of the table, and would then never keep the
-// prepared plan. The dispatch's metadata, the same for the whole chunk,
-// comes with its first row: on every row, decoding it was a tenth of a
-// worker's time outside SMTP.
+// claim leases up to chunk queued deliveries of the range from id from,
+// and reads what the chunk is rendered from.
+func (w *worker) claim(ctx context.Context, b events.Batch, from int64) (rows []claimed, meta dispatchMeta, err error) {
+	st, err := w.d.claimStmt.get(ctx, w.d.cfg.DB)
+	if err != nil {
+		return nil, meta, fmt.Errorf("claim deliveries: %w", err)
+	}
+	// Not cancelled with ctx: a claim the server committed while the
+	// client gave up on it would leave its deliveries leased by nobody
+	// until the leases ran out (a graceful stop left a chunk so). It
+	// takes milliseconds; what it claims is handed back if ctx has ended.
+	res, err := st.QueryContext(context.WithoutCancel(ctx), b.DispatchID, from, b.LastID, w.d.cfg.Lease.Milliseconds())
+	if err != nil {
+		return nil, meta, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer res.Close()
+	var c claimed
+	own := []any{&c.ID, &c.DispatchID, &c.ContactID, &c.Email, &c.Language, &c.Attempts, &c.Name, &c.Kind, &c.TimeZone}
+	// The metadata comes with the first row only; the others have NULLs.
+	first := append(own[:len(own):len(own)],
+		&meta.ReleaseID, &meta.Variant, &meta.Notes, &meta.Reason, &meta.UpdatedAt, &meta.Templates, &meta.Branding)
+	var none [7]any
+	rest := append(own[:len(own):len(own)], &none[0], &none[1], &none[2], &none[3], &none[4], &none[5], &none[6])
+	rows = make([]claimed, 0, chunk)
+	for res.Next() {
+		dest := rest
+		if len(rows) == 0 {
+			dest = first
+		}
+		if err := res.Scan(dest...); err != nil {
+			return nil, meta, fmt.Errorf("claim deliveries: %w", err)
+		}
+		rows = append(rows, c)
+	}
+	if err := res.Err(); err != nil {
+		return nil, meta, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return rows, meta, nil
+}
+
+// claimSQL leases up to chunk queued deliveries of a range. SKIP LOCKED
+// lets workers that got the same range share it instead of queueing on
+// locks. The limit is written out: PostgreSQL plans a LIMIT parameter as
+// a tenth of the table, and would then never keep the prepared plan. The
+// dispatch's metadata, the same for the whole chunk, comes with its first
+// row: on every row, decoding it was a tenth of a worker's time outside
+// SMTP.
 var claimSQL = `
-	c AS (
+	WITH c AS (
 		UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
 			attempts = attempts + 1, last_attempt_at = now()
 		WHERE d.id IN (
@@ -204,15 +230,6 @@ var claimSQL = `
 	SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone, m.*
 	FROM c JOIN contacts k ON k.id = c.contact_id
 	LEFT JOIN (` + metaSQL + `) m ON c.id = (SELECT min(id) FROM c) ORDER BY c.id`
-
-// claimOnlySQL claims a chunk; recordClaimSQL writes a chunk's outcomes
-// and claims the next chunk. The two parts never touch the same delivery
-// (see send): PostgreSQL runs both on one snapshot, and a row changed by
-// both would keep one change.
-var (
-	claimOnlySQL   = `WITH ` + claimSQL
-	recordClaimSQL = `WITH ` + recordSQL + `,` + claimSQL
-)
 
 // hold makes rows the chunk being sent, with no outcome yet.
 func (w *worker) hold(rows []claimed) {
@@ -428,7 +445,7 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 	}, nil
 }
 
-// recordSQL is the CTEs that write a chunk's outcomes: the deliveries'
+// recordSQL writes a chunk's outcomes in one statement: the deliveries'
 // new state (a deferred one waits with backoff, and fails once older than
 // MaxAge), which holds each one's latest attempt, and next_attempt_at
 // only while a retry is to come (see migration 0023); a row in
@@ -438,16 +455,16 @@ func (w *worker) compose(r *rendered, row claimed, buf []byte) (mailer.Raw, erro
 // status. Only deliveries still queued change, so a late writer never
 // overwrites a newer outcome.
 const recordSQL = `
-	v AS (
-		SELECT * FROM unnest($5::bigint[], $6::text[], $7::int[], $8::text[], $9::bigint[], $11::text[])
+	WITH v AS (
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bigint[], $7::text[])
 			AS v(id, status, code, reply, delay, provider_id)),
 	upd AS (
 		UPDATE deliveries d SET
-			status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $10 * interval '1 millisecond'
+			status = CASE WHEN v.status = 'deferred' AND d.queued_at < now() - $6 * interval '1 millisecond'
 			              THEN 'failed' ELSE v.status END,
 			smtp_code = nullif(v.code, 0), smtp_reply = v.reply, lease_until = NULL, last_attempt_at = now(),
 			sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
-			next_attempt_at = CASE WHEN v.status = 'deferred' AND d.queued_at >= now() - $10 * interval '1 millisecond'
+			next_attempt_at = CASE WHEN v.status = 'deferred' AND d.queued_at >= now() - $6 * interval '1 millisecond'
 			                  THEN now() + v.delay * interval '1 millisecond' END
 		FROM v WHERE d.id = v.id AND d.status = 'queued'
 		RETURNING d.id, d.attempts, d.status, d.smtp_code, d.smtp_reply, d.contact_id, d.email),
@@ -465,26 +482,12 @@ const recordSQL = `
 		ON CONFLICT (email) DO NOTHING),
 	con AS (
 		UPDATE contacts c SET status = 'bounced', updated_at = now()
-		FROM upd WHERE c.id = upd.contact_id AND upd.status = 'bounced' AND c.status = 'active')`
+		FROM upd WHERE c.id = upd.contact_id AND upd.status = 'bounced' AND c.status = 'active')
+	SELECT count(*) FROM upd`
 
-// record writes a chunk's outcomes and claims nothing.
+// record writes a chunk's outcomes, retrying for a while: the messages are
+// sent, and losing their bookkeeping would send them again later.
 func (w *worker) record(ctx context.Context, rows []claimed, results []mailer.Result) error {
-	_, _, err := w.recordAndClaim(ctx, rows[0].DispatchID, rows, results, 1, 0)
-	return err
-}
-
-// recordAndClaim writes the outcomes of rows, a chunk of dispatch
-// dispatchID (none at a batch's start), and leases the next chunk among
-// its queued deliveries with ids in [from, to] (none when from > to),
-// returning it and what it is rendered from. With outcomes to write, it
-// retries for a while: the messages are sent, and losing their
-// bookkeeping would send them again later. A try that the server
-// committed but whose answer was lost leaves its claim leased by nobody;
-// the batch's pending check finds it when the leases run out. Nor is the
-// statement cancelled with ctx, for the same reason: a graceful stop
-// left a chunk so. It takes milliseconds; what it claims is handed back
-// if ctx has ended.
-func (w *worker) recordAndClaim(ctx context.Context, dispatchID int64, rows []claimed, results []mailer.Result, from, to int64) (claims []claimed, meta dispatchMeta, err error) {
 	n := len(rows)
 	ids := make([]int64, 0, n)
 	statuses := make([]string, 0, n)
@@ -506,34 +509,21 @@ func (w *worker) recordAndClaim(ctx context.Context, dispatchID int64, rows []cl
 		delays = append(delays, w.backoff(row.Attempts).Milliseconds())
 		providerIDs = append(providerIDs, res.ProviderID)
 	}
-	w.release(unsent)
-	// With nothing to write, the claim goes alone: a batch's first claim
-	// is what its first message waits for, and the statement with the
-	// record costs more to plan on each new connection.
-	stmt, args := &w.d.claimStmt, []any{dispatchID, from, to, w.d.cfg.Lease.Milliseconds()}
 	if len(ids) > 0 {
-		stmt = &w.d.recordClaimStmt
-		args = append(args, pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies),
-			pq.Array(delays), w.d.cfg.MaxAge.Milliseconds(), pq.Array(providerIDs))
-	} else if from > to {
-		return nil, meta, nil
-	}
-	write := func(ctx context.Context) error {
-		st, err := stmt.get(ctx, w.d.cfg.DB)
-		if err != nil {
+		if err := w.d.retryWrite(ctx, "record outcomes", func(ctx context.Context) error {
+			st, err := w.d.recordStmt.get(ctx, w.d.cfg.DB)
+			if err != nil {
+				return err
+			}
+			_, err = st.ExecContext(ctx,
+				pq.Array(ids), pq.Array(statuses), pq.Array(codes), pq.Array(replies), pq.Array(delays),
+				w.d.cfg.MaxAge.Milliseconds(), pq.Array(providerIDs))
+			return err
+		}); err != nil {
 			return err
 		}
-		claims, meta, err = scanClaims(st.QueryContext(ctx, args...))
-		return err
 	}
-	if len(ids) > 0 {
-		err = w.d.retryWrite(ctx, "record outcomes", write)
-	} else if err = write(context.WithoutCancel(ctx)); err != nil {
-		err = fmt.Errorf("claim deliveries: %w", err)
-	}
-	if err != nil {
-		return nil, meta, err
-	}
+	w.release(unsent)
 	counts := map[string]int{}
 	for _, st := range statuses {
 		counts[st]++
@@ -541,45 +531,17 @@ func (w *worker) recordAndClaim(ctx context.Context, dispatchID int64, rows []cl
 	for st, n := range counts {
 		w.d.cfg.Metrics.Delivered(st, n)
 	}
-	if len(ids) > 0 && w.progressDue(dispatchID) {
+	if len(ids) > 0 && w.progressDue(rows[0].DispatchID) {
 		// At most one write in ten seconds per dispatch, from this process
 		// and, by the condition, from all of them together.
 		if _, err := w.d.cfg.DB.ExecContext(context.WithoutCancel(ctx), `
 			UPDATE dispatches SET last_progress_at = now()
 			WHERE id = $1 AND (last_progress_at IS NULL OR last_progress_at < now() - interval '10 seconds')`,
-			dispatchID); err != nil {
+			rows[0].DispatchID); err != nil {
 			w.d.log.Warn("record dispatch progress", "error", err)
 		}
 	}
-	return claims, meta, nil
-}
-
-// scanClaims reads the deliveries a claim returned, in claimSQL's
-// columns: the metadata comes with the first row only; the others have
-// NULLs there.
-func scanClaims(res *sql.Rows, err error) (rows []claimed, meta dispatchMeta, _ error) {
-	if err != nil {
-		return nil, meta, err
-	}
-	defer res.Close()
-	var c claimed
-	own := []any{&c.ID, &c.DispatchID, &c.ContactID, &c.Email, &c.Language, &c.Attempts, &c.Name, &c.Kind, &c.TimeZone}
-	first := append(own[:len(own):len(own)],
-		&meta.ReleaseID, &meta.Variant, &meta.Notes, &meta.Reason, &meta.UpdatedAt, &meta.Templates, &meta.Branding)
-	var none [7]any
-	rest := append(own[:len(own):len(own)], &none[0], &none[1], &none[2], &none[3], &none[4], &none[5], &none[6])
-	rows = make([]claimed, 0, chunk)
-	for res.Next() {
-		dest := rest
-		if len(rows) == 0 {
-			dest = first
-		}
-		if err := res.Scan(dest...); err != nil {
-			return nil, meta, err
-		}
-		rows = append(rows, c)
-	}
-	return rows, meta, res.Err()
+	return nil
 }
 
 // release hands claimed but unsent deliveries back to the queue: those
