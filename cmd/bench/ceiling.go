@@ -118,11 +118,11 @@ func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, comp
 	if err := blast(ctx, s.addr, m, n, conc, composeEach); err != nil {
 		return 0, err
 	}
-	if err := s.wait(int64(n), time.Minute, nil); err != nil {
+	rate, err := s.rate(n)
+	if err != nil {
 		return 0, fmt.Errorf("ceiling: %w", err)
 	}
-	_, last, _ := s.times()
-	return float64(n) / last.Seconds(), nil
+	return rate, nil
 }
 
 // blast sends n messages to the SMTP server at addr over conc connections

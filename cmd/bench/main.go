@@ -2,12 +2,12 @@
 // the dispatcher and go-mail — publishing one release in three languages
 // to N generated journalists. The dispatcher runs as separate `communique
 // dispatch` processes, so its memory is measured alone; the API, the
-// outbox relay, an embedded NATS server and a lean SMTP sink run in this
+// outbox relay, an embedded NATS server and the SMTP sink run in this
 // process. Before publishing and after the last record, it sends the same
 // messages to the same sink through the dispatcher's raw send with no
-// database or NATS (the ceiling), and it accounts for the WAL, the rows
-// and the CPU of every process per delivery. It prints one JSON line of
-// figures.
+// database or NATS (the ceiling), from this process and from a process of
+// its own, and it accounts for the WAL, the rows and the CPU of every
+// process per delivery. It prints one JSON line of figures.
 //
 //	go run ./cmd/bench -n 100000
 package main
@@ -396,7 +396,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 			total += v
 		}
 		res.CPURatio = round3(res.CeilingCPU / total)
-		res.ProcessRuns = [2]float64{math.Round(preProcess.rate), math.Round(postProcess.rate)}
+		res.ProcessRuns = [2]float64{preProcess.rate, postProcess.rate}
 		res.ProcessPerSec = max(res.ProcessRuns[0], res.ProcessRuns[1])
 		res.RatioProcess = round3(res.MessagesPerSec / res.ProcessPerSec)
 		res.ProcessCPU = per100k((preProcess.cpu + postProcess.cpu) / 2)

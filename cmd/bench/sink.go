@@ -103,6 +103,16 @@ func (s *sink) wait(n int64, stall time.Duration, died <-chan error) error {
 	}
 }
 
+// rate waits for n messages, as wait does with a minute's stall, and
+// returns them per second from the phase's start to the last.
+func (s *sink) rate(n int) (float64, error) {
+	if err := s.wait(int64(n), time.Minute, nil); err != nil {
+		return 0, err
+	}
+	_, last, _ := s.times()
+	return float64(n) / last.Seconds(), nil
+}
+
 func (s *sink) times() (first, last, pause time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
