@@ -114,7 +114,11 @@ func TestBrowserWriteClearPublishWatch(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("after pressing #%s, no %s (%v)", id, sel, err)
+				// Where the browser is tells a click that never left the
+				// page from one that landed on another.
+				where, _ := chromedp.Run(d.ctx, chromedp.Evaluate[string](
+					`location.pathname + location.search + (document.body && document.body.dataset.left ? ", still the page it was pressed on" : "") + ": " + document.title`))
+				t.Fatalf("after pressing #%s, no %s (%v); the browser is at %s", id, sel, err, where)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
