@@ -386,7 +386,7 @@ func TestTemplateOverrideBudget(t *testing.T) {
 	res := b.do(t, "GET", "/api/v1/releases/"+itoa(id)+"/preview?lang=en&format=text", nil)
 	why, _ := new(mime.WordDecoder).DecodeHeader(res.header.Get("X-Communique-Override-Error"))
 	if res.status != 200 || !strings.Contains(why, "override public/en") ||
-		!(strings.Contains(why, "text: more than 100000 steps") || strings.Contains(why, "rendering took longer than 1s")) {
+		!(strings.Contains(why, "text: more than 100000 steps") || strings.Contains(why, "rendering took longer than 5s")) {
 		t.Errorf("preview: %d, override error %q", res.status, why)
 	}
 	if !bytes.Contains(res.body, []byte("Officer 400")) || !bytes.Contains(res.body, []byte("For more information, please contact:")) {
