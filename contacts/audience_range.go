@@ -41,7 +41,7 @@ func MaxContactID(ctx context.Context, q sqlx.QueryerContext) (int64, error) {
 // sending started, chunk by chunk. A preference list that appeared since
 // lm was made reads the release's original language ($5).
 func InsertPublicAudienceRange(ctx context.Context, tx *sqlx.Tx, dispatchID, releaseID int64, lm LanguageMap, original string, fromID, toID int64) (int64, error) {
-	n, err := insertAudience(ctx, tx, publicAudienceSQL,
+	n, err := insertAudienceRange(ctx, tx, publicAudienceSQL, newPublicAudienceSQL, dispatchID, fromID, toID,
 		dispatchID, pq.Array(lm.keys), pq.Array(lm.langs), releaseID, original, fromID, toID)
 	if err != nil {
 		return 0, fmt.Errorf("resolve audience of release %d, contacts %d-%d: %w", releaseID, fromID, toID, err)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -273,6 +274,88 @@ func TestPublicAudienceInChunks(t *testing.T) {
 	if got := f.deliveries(t, dispatchID); !maps.Equal(got, want) {
 		t.Errorf("\n got %v\nwant %v", sorted(got), sorted(want))
 	}
+}
+
+// TestPublicAudienceRangeAlongsideAnotherWriter checks that a range some
+// of whose deliveries are recorded already, or are being recorded by
+// another transaction (a planner taking over the dispatch), gets the
+// others once each, and leaves the existing ones as they are.
+func TestPublicAudienceRangeAlongsideAnotherWriter(t *testing.T) {
+	t.Parallel()
+	f := setupAudience(t)
+	lm, err := contacts.NewLanguageMap(f.ctx, f.db, chooseEnFr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxID, err := contacts.MaxContactID(f.ctx, f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := with("sub-saharan@example.org", "western-africa@example.org", "sahel@example.org",
+		"country-mr@example.org", "west-central@example.org")
+	want["country-mr@example.org"] = "sent en" // the one recorded by the other writer
+	record := func(q sqlx.ExecerContext, dispatchID int64) {
+		t.Helper()
+		if _, err := q.ExecContext(f.ctx, `
+			INSERT INTO deliveries (dispatch_id, contact_id, email, language, status)
+			SELECT $1, id, email, 'en', 'sent' FROM contacts WHERE email = 'country-mr@example.org'`, dispatchID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// deliveries shows one row per address; the unique index keeps a
+	// contact from having two.
+	insertRange := func(dispatchID, releaseID int64) (int64, error) {
+		return f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
+			return contacts.InsertPublicAudienceRange(f.ctx, tx, dispatchID, releaseID, lm, "en", 1, maxID)
+		})
+	}
+
+	t.Run("recorded before", func(t *testing.T) {
+		dispatchID, releaseID := f.dispatch(t, "recorded-before", release{countries: []string{"MR"}}, "public")
+		record(f.db, dispatchID)
+		n, err := insertRange(dispatchID, releaseID)
+		if got := f.deliveries(t, dispatchID); err != nil || n != int64(len(want)-1) || !maps.Equal(got, want) {
+			t.Errorf("%d added, %v\n got %v\nwant %v", n, err, sorted(got), sorted(want))
+		}
+	})
+
+	t.Run("recorded meanwhile", func(t *testing.T) {
+		dispatchID, releaseID := f.dispatch(t, "recorded-meanwhile", release{countries: []string{"MR"}}, "public")
+		other, err := f.db.BeginTxx(f.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		record(other, dispatchID)
+		type result struct {
+			n   int64
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			n, err := insertRange(dispatchID, releaseID)
+			done <- result{n, err}
+		}()
+		// The range looks empty to the second writer, whose insert then
+		// waits on the other's row: the case the fallback is for.
+		waiting := false
+		for deadline := time.Now().Add(10 * time.Second); !waiting && time.Now().Before(deadline); {
+			f.db.GetContext(f.ctx, &waiting, `
+				SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+				               WHERE datname = current_database() AND wait_event = 'transactionid')`)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !waiting {
+			t.Fatal("the range's insert never waited for the other writer")
+		}
+		if err := other.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if got := f.deliveries(t, dispatchID); r.err != nil || r.n != int64(len(want)-1) || !maps.Equal(got, want) {
+			t.Errorf("%d added, %v\n got %v\nwant %v", r.n, r.err, sorted(got), sorted(want))
+		}
+	})
 }
 
 func TestEmbargoAudienceRules(t *testing.T) {
