@@ -18,3 +18,7 @@ func MarkDoneIfFinished(d *Dispatcher, ctx context.Context, id int64) { d.markDo
 
 // Renderings returns how many renderings the process has made.
 func Renderings(d *Dispatcher) int64 { return d.renders.made.Load() }
+
+// ClaimSQL is the statement a worker claims a chunk with: $1 the dispatch,
+// $2 and $3 the range, $4 the lease in milliseconds.
+var ClaimSQL = claimSQL

@@ -215,6 +215,13 @@ func (w *worker) claim(ctx context.Context, b events.Batch, from int64) (rows []
 // dispatch's metadata, the same for the whole chunk, comes with its first
 // row: on every row, decoding it was a tenth of a worker's time outside
 // SMTP.
+//
+// The claim commits without waiting for the WAL to reach the disk
+// (synchronous_commit is off for its transaction alone, set in its one
+// statement): the chunk's record, which waits, brings the claim to disk
+// with it. A claim lost to a database crash before that frees deliveries
+// whose messages are in flight, which the process may then send again:
+// what a crash may cost anyway. It saves a flush per chunk, half of them.
 var claimSQL = `
 	WITH c AS (
 		UPDATE deliveries d SET lease_until = now() + $4 * interval '1 millisecond',
@@ -225,6 +232,7 @@ var claimSQL = `
 			  AND (lease_until IS NULL OR lease_until < now())
 			ORDER BY id LIMIT ` + strconv.Itoa(chunk) + `
 			FOR UPDATE SKIP LOCKED)
+		  AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
 		  AND ` + sendableSQL + `
 		RETURNING d.id, d.dispatch_id, d.contact_id, d.email, d.language, d.attempts)
 	SELECT c.id, c.dispatch_id, c.contact_id, c.email, c.language, c.attempts, k.name, k.kind, k.timezone, m.*
