@@ -85,12 +85,12 @@ const newPublicAudienceSQL = `WITH ` + subscribedSQL + `,
 	audience AS (SELECT contact_id FROM subscribed)` + insertNewDeliveriesSQL
 
 // holdContactsSQL keeps Delete from removing, until the transaction ends,
-// a contact the transaction draws a delivery for: with no foreign key
-// from deliveries to contacts (migration 0022), this lock is what keeps a
-// delivery from naming a contact that is gone. Any number of transactions
-// hold it at once; a deletion waits for them, and they for it. Taken
-// before the INSERT, whose snapshot then sees any deletion that went
-// first.
+// a contact the transaction draws a delivery for or writes subscriptions
+// of: with no foreign key from deliveries or subscriptions to contacts
+// (migrations 0022 and 0024), this lock is what keeps them from naming a
+// contact that is gone. Any number of transactions hold it at once; a
+// deletion waits for them, and they for it. Taken before the INSERT,
+// whose snapshot then sees any deletion that went first.
 const holdContactsSQL = `SELECT pg_advisory_xact_lock_shared(hashtext('communique.contacts.delete'))`
 
 // deletionLockSQL is Delete's side of holdContactsSQL: the same lock,

@@ -104,6 +104,11 @@ func Import(ctx context.Context, db *sqlx.DB, r io.Reader, opts ImportOptions) (
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('communique.contacts.import'))`); err != nil {
 		return nil, fmt.Errorf("import contacts: wait for other imports: %w", err)
 	}
+	// Subscriptions have no foreign key to contacts (migration 0024): a
+	// deletion waits for the import, or the import for it.
+	if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
+		return nil, fmt.Errorf("import contacts: wait for a deletion: %w", err)
+	}
 	res := &ImportResult{}
 	known, err := taxonomy.LoadChecker(ctx, tx)
 	if err != nil {

@@ -29,11 +29,11 @@ func upsert(ctx context.Context, tx *sqlx.Tx, source string, res *ImportResult) 
 	// A new contact takes the file's status, or its suppression's when that
 	// ranks higher; a known one moves only up the order (see rank). xmax
 	// is 0 only on a row this statement inserted, which tells new contacts
-	// from updated ones without a second look-up. The foreign keys of the
-	// new subscriptions are checked at the end of the statement, when the
-	// contacts they point to exist. "joined" is materialized so that the
-	// rows are matched to their ids before the lists are unnested; the
-	// planner, misjudging the unnest, otherwise sorts every subscription.
+	// from updated ones without a second look-up. "joined" is materialized
+	// so that the rows are matched to their ids before the lists are
+	// unnested; the planner, misjudging the unnest, otherwise sorts every
+	// subscription. No foreign key checks the subscriptions' contacts
+	// (migration 0024): their ids come from the same statement.
 	err := tx.QueryRowContext(ctx, `
 		WITH up AS (
 			INSERT INTO contacts AS c (email, kind, name, organisation, country, languages, timezone,

@@ -24,6 +24,9 @@ import (
 func Create(ctx context.Context, db *sqlx.DB, c *Contact) (*Contact, error) {
 	var id int64
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
+			return err
+		}
 		if err := normalizeForWrite(ctx, tx, c); err != nil {
 			return err
 		}
@@ -78,6 +81,10 @@ func Create(ctx context.Context, db *sqlx.DB, c *Contact) (*Contact, error) {
 // public page.
 func Update(ctx context.Context, db *sqlx.DB, id int64, c *Contact) (*Contact, error) {
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
+		// Before the contact's row: a deletion takes the lock, then the row.
+		if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
+			return err
+		}
 		var cur struct {
 			Status string `db:"status"`
 		}
@@ -144,9 +151,10 @@ func Delete(ctx context.Context, db *sqlx.DB, id int64) error {
 	}
 	var res sql.Result
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
-		// Deliveries have no foreign key to contacts (migration 0022):
-		// under this lock no audience being recorded can give the contact
-		// a delivery this check does not see.
+		// Deliveries and subscriptions have no foreign key to contacts
+		// (migrations 0022 and 0024): under this lock no audience being
+		// recorded can give the contact a delivery this check does not
+		// see, and no writer can give it subscriptions.
 		if _, err := tx.ExecContext(ctx, deletionLockSQL); err != nil {
 			return err
 		}
@@ -158,7 +166,12 @@ func Delete(ctx context.Context, db *sqlx.DB, id int64) error {
 			return cannot("releases were sent to it and its deliveries are kept; set its status to blocked instead")
 		}
 		var err error
-		res, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = $1`, id)
+		if res, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = $1`, id); err != nil {
+			return err
+		}
+		// No foreign key cascades to them (migration 0024); under the
+		// lock, no writer is adding any.
+		_, err = tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE contact_id = $1`, id)
 		return err
 	})
 	var pqErr *pq.Error
@@ -209,7 +222,10 @@ func emailTaken(ctx context.Context, q sqlx.QueryerContext, email string) error 
 }
 
 // replaceSubscriptions makes c's regions, countries and topics the
-// subscriptions of contact id.
+// subscriptions of contact id. The transaction holds holdContactsSQL's
+// lock, taken before it wrote or locked the contact: with no foreign key
+// (migration 0024), that is what keeps a deletion from leaving these
+// behind.
 func replaceSubscriptions(ctx context.Context, tx *sqlx.Tx, id int64, c *Contact) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE contact_id = $1`, id); err != nil {
 		return fmt.Errorf("clear subscriptions of contact %d: %w", id, err)

@@ -1,6 +1,7 @@
 package contacts_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,63 @@ func TestDeleteKeepsContactsWithRecords(t *testing.T) {
 	var subs int
 	if err := db.Get(&subs, `SELECT count(*) FROM subscriptions WHERE contact_id = $1`, other.ID); err != nil || subs != 0 {
 		t.Errorf("%d subscriptions left, %v", subs, err)
+	}
+}
+
+// With no foreign key from subscriptions to contacts, a deletion deletes
+// the contact's subscriptions itself, and writers of subscriptions wait
+// for a deletion under way: an update then finds no contact, an import
+// makes it anew, and no subscription is left naming a contact that is
+// gone.
+func TestDeleteAndSubscriptionWritersDoNotCross(t *testing.T) {
+	t.Parallel()
+	ctx, db := setup(t)
+	c, err := contacts.Create(ctx, db, &contacts.Contact{Email: "gone@example.org", Regions: []string{"europe"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A deletion under way, as Delete makes it.
+	del := db.MustBegin()
+	defer del.Rollback()
+	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
+	del.MustExec(`DELETE FROM contacts WHERE id = $1`, c.ID)
+	del.MustExec(`DELETE FROM subscriptions WHERE contact_id = $1`, c.ID)
+
+	updated, imported := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := contacts.Update(ctx, db, c.ID, &contacts.Contact{Email: "gone@example.org", Topics: []string{"climate-mobility"}})
+		updated <- err
+	}()
+	go func() {
+		_, err := contacts.Import(ctx, db, strings.NewReader("email,countries\ngone@example.org,MR\n"), contacts.ImportOptions{})
+		imported <- err
+	}()
+	select {
+	case err := <-updated:
+		t.Fatalf("the update did not wait for the deletion under way: %v", err)
+	case err := <-imported:
+		t.Fatalf("the import did not wait for the deletion under way: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := del.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-updated; communique.ErrorCode(err) != communique.ENOTFOUND {
+		t.Errorf("updating a contact deleted meanwhile: %v, want not found", err)
+	}
+	if err := <-imported; err != nil {
+		t.Fatalf("importing a contact deleted meanwhile: %v", err)
+	}
+	var orphans int
+	if err := db.Get(&orphans, `
+		SELECT count(*) FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = s.contact_id)`); err != nil || orphans != 0 {
+		t.Errorf("%d subscriptions name a contact that is gone (%v)", orphans, err)
+	}
+	var subs []string
+	if err := db.Select(&subs, `
+		SELECT s.kind || ' ' || s.value FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+		WHERE c.email = 'gone@example.org'`); err != nil || len(subs) != 1 || subs[0] != "country MR" {
+		t.Errorf("the imported contact's subscriptions: %v, %v; want [country MR]", subs, err)
 	}
 }
 
@@ -167,6 +225,7 @@ func TestDeleteAndAudienceDoNotCross(t *testing.T) {
 	del := f.db.MustBegin()
 	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
 	del.MustExec(`DELETE FROM contacts WHERE id = $1`, sn)
+	del.MustExec(`DELETE FROM subscriptions WHERE contact_id = $1`, sn)
 	recorded := make(chan error, 1)
 	go func() {
 		_, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
