@@ -33,7 +33,7 @@ func BenchmarkImport100k(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		pgtest.Exec(b, db, `TRUNCATE contacts CASCADE`)
+		pgtest.Exec(b, db, `TRUNCATE contacts, subscriptions CASCADE`)
 		b.StartTimer()
 		res, err := contacts.Import(ctx, db, bytes.NewReader(data), contacts.ImportOptions{})
 		if err != nil || res.Created != 100_000 {

@@ -116,7 +116,7 @@ func BenchmarkImportMemory(b *testing.B) {
 			ctx, db := setup(b)
 			for range b.N {
 				b.StopTimer()
-				pgtest.Exec(b, db, `TRUNCATE contacts CASCADE`)
+				pgtest.Exec(b, db, `TRUNCATE contacts, subscriptions CASCADE`)
 				runtime.GC()
 				debug.FreeOSMemory()
 				// Writing 5 to clear_refs resets VmHWM to the current RSS.

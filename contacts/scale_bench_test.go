@@ -24,7 +24,7 @@ func BenchmarkScale(b *testing.B) {
 			f := &audienceFixture{ctx: ctx, db: db}
 			var imported, recorded, counted time.Duration
 			for range b.N {
-				pgtest.Exec(b, db, `TRUNCATE contacts, releases CASCADE`)
+				pgtest.Exec(b, db, `TRUNCATE contacts, subscriptions, releases CASCADE`)
 				start := time.Now()
 				res, err := contacts.Import(ctx, db, bytes.NewReader(data), contacts.ImportOptions{})
 				if err != nil || res.Created != n {
