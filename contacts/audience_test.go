@@ -248,11 +248,10 @@ func TestPublicAudienceRules(t *testing.T) {
 	}
 }
 
-// TestPublicAudienceInChunks checks that recording an audience range by
-// range, as the planner does, gives what one statement gives.
-func TestPublicAudienceInChunks(t *testing.T) {
-	t.Parallel()
-	f := setupAudience(t)
+// forRanges reads what a planner reads before recording an audience
+// range by range: the language map and the largest contact id.
+func (f *audienceFixture) forRanges(t testing.TB) (contacts.LanguageMap, int64) {
+	t.Helper()
 	lm, err := contacts.NewLanguageMap(f.ctx, f.db, chooseEnFr)
 	if err != nil {
 		t.Fatal(err)
@@ -261,6 +260,20 @@ func TestPublicAudienceInChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return lm, maxID
+}
+
+// reachedByMR are the fixture's contacts outside alwaysInAfrica that a
+// release about Mauritania reaches.
+var reachedByMR = []string{"sub-saharan@example.org", "western-africa@example.org", "sahel@example.org",
+	"country-mr@example.org", "west-central@example.org"}
+
+// TestPublicAudienceInChunks checks that recording an audience range by
+// range, as the planner does, gives what one statement gives.
+func TestPublicAudienceInChunks(t *testing.T) {
+	t.Parallel()
+	f := setupAudience(t)
+	lm, maxID := f.forRanges(t)
 	dispatchID, releaseID := f.dispatch(t, "chunks", release{countries: []string{"MR"}}, "public")
 	for from := int64(1); from <= maxID; from += 4 {
 		if _, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
@@ -269,8 +282,7 @@ func TestPublicAudienceInChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := with("sub-saharan@example.org", "western-africa@example.org", "sahel@example.org",
-		"country-mr@example.org", "west-central@example.org")
+	want := with(reachedByMR...)
 	if got := f.deliveries(t, dispatchID); !maps.Equal(got, want) {
 		t.Errorf("\n got %v\nwant %v", sorted(got), sorted(want))
 	}
@@ -283,16 +295,8 @@ func TestPublicAudienceInChunks(t *testing.T) {
 func TestPublicAudienceRangeAlongsideAnotherWriter(t *testing.T) {
 	t.Parallel()
 	f := setupAudience(t)
-	lm, err := contacts.NewLanguageMap(f.ctx, f.db, chooseEnFr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	maxID, err := contacts.MaxContactID(f.ctx, f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := with("sub-saharan@example.org", "western-africa@example.org", "sahel@example.org",
-		"country-mr@example.org", "west-central@example.org")
+	lm, maxID := f.forRanges(t)
+	want := with(reachedByMR...)
 	want["country-mr@example.org"] = "sent en" // the one recorded by the other writer
 	record := func(q sqlx.ExecerContext, dispatchID int64) {
 		t.Helper()
