@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,18 +20,23 @@ import (
 type leanServer struct {
 	l        net.Listener
 	received func()
+	// ids makes the sink name each message it accepts with a queue id,
+	// as Postfix does ("250 2.0.0 Ok: queued as 4Xk3Lq1vQpz9"): the
+	// dispatcher then records one per delivery, as behind a real relay.
+	ids    bool
+	queued atomic.Uint64
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	done  bool
 }
 
-func startLean(received func()) (*leanServer, string, error) {
+func startLean(received func(), ids bool) (*leanServer, string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
-	s := &leanServer{l: l, received: received, conns: map[net.Conn]struct{}{}}
+	s := &leanServer{l: l, received: received, ids: ids, conns: map[net.Conn]struct{}{}}
 	go s.serve()
 	return s, l.Addr().String(), nil
 }
@@ -91,6 +98,15 @@ func (s *leanServer) handle(c net.Conn) {
 	if err := reply([]byte("220 localhost ESMTP bench sink\r\n")); err != nil {
 		return
 	}
+	var queuedAs []byte
+	accepted := func() []byte {
+		if !s.ids {
+			return leanQd
+		}
+		queuedAs = append(queuedAs[:0], "250 2.0.0 Ok: queued as 4Xk"...)
+		queuedAs = strconv.AppendUint(queuedAs, 1<<40+s.queued.Add(1), 36)
+		return append(queuedAs, "\r\n"...)
+	}
 	for {
 		c.SetReadDeadline(time.Now().Add(time.Minute))
 		line, err := r.ReadSlice('\n')
@@ -110,7 +126,7 @@ func (s *leanServer) handle(c net.Conn) {
 			if err = reply(leanData); err == nil {
 				if err = discardData(r); err == nil {
 					s.received()
-					err = reply(leanQd)
+					err = reply(accepted())
 				}
 			}
 		case "QUIT":

@@ -56,6 +56,34 @@ func TestLeanSinkCountsEveryMessage(t *testing.T) {
 	}
 }
 
+// The lean-ids sink names each message it accepts, as Postfix does, in
+// a form the dispatcher reads as the relay's id.
+func TestLeanSinkGivesQueueIDs(t *testing.T) {
+	s, err := startSink("lean-ids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	s.start(time.Now())
+	ts, err := mailer.ParseTargets("smtp://" + s.addr + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := mailer.NewPool(ts[0], "example.org").Conn()
+	defer conn.Close()
+	msgs := make([]mailer.Raw, 3)
+	for i := range msgs {
+		msgs[i] = mailer.Raw{From: "bounce@example.org", To: "reader@example.net", Data: []byte("Subject: x\r\n\r\nHello.\r\n")}
+	}
+	seen := map[string]bool{}
+	for i, r := range conn.SendRaw(context.Background(), msgs) {
+		if r.Status != mailer.Sent || r.ProviderID == "" || seen[r.ProviderID] {
+			t.Fatalf("message %d: %s %q, id %q (seen: %v)", i, r.Status, r.Reply, r.ProviderID, seen)
+		}
+		seen[r.ProviderID] = true
+	}
+}
+
 // Pipelined commands are answered together: the replies to MAIL, RCPT
 // and DATA sent in one write go out in one write.
 func TestLeanSinkAnswersPipelinedCommandsTogether(t *testing.T) {

@@ -133,7 +133,7 @@ func main() {
 	flag.BoolVar(&withCeiling, "ceiling", true, "also send the same messages with no database or NATS, and report the ratio")
 	flag.IntVar(&ceilingN, "ceiling-n", 200000, "messages per ceiling run, at most -n: the ceiling's rate hardly depends on the count")
 	flag.StringVar(&setupSQL, "setup-sql", "", "SQL run on the scratch database after migrating, before the contacts are made (to try a schema change, such as a table's fillfactor, without a migration)")
-	flag.StringVar(&sinkKind, "sink", "go-smtp", "the SMTP sink: go-smtp (emersion/go-smtp, which writes each reply on its own), or lean (answers pipelined commands in one write, as Postfix does)")
+	flag.StringVar(&sinkKind, "sink", "go-smtp", "the SMTP sink: go-smtp (emersion/go-smtp, which writes each reply on its own), lean (answers pipelined commands in one write, as Postfix does), or lean-ids (lean, naming each message with a queue id as Postfix does, which the dispatcher records)")
 	flag.BoolVar(&withStatements, "statements", false, "report the top statements from pg_stat_statements, when the server preloads it")
 	flag.BoolVar(&withWALInspect, "wal-inspect", false, "attribute the run's WAL to tables and indexes with pg_walinspect (slow)")
 	flag.Parse()

@@ -30,7 +30,8 @@ type sink struct {
 }
 
 // startSink starts a sink of the given kind: "go-smtp", an
-// emersion/go-smtp server, or "lean" (see leanServer).
+// emersion/go-smtp server, "lean" (see leanServer), or "lean-ids", which
+// names each message with a queue id.
 func startSink(kind string) (*sink, error) {
 	s := &sink{done: make(chan struct{})}
 	switch kind {
@@ -47,14 +48,14 @@ func startSink(kind string) (*sink, error) {
 		s.addr = l.Addr().String()
 		s.stop = func() { srv.Close() }
 		go srv.Serve(l)
-	case "lean":
-		srv, addr, err := startLean(s.received)
+	case "lean", "lean-ids":
+		srv, addr, err := startLean(s.received, kind == "lean-ids")
 		if err != nil {
 			return nil, err
 		}
 		s.addr, s.stop = addr, srv.close
 	default:
-		return nil, fmt.Errorf("-sink %q: want go-smtp or lean", kind)
+		return nil, fmt.Errorf("-sink %q: want go-smtp, lean or lean-ids", kind)
 	}
 	return s, nil
 }
