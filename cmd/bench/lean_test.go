@@ -12,24 +12,31 @@ import (
 	"github.com/communique/communique/mailer"
 )
 
-// The lean sink must stay in step with a client through what a message
-// can hold: lines that start with a dot (stuffed by the client), a line
-// longer than its read buffer, a dot line inside a long line. A sink out
-// of step would count wrong or hang the benchmark.
-func TestLeanSinkCountsEveryMessage(t *testing.T) {
-	s, err := startSink("lean")
+// sinkAndConn starts a sink of the given kind, closed when the test
+// ends, and returns it with a mailer connection to it.
+func sinkAndConn(t *testing.T, kind string) (*sink, *mailer.Conn) {
+	t.Helper()
+	s, err := startSink(kind)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	t.Cleanup(s.close)
 	s.start(time.Now())
-
 	ts, err := mailer.ParseTargets("smtp://" + s.addr + "?tls=none")
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := mailer.NewPool(ts[0], "example.org").Conn()
-	defer conn.Close()
+	t.Cleanup(conn.Close)
+	return s, conn
+}
+
+// The lean sink must stay in step with a client through what a message
+// can hold: lines that start with a dot (stuffed by the client), a line
+// longer than its read buffer, a dot line inside a long line. A sink out
+// of step would count wrong or hang the benchmark.
+func TestLeanSinkCountsEveryMessage(t *testing.T) {
+	s, conn := sinkAndConn(t, "lean")
 	bodies := []string{
 		"Subject: plain\r\n\r\nHello.\r\n",
 		"Subject: dots\r\n\r\n.\r\n..\r\n.hidden\r\nend\r\n",
@@ -59,18 +66,7 @@ func TestLeanSinkCountsEveryMessage(t *testing.T) {
 // The lean-ids sink names each message it accepts, as Postfix does, in
 // a form the dispatcher reads as the relay's id.
 func TestLeanSinkGivesQueueIDs(t *testing.T) {
-	s, err := startSink("lean-ids")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	s.start(time.Now())
-	ts, err := mailer.ParseTargets("smtp://" + s.addr + "?tls=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := mailer.NewPool(ts[0], "example.org").Conn()
-	defer conn.Close()
+	_, conn := sinkAndConn(t, "lean-ids")
 	msgs := make([]mailer.Raw, 3)
 	for i := range msgs {
 		msgs[i] = mailer.Raw{From: "bounce@example.org", To: "reader@example.net", Data: []byte("Subject: x\r\n\r\nHello.\r\n")}
