@@ -111,16 +111,13 @@ func insertAudience(ctx context.Context, tx *sqlx.Tx, query string, args ...any)
 }
 
 // insertAudienceRange records dispatch dispatchID's audience among the
-// contacts with ids in [fromID, toID] in tx, with query, or with fresh
-// when the dispatch has no delivery among them yet, as when a planner
-// records a release chunk by chunk. Should another transaction record
-// some of them meanwhile (a planner taking over the dispatch), fresh
-// fails on the unique index and query, which leaves existing rows alone,
-// runs instead.
+// contacts with ids in [fromID, toID] in tx, as insertAudience does with
+// query, or with fresh when the dispatch has no delivery among them yet,
+// as when a planner records a release chunk by chunk. Should another
+// transaction record some of them meanwhile (a planner taking over the
+// dispatch), fresh fails on the unique index and query, which leaves
+// existing rows alone, runs instead.
 func insertAudienceRange(ctx context.Context, tx *sqlx.Tx, query, fresh string, dispatchID, fromID, toID int64, args ...any) (int64, error) {
-	if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
-		return 0, err
-	}
 	var recorded bool
 	if err := tx.GetContext(ctx, &recorded, `
 		SELECT EXISTS (SELECT 1 FROM deliveries WHERE dispatch_id = $1 AND contact_id BETWEEN $2 AND $3)`,
@@ -131,22 +128,15 @@ func insertAudienceRange(ctx context.Context, tx *sqlx.Tx, query, fresh string, 
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT new_deliveries`); err != nil {
 			return 0, err
 		}
-		res, err := tx.ExecContext(ctx, fresh, args...)
-		if err == nil {
-			return res.RowsAffected()
-		}
+		n, err := insertAudience(ctx, tx, fresh, args...)
 		if !postgres.IsUniqueViolation(err, "deliveries_dispatch_id_contact_id_key") {
-			return 0, err
+			return n, err
 		}
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT new_deliveries`); err != nil {
 			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return insertAudience(ctx, tx, query, args...)
 }
 
 // LanguageChooser picks the translation for an ordered list of language
