@@ -24,9 +24,6 @@ import (
 func Create(ctx context.Context, db *sqlx.DB, c *Contact) (*Contact, error) {
 	var id int64
 	err := postgres.Tx(ctx, db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, holdContactsSQL); err != nil {
-			return err
-		}
 		if err := normalizeForWrite(ctx, tx, c); err != nil {
 			return err
 		}
@@ -222,10 +219,11 @@ func emailTaken(ctx context.Context, q sqlx.QueryerContext, email string) error 
 }
 
 // replaceSubscriptions makes c's regions, countries and topics the
-// subscriptions of contact id. The transaction holds holdContactsSQL's
-// lock, taken before it wrote or locked the contact: with no foreign key
-// (migration 0024), that is what keeps a deletion from leaving these
-// behind.
+// subscriptions of contact id. With no foreign key (migration 0024), a
+// deletion must not leave these behind: a transaction that updates the
+// contact holds holdContactsSQL's lock, taken before it locked the
+// contact; one that created it needs none, since no deletion sees the
+// contact before it commits.
 func replaceSubscriptions(ctx context.Context, tx *sqlx.Tx, id int64, c *Contact) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE contact_id = $1`, id); err != nil {
 		return fmt.Errorf("clear subscriptions of contact %d: %w", id, err)
