@@ -38,6 +38,19 @@ func TestDeleteKeepsContactsWithRecords(t *testing.T) {
 	}
 }
 
+// deletionUnderWay deletes contact id as Delete does, in a transaction
+// left open for the test to commit; it is rolled back if the test does
+// not.
+func deletionUnderWay(t *testing.T, db *sqlx.DB, id int64) *sqlx.Tx {
+	t.Helper()
+	del := db.MustBegin()
+	t.Cleanup(func() { del.Rollback() })
+	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
+	del.MustExec(`DELETE FROM contacts WHERE id = $1`, id)
+	del.MustExec(`DELETE FROM subscriptions WHERE contact_id = $1`, id)
+	return del
+}
+
 // With no foreign key from subscriptions to contacts, a deletion deletes
 // the contact's subscriptions itself, and writers of subscriptions wait
 // for a deletion under way: an update then finds no contact, an import
@@ -50,12 +63,7 @@ func TestDeleteAndSubscriptionWritersDoNotCross(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A deletion under way, as Delete makes it.
-	del := db.MustBegin()
-	defer del.Rollback()
-	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
-	del.MustExec(`DELETE FROM contacts WHERE id = $1`, c.ID)
-	del.MustExec(`DELETE FROM subscriptions WHERE contact_id = $1`, c.ID)
+	del := deletionUnderWay(t, db, c.ID)
 
 	updated, imported := make(chan error, 1), make(chan error, 1)
 	go func() {
@@ -222,10 +230,7 @@ func TestDeleteAndAudienceDoNotCross(t *testing.T) {
 	dispatchID, releaseID = f.dispatch(t, "after-deletion", release{countries: []string{"SN"}}, "public")
 	sn := idOf("mission-sn@example.net")
 	pgtest.Exec(t, f.db, `INSERT INTO subscriptions (contact_id, kind, value) VALUES ($1, 'country', 'SN')`, sn)
-	del := f.db.MustBegin()
-	del.MustExec(`SELECT pg_advisory_xact_lock(hashtext('communique.contacts.delete'))`)
-	del.MustExec(`DELETE FROM contacts WHERE id = $1`, sn)
-	del.MustExec(`DELETE FROM subscriptions WHERE contact_id = $1`, sn)
+	del := deletionUnderWay(t, f.db, sn)
 	recorded := make(chan error, 1)
 	go func() {
 		_, err := f.inTx(t, func(tx *sqlx.Tx) (int64, error) {
