@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -134,4 +135,35 @@ func (p *pgCPU) end() (backends, server float64) {
 		}
 	}
 	return backends, server
+}
+
+// machineTicks is the whole machine's idle and total CPU time so far,
+// in ticks, from /proc/stat: what none of the processes used.
+func machineTicks() (idle, total float64) {
+	data, _ := os.ReadFile("/proc/stat")
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		t, _ := strconv.ParseFloat(v, 64)
+		if i == 3 || i == 4 { // idle, iowait
+			idle += t
+		}
+		if i < 8 { // guest time is counted in user time already
+			total += t
+		}
+	}
+	return idle, total
+}
+
+// idleSince returns the share of the machine's CPU time left idle since
+// the ticks i0, t0 were read.
+func idleSince(i0, t0 float64) float64 {
+	i1, t1 := machineTicks()
+	if t1 <= t0 {
+		return 0
+	}
+	return math.Round((i1-i0)/(t1-t0)*1000) / 1000
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,9 @@ type sink struct {
 	pause time.Duration
 	done  chan struct{}
 	want  int64
+	// arrivals are the messages' times since t0, split into tenths of
+	// the phase when asked (the phase's length is known only at its end).
+	arrivals []time.Duration
 }
 
 // startSink starts a sink of the given kind: "go-smtp", an
@@ -69,6 +73,7 @@ func (s *sink) start(t0 time.Time) {
 	s.t0 = t0
 	s.count.Store(0)
 	s.first, s.last, s.pause, s.want = 0, 0, 0, 0
+	s.arrivals = s.arrivals[:0]
 	s.done = make(chan struct{})
 	s.mu.Unlock()
 }
@@ -131,6 +136,7 @@ func (s *sink) received() {
 		s.pause = max(s.pause, since-s.last)
 	}
 	s.last = since
+	s.arrivals = append(s.arrivals, since)
 	if s.want > 0 && n == s.want {
 		close(s.done)
 	}
@@ -151,3 +157,23 @@ func (ss *sinkSession) Data(r io.Reader) error {
 }
 func (ss *sinkSession) Reset()        {}
 func (ss *sinkSession) Logout() error { return nil }
+
+// byTenth returns the messages per second in each tenth of the time from
+// the phase's start to its last message: a slow start (planning) or a
+// slow end (the last ranges) shows here.
+func (s *sink) byTenth() (out [10]float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last <= 0 {
+		return out
+	}
+	var counts [10]int
+	for _, a := range s.arrivals {
+		counts[min(9, int(10*a/s.last))]++
+	}
+	tenth := s.last.Seconds() / 10
+	for i, c := range counts {
+		out[i] = math.Round(float64(c) / tenth)
+	}
+	return out
+}
