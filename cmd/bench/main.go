@@ -98,6 +98,7 @@ type result struct {
 	ProcessRuns     [2]float64 `json:"ceiling_process_before_after_msgs_per_s,omitempty"`
 	RatioProcess    float64    `json:"ratio_process,omitempty"`
 	ProcessCPU      float64    `json:"ceiling_process_cpu_s_per_100k,omitempty"`
+	ProcessIdle     float64    `json:"ceiling_process_machine_idle,omitempty"`
 	CPURatioProcess float64    `json:"cpu_ratio_process,omitempty"`
 
 	// From publishing until every delivery is recorded sent.
@@ -416,6 +417,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 		res.ProcessPerSec = max(res.ProcessRuns[0], res.ProcessRuns[1])
 		res.RatioProcess = round3(res.MessagesPerSec / res.ProcessPerSec)
 		res.ProcessCPU = per100k((preProcess.cpu + postProcess.cpu) / 2)
+		res.ProcessIdle = round3((preProcess.idle + postProcess.idle) / 2)
 		res.CPURatioProcess = round3(res.ProcessCPU / total)
 	}
 	out, _ := json.Marshal(res)

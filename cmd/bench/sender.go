@@ -89,6 +89,7 @@ func ceilingProcess(ctx context.Context, s *sink, dsn string, release int64, n, 
 		return ceilingRun{}, fmt.Errorf("ceiling sender: %q, %v: %s", line, err, stderr.Bytes())
 	}
 	sender0, self0 := procCPU(cmd.Process.Pid), procCPU(os.Getpid())
+	idle0, ticks0 := machineTicks()
 	s.start(time.Now())
 	if _, err := io.WriteString(in, "go\n"); err != nil {
 		return ceilingRun{}, err
@@ -96,6 +97,7 @@ func ceilingProcess(ctx context.Context, s *sink, dsn string, release int64, n, 
 	if err := cmd.Wait(); err != nil {
 		return ceilingRun{}, fmt.Errorf("ceiling sender: %v: %s", err, stderr.Bytes())
 	}
+	idle := idleSince(idle0, ticks0)
 	rate, err := s.rate(n)
 	if err != nil {
 		return ceilingRun{}, fmt.Errorf("ceiling sender: %w", err)
@@ -104,5 +106,5 @@ func ceilingProcess(ctx context.Context, s *sink, dsn string, release int64, n, 
 	cpu := (st.UserTime() + st.SystemTime()).Seconds() - sender0 + procCPU(os.Getpid()) - self0
 	// As measureCeiling: the rate rounded, the CPU per message of the
 	// product's run.
-	return ceilingRun{rate: math.Round(rate), cpu: cpu * float64(total) / float64(n)}, nil
+	return ceilingRun{rate: math.Round(rate), cpu: cpu * float64(total) / float64(n), idle: idle}, nil
 }
