@@ -91,10 +91,15 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // statement is one row of pg_stat_statements.
 type statement struct {
-	Query    string  `db:"query" json:"query"`
-	Calls    int64   `db:"calls" json:"calls"`
-	TotalMS  float64 `db:"total_ms" json:"total_exec_ms"`
-	MeanMS   float64 `db:"mean_ms" json:"mean_exec_ms"`
+	Query   string  `db:"query" json:"query"`
+	Calls   int64   `db:"calls" json:"calls"`
+	TotalMS float64 `db:"total_ms" json:"total_exec_ms"`
+	MeanMS  float64 `db:"mean_ms" json:"mean_exec_ms"`
+	// Plans and their time, counted only with
+	// pg_stat_statements.track_planning on: a prepared statement that
+	// is planned again at every call shows here.
+	Plans    int64   `db:"plans" json:"plans,omitempty"`
+	PlanMS   float64 `db:"plan_ms" json:"total_plan_ms,omitempty"`
 	Rows     int64   `db:"rows" json:"rows"`
 	WALBytes float64 `db:"wal_bytes" json:"wal_bytes"`
 	WALFPI   int64   `db:"wal_fpi" json:"wal_fpi"`
@@ -129,6 +134,7 @@ func topStatements(ctx context.Context, db *sqlx.DB, limit int) ([]statement, er
 	err := db.SelectContext(ctx, &st, `
 		SELECT regexp_replace(query, '\s+', ' ', 'g') AS query, calls,
 			round(total_exec_time::numeric, 1)::float8 AS total_ms, round(mean_exec_time::numeric, 3)::float8 AS mean_ms,
+			plans, round(total_plan_time::numeric, 1)::float8 AS plan_ms,
 			rows, wal_bytes::float8 AS wal_bytes, wal_fpi
 		FROM pg_stat_statements
 		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
