@@ -45,4 +45,38 @@ func BenchmarkAudience100k(b *testing.B) {
 			}
 		})
 	}
+	// As a planner records it: in ranges of 25,000 contacts, each with
+	// its own language map, none of which the dispatch has a delivery in.
+	dispatchID, releaseID := f.dispatch(b, "ranges", release{countries: []string{"MR", "FR", "BR", "JP"}}, "public")
+	maxID, err := contacts.MaxContactID(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ranges", func(b *testing.B) {
+		for range b.N {
+			tx, err := db.BeginTxx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var n int64
+			for from := int64(1); from <= maxID; from += 25_000 {
+				to := from + 25_000 - 1
+				lm, err := contacts.NewLanguageMapRange(ctx, tx, chooseEnFr, from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				added, err := contacts.InsertPublicAudienceRange(ctx, tx, dispatchID, releaseID, lm, chooseEnFr(nil), from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += added
+			}
+			if n != 100_000 {
+				b.Fatalf("audience of %d", n)
+			}
+			b.StopTimer()
+			tx.Rollback()
+			b.StartTimer()
+		}
+	})
 }
