@@ -2,10 +2,13 @@ package dispatcher_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"sync/atomic"
 	"testing"
 
 	"github.com/communique/communique/dispatcher"
+	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/postgres/pgtest"
 	"github.com/communique/communique/releases"
 )
@@ -76,5 +79,42 @@ func TestClaimAloneCommitsAsynchronously(t *testing.T) {
 	}
 	if s := setting(); s != "on" {
 		t.Errorf("after the claim synchronous_commit is %q on its connection, want on", s)
+	}
+}
+
+// A worker claims Chunk deliveries at a time, and 50 when its target has
+// a rate limit: there the limit sets the pace, and a single message
+// waits for the chunk its connection is sending.
+func TestChunkFollowsTheRateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		want int
+	}{{0, dispatcher.Chunk}, {2000, 50}} {
+		t.Run(fmt.Sprintf("rate%g", tc.rate), func(t *testing.T) {
+			n := 2 * dispatcher.Chunk
+			b := setup(t, n, nil, func(c *dispatcher.Config) {
+				target := c.Pools[0].Target
+				target.Concurrency, target.Rate = 1, tc.rate
+				c.Pools = []*mailer.Pool{mailer.NewPool(target, "example.org")}
+				c.BatchSize = n
+			})
+			var first atomic.Int64
+			first.Store(-1)
+			dispatcher.SetChunkHook(b.disp, func() {
+				if first.Load() >= 0 {
+					return
+				}
+				var leased int64
+				if err := b.db.Get(&leased, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND lease_until > now()`); err != nil {
+					t.Error(err)
+				}
+				first.Store(leased)
+			})
+			b.publish(t)
+			waitFor(t, "every delivery to be sent", func() bool { return b.statuses(t)["sent"] == n })
+			if got := first.Load(); got != int64(tc.want) {
+				t.Fatalf("the first chunk held %d deliveries, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -83,7 +83,7 @@ type Dispatcher struct {
 	messagesPending atomic.Int64
 
 	// The statements every chunk or batch runs (see stmt).
-	claimStmt, recordStmt, pendingStmt, doneStmt stmt
+	claimStmt, claimLimitedStmt, recordStmt, pendingStmt, doneStmt stmt
 
 	doneChecks    throttle // see finishSoon
 	openFrom      marks    // see doneSQL
@@ -122,7 +122,8 @@ func New(cfg Config) *Dispatcher {
 	}
 	return &Dispatcher{cfg: cfg, log: cfg.Logger, renders: newRenderCache(cfg.DB, cfg.Logger, cfg.BaseURL),
 		listID:    fmt.Sprintf("%s <releases.%s>", cfg.FromName, domainOf(cfg.FromEmail)),
-		claimStmt: stmt{query: claimSQL}, recordStmt: stmt{query: recordSQL},
+		claimStmt: stmt{query: claimSQL(Chunk)}, claimLimitedStmt: stmt{query: claimSQL(limitedChunk)},
+		recordStmt:  stmt{query: recordSQL},
 		pendingStmt: stmt{query: pendingSQL}, doneStmt: stmt{query: doneSQL},
 		doneChecks: throttle{interval: time.Second}, progressWrite: throttle{interval: 10 * time.Second}}
 }
@@ -181,7 +182,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.messagesPending.Add(1)
 	for _, p := range d.cfg.Pools {
 		for i := 0; i < p.Target.Concurrency; i++ {
-			w := &worker{d: d, conn: p.Conn()}
+			w := &worker{d: d, conn: p.Conn(), limited: p.Target.Rate > 0}
 			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack, w.sendMessages)
 		}
 	}
@@ -233,7 +234,7 @@ func (d *Dispatcher) Stop() {
 	}
 	cancel()
 	d.wg.Wait()
-	for _, s := range []*stmt{&d.claimStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt} {
+	for _, s := range []*stmt{&d.claimStmt, &d.claimLimitedStmt, &d.recordStmt, &d.pendingStmt, &d.doneStmt} {
 		s.close()
 	}
 }

@@ -162,7 +162,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // holds back the rest of the release. Every attempt is recorded: in
 // batches smaller than a chunk, and in one batch of two chunks.
 func TestRejectionsDeferAndFail(t *testing.T) {
-	for _, size := range []int{40, 100} {
+	for _, size := range []int{40, 2 * dispatcher.Chunk} {
 		t.Run(fmt.Sprintf("batch%d", size), func(t *testing.T) { testRejectionsDeferAndFail(t, size) })
 	}
 }
@@ -182,7 +182,7 @@ func testRejectionsDeferAndFail(t *testing.T, batch int) {
 		}
 		return nil
 	}
-	const n = 100
+	const n = 2 * dispatcher.Chunk
 	b := setup(t, n, reject, func(c *dispatcher.Config) { c.BatchSize = batch })
 	b.publish(t)
 	waitFor(t, "every delivery to settle", func() bool {
@@ -598,7 +598,7 @@ func TestChunkStopsWhenItCannotKeepItsLeases(t *testing.T) {
 // while the chunks after them in the batch go on: the worker claims past
 // the chunk it had, and the batch comes round again for what it left.
 func TestHandedBackDeliveriesAreSentWithTheirBatch(t *testing.T) {
-	const n, lease = 120, 800 * time.Millisecond
+	const n, lease = 2*dispatcher.Chunk + 20, 800 * time.Millisecond
 	slow := func(from, to string) *smtp.SMTPError { time.Sleep(20 * time.Millisecond); return nil }
 	b := setup(t, n, slow, func(c *dispatcher.Config) {
 		c.Lease = lease
@@ -614,7 +614,7 @@ func TestHandedBackDeliveriesAreSentWithTheirBatch(t *testing.T) {
 	// and hands back what it has not sent.
 	var locked []string
 	if err := tx.Select(&locked, `
-		SELECT email FROM deliveries WHERE id < (SELECT min(id) + 50 FROM deliveries) FOR UPDATE`); err != nil {
+		SELECT email FROM deliveries WHERE id < (SELECT min(id) + $1 FROM deliveries) FOR UPDATE`, dispatcher.Chunk); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(lease + 700*time.Millisecond)

@@ -21,4 +21,4 @@ func Renderings(d *Dispatcher) int64 { return d.renders.made.Load() }
 
 // ClaimSQL is the statement a worker claims a chunk with: $1 the dispatch,
 // $2 and $3 the range, $4 the lease in milliseconds.
-var ClaimSQL = claimSQL
+var ClaimSQL = claimSQL(Chunk)

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/communique/communique/branding"
+	"github.com/communique/communique/dispatcher"
 	"github.com/communique/communique/links"
 	"github.com/communique/communique/mailer"
 	"github.com/communique/communique/releases"
@@ -20,7 +21,7 @@ import (
 
 // ceilingChunk is the dispatcher's chunk: the same number of messages per
 // SendInto call, so the ceiling pays the same per-call costs.
-const ceilingChunk = 50
+const ceilingChunk = dispatcher.Chunk
 
 // ceilingBase is the base URL the dispatch processes link to: they run
 // without -base-url, so they use their default listening address.
