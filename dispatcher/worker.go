@@ -162,7 +162,7 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 		d.progress.touch(r.releaseID, r.slug)
 		// Eight times per AckWait: a chunk slower than seven eighths of
 		// it was already too slow to keep its batch; telling after every
-		// chunk of 50 cost a message to the server per 50 sent.
+		// chunk cost the server a message per chunk.
 		if time.Since(told) > d.workAckWait()/8 {
 			msg.InProgress()
 			told = time.Now()
@@ -182,7 +182,7 @@ const sendableSQL = `EXISTS (
 	  AND (r.status <> 'recalled' OR s.variant = 'recall')
 	  AND (s.variant <> 'embargoed' OR (r.status = 'embargoed' AND r.embargo_until > now() + interval '2 seconds')))`
 
-// claim leases up to chunk queued deliveries of the range from id from,
+// claim leases a chunk of queued deliveries of the range from id from,
 // and reads what the chunk is rendered from.
 func (w *worker) claim(ctx context.Context, b events.Batch, from int64) (rows []claimed, meta dispatchMeta, err error) {
 	stm, n := &w.d.claimStmt, Chunk
