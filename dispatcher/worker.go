@@ -123,7 +123,9 @@ func (w *worker) send(ctx context.Context, log *slog.Logger, msg jetstream.Msg, 
 	total := 0
 	told := time.Now() // when JetStream last heard the batch is being worked on
 	from := b.FirstID
-	for ctx.Err() == nil {
+	// A chunk that ends at the range's last delivery leaves nothing to
+	// claim: asking again would cost a claim per batch that finds nothing.
+	for ctx.Err() == nil && from <= b.LastID {
 		// Single messages go first, between two chunks of a release.
 		w.sendMessages(ctx)
 		claimedAt := time.Now()
