@@ -2,6 +2,7 @@ package releases
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -51,12 +52,20 @@ func (p *Progress) Finished() bool {
 	return len(p.Dispatches) > 0
 }
 
-// GetProgress returns release id's progress in two queries.
+// GetProgress returns release id's progress in two queries over one
+// snapshot: a lift, which changes the release and starts its public
+// dispatch in one transaction, is seen whole or not at all, and a watch
+// never shows the public version before the embargo has lifted.
 func GetProgress(ctx context.Context, db *sqlx.DB, id int64) (*Progress, error) {
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("progress of release %d: %w", id, err)
+	}
+	defer tx.Rollback()
 	p := &Progress{}
-	err := db.QueryRowxContext(ctx, `SELECT status, embargo_until FROM releases WHERE id = $1`, id).Scan(&p.Status, &p.EmbargoUntil)
+	err = tx.QueryRowxContext(ctx, `SELECT status, embargo_until FROM releases WHERE id = $1`, id).Scan(&p.Status, &p.EmbargoUntil)
 	if postgres.IsNoRows(err) {
-		return nil, mustExist(ctx, db, id)
+		return nil, mustExist(ctx, tx, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("progress of release %d: %w", id, err)
@@ -70,7 +79,7 @@ func GetProgress(ctx context.Context, db *sqlx.DB, id int64) (*Progress, error) 
 		Language *string `db:"language"`
 		N        int     `db:"n"`
 	}
-	if err := db.SelectContext(ctx, &rows, `
+	if err := tx.SelectContext(ctx, &rows, `
 		SELECT s.id, s.variant, s.revision, s.status, d.status AS delivery_status, d.language, count(d.id) AS n
 		FROM dispatches s LEFT JOIN deliveries d ON d.dispatch_id = s.id
 		WHERE s.release_id = $1
