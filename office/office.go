@@ -23,7 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jmoiron/sqlx"
 
@@ -78,7 +77,7 @@ type Handler struct {
 	cfg      Config
 	log      *slog.Logger
 	sessions *scs.SessionManager
-	store    *postgresstore.PostgresStore
+	store    *sessionStore
 	origins  *http.CrossOriginProtection
 	jobs     *jobs
 	mux      *http.ServeMux
@@ -103,7 +102,7 @@ func New(cfg Config) *Handler {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	h := &Handler{cfg: cfg, log: cfg.Logger}
 
-	h.store = postgresstore.NewWithConfig(cfg.DB.DB, postgresstore.Config{CleanUpInterval: cfg.SessionCleanup, TableName: "sessions"})
+	h.store = newSessionStore(cfg.DB.DB, sessionLifetime, cfg.SessionCleanup, h.log)
 	s := scs.New()
 	s.Store = h.store
 	s.Lifetime = sessionLifetime
@@ -139,7 +138,7 @@ func New(cfg Config) *Handler {
 func (h *Handler) Close() {
 	h.closed.Do(func() {
 		h.jobs.close()
-		h.store.StopCleanup()
+		h.store.Stop()
 	})
 }
 

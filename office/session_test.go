@@ -2,10 +2,12 @@ package office
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/communique/communique/users"
@@ -165,7 +167,7 @@ func TestSignOut(t *testing.T) {
 	br := b.browser()
 	br.signIn("amina@example.org", pw)
 	old := br.cookie()
-	sessions := count(t, b.db, `SELECT count(*) FROM sessions`)
+	sessions := count(t, b.db, `SELECT count(*) FROM sessions WHERE NOT ended`)
 	res := br.post("/office/signout", nil)
 	if res.status != http.StatusSeeOther || res.location != "/office/signin" {
 		t.Fatalf("sign out: %d %q", res.status, res.location)
@@ -173,15 +175,97 @@ func TestSignOut(t *testing.T) {
 	wantStatus(t, "the page after signing out", br.get("/office/signin"), http.StatusOK, "You have signed out.")
 	wantSignIn(t, "home after signing out", br.get("/office/"))
 	wantSignIn(t, "home with the cookie of the ended session", b.withCookie(old).get("/office/"))
-	// The ended session is gone from the table; the visitor's new one
+	// The ended session is emptied in the table; the visitor's new one
 	// holds no user.
-	if n := count(t, b.db, `SELECT count(*) FROM sessions`); n > sessions {
+	if n := count(t, b.db, `SELECT count(*) FROM sessions WHERE NOT ended`); n > sessions {
 		t.Errorf("%d sessions after signing out, %d before", n, sessions)
+	}
+	if n := count(t, b.db, `SELECT count(*) FROM sessions WHERE position('user_id'::bytea in data) > 0`); n != 0 {
+		t.Errorf("%d sessions still name a user", n)
 	}
 	// Signing out is a form like any other.
 	br.signIn("amina@example.org", pw)
 	wantStatus(t, "sign out without the form token", br.postRaw("/office/signout", nil), http.StatusForbidden)
 	wantStatus(t, "still signed in", br.get("/office/"), http.StatusOK)
+}
+
+// A request that loaded the session before the sign-out and answers after
+// it must not bring the session back: not in the table, and not through
+// the cookie its answer sets. The request is held in its handler, the
+// session loaded, until the sign-out has been answered.
+func TestSignOutSticksWhileAnotherRequestRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.user("amina@example.org", users.PressOfficer, pw)
+	br := b.browser()
+	br.signIn("amina@example.org", pw)
+	br.get("/office/profile")
+	old := br.cookie()
+
+	reached, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = &heldBody{ReadCloser: r.Body, reached: reached, release: release}
+		b.h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	form := url.Values{"csrf": {br.csrf}, "name": {"Amina"}}
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/office/profile", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: old})
+	late := make(chan *http.Response, 1)
+	go func() {
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Error(err)
+			close(late)
+			return
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		late <- res
+	}()
+	<-reached
+
+	res := br.post("/office/signout", nil)
+	if res.status != http.StatusSeeOther || res.location != "/office/signin" {
+		t.Fatalf("sign out: %d %q", res.status, res.location)
+	}
+	close(release)
+	lateRes := <-late
+	if lateRes == nil {
+		return
+	}
+	t.Logf("the request held across the sign-out answered %d", lateRes.StatusCode)
+
+	wantSignIn(t, "home with the cookie of the ended session", b.withCookie(old).get("/office/"))
+	for _, c := range lateRes.Cookies() {
+		if c.Name == cookieName && c.Value != "" {
+			wantSignIn(t, "home with the cookie the late answer set", b.withCookie(c.Value).get("/office/"))
+		}
+	}
+	wantSignIn(t, "home in the browser that signed out", br.get("/office/"))
+	if n := count(t, b.db, `SELECT count(*) FROM sessions WHERE position('user_id'::bytea in data) > 0 AND expiry > now()`); n != 0 {
+		t.Errorf("%d live sessions still name a user", n)
+	}
+}
+
+// heldBody tells when its handler first reads it, the session loaded by
+// then, and holds the read until released.
+type heldBody struct {
+	io.ReadCloser
+	once             sync.Once
+	reached, release chan struct{}
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	b.once.Do(func() {
+		close(b.reached)
+		<-b.release
+	})
+	return b.ReadCloser.Read(p)
 }
 
 func TestDisablingAUserEndsTheirSession(t *testing.T) {
