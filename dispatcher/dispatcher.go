@@ -182,7 +182,8 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.messagesPending.Add(1)
 	for _, p := range d.cfg.Pools {
 		for i := 0; i < p.Target.Concurrency; i++ {
-			w := &worker{d: d, conn: p.Conn(), limited: p.Target.Rate > 0}
+			w := &worker{d: d, conn: p.Conn(), limited: p.Target.Rate > 0,
+				bufs: make([][]byte, p.Buffers()), sigs: make([][]byte, p.Buffers())}
 			d.loop(runCtx, "worker", workQueue, w.handle, w.handBack, w.sendMessages)
 		}
 	}

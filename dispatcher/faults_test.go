@@ -234,3 +234,53 @@ func TestRetrySchedulerPanicIsRecovered(t *testing.T) {
 		t.Fatalf("the scheduler's panics are not logged with their loop and stack:\n%s", out)
 	}
 }
+
+// With a window, to a server that offers CHUNKING: the faults that strike
+// messages on the wire behind the third one, end to end. Every recipient
+// gets the release exactly once (a refused one, never), and every other
+// delivery ends sent, at once or after its deferral; a refused RCPT does
+// not draw the next message into its transaction.
+func TestWindowFaultsEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		step    smtptest.Step
+		fault   smtptest.Fault
+		bounced int
+	}{
+		{"421 after MAIL", smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true}, 0},
+		{"550 after RCPT", smtptest.RCPT, smtptest.Fault{Reply: "550 5.1.1 no such user"}, 1},
+		{"closed between messages", smtptest.MAIL, smtptest.Fault{Close: true}, 0},
+		{"no answer after BDAT LAST", smtptest.Dot, smtptest.Fault{Hang: true}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 60
+			var struck atomic.Int32
+			srv := smtptest.Start(t, smtptest.Options{Chunking: true, Fault: func(a smtptest.At) *smtptest.Fault {
+				if a.Conn == 1 && a.Msg == 3 && a.Step == tc.step && struck.Add(1) == 1 {
+					return &tc.fault
+				}
+				return nil
+			}})
+			b := setup(t, n, nil, sendTo(srv, "2&window=16", time.Second))
+			b.publish(t)
+			waitFor(t, "every delivery to end", func() bool {
+				s := b.statuses(t)
+				return s["sent"] == n-tc.bounced && s["bounced"] == tc.bounced
+			})
+			if struck.Load() == 0 {
+				t.Fatal("the fault never struck")
+			}
+			checkOnce(t, srv, n-tc.bounced, 1)
+			var bdat int
+			for _, m := range srv.Messages() {
+				if m.Chunked {
+					bdat++
+				}
+			}
+			if bdat != n-tc.bounced {
+				t.Errorf("%d of %d messages came with BDAT", bdat, n-tc.bounced)
+			}
+		})
+	}
+}

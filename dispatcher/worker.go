@@ -24,10 +24,10 @@ import (
 type worker struct {
 	d    *Dispatcher
 	conn *mailer.Conn
-	// The message being sent and the one after it, built in turn in
-	// these buffers, and their signed copies: a message is built while the
-	// one before it goes, and must stay whole until that one is through.
-	bufs, sigs [2][]byte
+	// The messages on the wire, built in turn in these buffers, and their
+	// signed copies: a message must stay whole until the server has
+	// answered it (see mailer.SendEach).
+	bufs, sigs [][]byte
 
 	// held is the chunk being sent: claimed, and neither recorded nor
 	// released yet. results holds its outcomes as the connection learns
@@ -272,7 +272,8 @@ func (w *worker) hold(rows []claimed) {
 // sendChunk composes and sends the held chunk, claimed at claimedAt; its
 // outcomes are in the returned slice, one per row, valid until the next
 // chunk. Each message is built just before it goes, in one of the
-// worker's two buffers: a worker's memory does not grow with the chunk.
+// worker's buffers, as many as its connection needs (see
+// mailer.SendEach): a worker's memory does not grow with the chunk.
 func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, rows []claimed, claimedAt time.Time) []mailer.Result {
 	if hook := w.d.chunkHook.Load(); hook != nil {
 		(*hook)()
@@ -294,7 +295,7 @@ func (w *worker) sendChunk(ctx context.Context, log *slog.Logger, r *rendered, r
 	}
 	results := w.results
 	w.conn.SendEach(sendCtx, len(rows), func(i int) (mailer.Raw, error) {
-		k := i % 2
+		k := i % len(w.bufs)
 		raw, err := w.compose(r, rows[i], w.bufs[k][:0])
 		if err != nil {
 			return raw, err

@@ -70,6 +70,7 @@ type Conn struct {
 	sc         *smtp.Client // the open connection, nil when closed
 	out        *flushThrough
 	pipelining bool
+	chunking   bool
 	utf8       bool
 	// tcp is the socket of the last dial (except with implicit TLS, which
 	// go-mail dials itself): go-mail leaves it open when EHLO, STARTTLS or

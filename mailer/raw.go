@@ -47,12 +47,18 @@ func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 
 // SendEach sends n messages in order over the connection, dialling when
 // there is none, asking msg for each just before it goes, so that a
-// caller can build every message in two buffers taken in turn: message i
-// is asked for while message i-1 may still need its bytes (to go again
-// on a new connection), never while message i-2 does. A message msg fails
-// to build is Failed with the error as its reply. results[i] is set as
-// soon as message i's outcome is known: a caller recovering from a panic
-// can tell which messages the server answered. Where the server offers
+// caller can build every message in Pool.Buffers() buffers taken in
+// turn, B of them: message i is asked for while messages i-B+1 to i-1 may
+// still need their bytes (to go again on a new connection), never while
+// message i-B does. A message msg fails to build is Failed with the error
+// as its reply. results[i] is set as soon as message i's outcome is
+// known: a caller recovering from a panic can tell which messages the
+// server answered (up to the target's window of others may be on the
+// wire unanswered).
+//
+// Where the target's window is more than one and the server offers
+// CHUNKING and PIPELINING, messages go with BDAT, up to the window of them
+// unanswered: see sendChunked. Otherwise, where the server offers
 // PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write, with the
 // previous message's final dot when the next message may start at once:
 // one round trip per message instead of four.
@@ -65,6 +71,26 @@ func (c *Conn) SendInto(ctx context.Context, msgs []Raw, results []Result) {
 // messages left are deferred without trying. Messages not started, or not
 // started again, when ctx ends are Unsent. len(results) must be n.
 func (c *Conn) SendEach(ctx context.Context, n int, msg func(i int) (Raw, error), results []Result) {
+	if c.pool.Target.Window > 1 && n > 0 && c.sc == nil && ctx.Err() == nil && !pastDeadline(ctx) {
+		// How the messages go depends on what the server offers.
+		if err := c.ready(ctx); err != nil {
+			r := dialResult(c.pool.Target, err)
+			for i := range n {
+				results[i] = Result{Status: Deferred, Reply: "not attempted: " + r.Reply}
+			}
+			results[0] = r
+			if c.pool.Observe != nil {
+				for range n {
+					c.pool.Observe(Deferred, 0)
+				}
+			}
+			return
+		}
+	}
+	if c.pool.Target.Window > 1 && c.sc != nil && c.chunking && c.pipelining {
+		c.sendChunked(ctx, n, msg, results)
+		return
+	}
 	var down string // why the server is failing, once it is
 	// next is message i+1 when it was built while message i went: it may
 	// have started already, its envelope sent with message i's final dot.
@@ -225,6 +251,7 @@ func (c *Conn) dial(ctx context.Context) error {
 	sc.Text.W = bufio.NewWriterSize(c.out, messageBuffer)
 	c.sc = sc
 	c.pipelining, _ = sc.Extension("PIPELINING")
+	c.chunking, _ = sc.Extension("CHUNKING")
 	c.utf8, _ = sc.Extension("SMTPUTF8")
 	c.lastUsed = time.Now()
 	return nil

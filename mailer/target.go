@@ -20,6 +20,11 @@ type Target struct {
 	TLS         string  // none, starttls or tls
 	Concurrency int     // connections at once
 	Rate        float64 // messages per second; 0 means no limit
+	// Window is how many messages a connection may keep unanswered, with
+	// BDAT, where the server offers CHUNKING and PIPELINING; 1 (the
+	// default) sends each message once the one before it is answered.
+	// See Conn.SendEach.
+	Window int
 }
 
 // String describes t without its password.
@@ -28,11 +33,15 @@ func (t Target) String() string {
 	if t.Username != "" {
 		user = t.Username + "@"
 	}
-	return fmt.Sprintf("smtp://%s%s?tls=%s&concurrency=%d&rate=%g", user, net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), t.TLS, t.Concurrency, t.Rate)
+	s := fmt.Sprintf("smtp://%s%s?tls=%s&concurrency=%d&rate=%g", user, net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), t.TLS, t.Concurrency, t.Rate)
+	if t.Window > 1 {
+		s += "&window=" + strconv.Itoa(t.Window)
+	}
+	return s
 }
 
 // ParseTargets parses comma-separated SMTP URLs:
-// smtp://user:pass@host:port?tls=none|starttls|tls&concurrency=N&rate=R.
+// smtp://user:pass@host:port?tls=none|starttls|tls&concurrency=N&rate=R&window=W.
 func ParseTargets(s string) ([]Target, error) {
 	var ts []Target
 	for i, part := range strings.Split(s, ",") {
@@ -60,7 +69,7 @@ func parseTarget(s string) (Target, error) {
 	if u.Scheme != "smtp" && u.Scheme != "smtps" {
 		return Target{}, fmt.Errorf("scheme %q: want smtp", u.Scheme)
 	}
-	t := Target{Host: u.Hostname(), TLS: "starttls", Concurrency: 4}
+	t := Target{Host: u.Hostname(), TLS: "starttls", Concurrency: 4, Window: 1}
 	if t.Host == "" {
 		return Target{}, fmt.Errorf("host: required")
 	}
@@ -70,9 +79,9 @@ func parseTarget(s string) (Target, error) {
 	q := u.Query()
 	for key := range q {
 		switch key {
-		case "tls", "concurrency", "rate":
+		case "tls", "concurrency", "rate", "window":
 		default:
-			return Target{}, fmt.Errorf("unknown parameter %q (want tls, concurrency or rate)", key)
+			return Target{}, fmt.Errorf("unknown parameter %q (want tls, concurrency, rate or window)", key)
 		}
 	}
 	if v := q.Get("tls"); v != "" {
@@ -96,6 +105,13 @@ func parseTarget(s string) (Target, error) {
 			return Target{}, fmt.Errorf("rate=%q: want messages per second, 0 for no limit", v)
 		}
 		t.Rate = r
+	}
+	if v := q.Get("window"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxWindow {
+			return Target{}, fmt.Errorf("window=%q: want a whole number from 1 to %d", v, MaxWindow)
+		}
+		t.Window = n
 	}
 	t.Port = 25
 	if t.TLS == "tls" {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,8 +80,13 @@ type Options struct {
 	// 8BITMIME. STARTTLS has no certificate behind it: the server refuses
 	// it with a 454 unless a Fault says otherwise.
 	NoPipelining bool
-	SMTPUTF8     bool
-	StartTLS     bool
+	// Chunking offers CHUNKING (RFC 3030): messages may come with BDAT.
+	// There, a Fault at Body strikes once a BDAT command has been read,
+	// before its chunk, and one at Dot replaces the answer to BDAT LAST,
+	// once the chunk has been read.
+	Chunking bool
+	SMTPUTF8 bool
+	StartTLS bool
 	// DotReply, when set, is the reply to the final dot of an accepted
 	// message, given its number on the server (from 1), as relays answer
 	// with the id they queued it as ("250 2.0.0 Ok: queued as 4Xk3…");
@@ -100,6 +106,8 @@ type Message struct {
 	// Followed says the client's next command had arrived with the final
 	// dot: the client pipelined the next message behind this one.
 	Followed bool
+	// Chunked says the message came with BDAT.
+	Chunked bool
 }
 
 // Server is a scriptable SMTP server on a loopback port.
@@ -243,9 +251,10 @@ type session struct {
 	msg  int // messages begun (MAIL commands)
 	sent int // messages accepted
 
-	mail string
-	from string
-	to   []string
+	mail  string
+	from  string
+	to    []string
+	chunk strings.Builder // what BDAT brought of the message so far
 }
 
 func (se *session) run() {
@@ -302,6 +311,9 @@ func (se *session) command(verb, arg string) error {
 		if o.SMTPUTF8 {
 			ext = append(ext, "250-SMTPUTF8")
 		}
+		if o.Chunking {
+			ext = append(ext, "250-CHUNKING")
+		}
 		if o.StartTLS {
 			ext = append(ext, "250-STARTTLS")
 		}
@@ -315,6 +327,11 @@ func (se *session) command(verb, arg string) error {
 		if o.MaxPerConn > 0 && se.sent >= o.MaxPerConn {
 			se.write("421 4.7.0 too many messages on this connection")
 			return errHangUp
+		}
+		if se.mail != "" {
+			// As real servers do: a refused RCPT leaves the transaction
+			// open until RSET.
+			return se.write("503 5.5.1 nested MAIL command")
 		}
 		se.msg++
 		ok, err := se.answer(MAIL, "250 2.1.0 ok")
@@ -333,8 +350,13 @@ func (se *session) command(verb, arg string) error {
 		return err
 	case "DATA":
 		return se.data()
+	case "BDAT":
+		if o.Chunking {
+			return se.bdat(arg)
+		}
 	case "RSET":
 		se.mail, se.from, se.to = "", "", nil
+		se.chunk.Reset()
 		return se.write("250 2.0.0 ok")
 	case "NOOP":
 		return se.write("250 2.0.0 ok")
@@ -384,6 +406,56 @@ func (se *session) data() error {
 	}
 	// Recorded before the reply leaves: once a client can see the 250,
 	// the message is in.
+	se.sent++
+	n := se.s.accept(m)
+	if se.s.opts.DotReply != nil {
+		return se.write(se.s.opts.DotReply(n))
+	}
+	return se.write("250 2.0.0 queued")
+}
+
+// bdat receives a chunk of a message (RFC 3030). The chunk is read
+// whatever the answer, as the command says how long it is.
+func (se *session) bdat(arg string) error {
+	f := strings.Fields(arg)
+	size, err := -1, error(nil)
+	if len(f) > 0 {
+		size, err = strconv.Atoi(f[0])
+	}
+	if len(f) == 0 || len(f) > 2 || err != nil || size < 0 || len(f) == 2 && !strings.EqualFold(f[1], "LAST") {
+		// The chunk's length is unknown: the dialogue cannot go on.
+		se.write("501 5.5.4 bad BDAT arguments")
+		return errHangUp
+	}
+	last := len(f) == 2
+	if ft := se.fault(Body); ft != nil {
+		if err := se.apply(ft); err != nil {
+			return err
+		}
+	}
+	chunk := make([]byte, size)
+	if _, err := io.ReadFull(se.r, chunk); err != nil {
+		return err
+	}
+	switch {
+	case se.mail == "":
+		return se.write("503 5.5.1 need MAIL first")
+	case len(se.to) == 0:
+		return se.write("554 5.5.1 no valid recipients")
+	}
+	se.chunk.Write(chunk)
+	if !last {
+		return se.write("250 2.0.0 chunk received")
+	}
+	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: []byte(se.chunk.String()), Mail: se.mail,
+		Followed: se.r.Buffered() > 0, Chunked: true}
+	se.mail, se.from, se.to = "", "", nil
+	se.chunk.Reset()
+	if ft := se.fault(Dot); ft != nil {
+		if err := se.apply(ft); err != nil || ft.Reply != "" {
+			return err
+		}
+	}
 	se.sent++
 	n := se.s.accept(m)
 	if se.s.opts.DotReply != nil {
