@@ -116,7 +116,7 @@ func (m *ceilingMessages) compose(lang string, i int64, buf []byte) ([]byte, err
 // returns messages per second, first send to last message received.
 func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, composeEach bool) (float64, error) {
 	s.start(time.Now())
-	if err := blast(ctx, s.addr, m, n, conc, composeEach); err != nil {
+	if err := blast(ctx, s.addr, m, n, conc, window, composeEach); err != nil {
 		return 0, err
 	}
 	rate, err := s.rate(n)
@@ -132,8 +132,8 @@ func ceiling(ctx context.Context, s *sink, m *ceilingMessages, n, conc int, comp
 // NATS. With composeEach, every message is composed for its recipient as
 // a worker composes it; without, each language's message is built once
 // and only the envelope changes.
-func blast(ctx context.Context, addr string, m *ceilingMessages, n, conc int, composeEach bool) error {
-	ts, err := mailer.ParseTargets(fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", addr, conc))
+func blast(ctx context.Context, addr string, m *ceilingMessages, n, conc, window int, composeEach bool) error {
+	ts, err := mailer.ParseTargets(fmt.Sprintf("smtp://%s?tls=none&concurrency=%d&window=%d", addr, conc, window))
 	if err != nil {
 		return err
 	}

@@ -48,12 +48,16 @@ var (
 	ceilingN        int
 	setupSQL        string
 	sinkKind        string
+	// window is the SMTP targets' window, the dispatchers' and the
+	// ceilings' alike.
+	window int
 )
 
 type result struct {
 	Recipients     int     `json:"recipients"`
 	Dispatchers    int     `json:"dispatchers"`
 	Concurrency    int     `json:"smtp_connections_per_dispatcher"`
+	Window         int     `json:"smtp_window"`
 	FirstMessageMS float64 `json:"publish_to_first_message_ms"`
 	LastMessageMS  float64 `json:"publish_to_last_message_ms"`
 	// The longest time the sink went without a message, first to last.
@@ -142,6 +146,7 @@ func main() {
 	flag.StringVar(&setupSQL, "setup-sql", "", "SQL run on the scratch database after migrating, before the contacts are made (to try a schema change, such as a table's fillfactor, without a migration)")
 	flag.StringVar(&sinkKind, "sink", "go-smtp", "the SMTP sink: go-smtp (emersion/go-smtp, which writes each reply on its own), lean (answers pipelined commands in one write, as Postfix does), or lean-ids (lean, naming each message with a queue id as Postfix does, which the dispatcher records)")
 	flag.BoolVar(&withStatements, "statements", false, "report the top statements from pg_stat_statements, when the server preloads it")
+	flag.IntVar(&window, "window", 1, "the SMTP target's window, for the dispatchers and the ceilings: messages a connection keeps unanswered, with BDAT, where the sink offers CHUNKING (go-smtp does)")
 	flag.BoolVar(&withWALInspect, "wal-inspect", false, "attribute the run's WAL to tables and indexes with pg_walinspect (slow)")
 	flag.Parse()
 	if err := run(*n, *conc, *procs, *server, *natsURL); err != nil {
@@ -196,7 +201,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	var children []*exec.Cmd
 	for i := 0; i < procs; i++ {
 		cmd := exec.Command(bin, "dispatch", "-database-url", dsn, "-nats-url", a.NATSURL(),
-			"-smtp-url", fmt.Sprintf("smtp://%s?tls=none&concurrency=%d", sink.addr, conc),
+			"-smtp-url", fmt.Sprintf("smtp://%s?tls=none&concurrency=%d&window=%d", sink.addr, conc, window),
 			"-from", "Media Office <media@example.org>", "-secret", benchSecret, "-log-level", "warn")
 		if i == 0 && cpuProfile != "" {
 			abs, _ := filepath.Abs(cpuProfile)
@@ -369,7 +374,7 @@ func run(n, conc, procs int, server, natsURL string) error {
 	// with one attempt row.
 	rows := float64(3*n + attempts)
 	per100k := func(s float64) float64 { return math.Round(s*100000/float64(n)*100) / 100 }
-	res.Recipients, res.Dispatchers, res.Concurrency = n, procs, conc
+	res.Recipients, res.Dispatchers, res.Concurrency, res.Window = n, procs, conc, window
 	res.FirstMessageMS, res.LastMessageMS, res.RecordedMS = ms(first), ms(last), ms(recorded)
 	res.LongestPauseMS = ms(pause)
 	res.MessagesPerSec = math.Round(float64(n) / last.Seconds())

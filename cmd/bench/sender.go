@@ -27,6 +27,7 @@ type senderSpec struct {
 	Release int64  `json:"release"`
 	N       int    `json:"n"`
 	Conc    int    `json:"conc"`
+	Window  int    `json:"window"`
 }
 
 // runSender renders the release as prepareCeiling does, says "ready",
@@ -50,7 +51,7 @@ func runSender(spec string) error {
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		return fmt.Errorf("wait for the start: %w", err)
 	}
-	return blast(ctx, s.Addr, m, s.N, s.Conc, false)
+	return blast(ctx, s.Addr, m, s.N, s.Conc, s.Window, false)
 }
 
 // ceilingProcess runs the ceiling with the sender in a process of its
@@ -66,7 +67,7 @@ func ceilingProcess(ctx context.Context, s *sink, dsn string, release int64, n, 
 	if err != nil {
 		return ceilingRun{}, err
 	}
-	spec, _ := json.Marshal(senderSpec{Addr: s.addr, DSN: dsn, Release: release, N: n, Conc: conc})
+	spec, _ := json.Marshal(senderSpec{Addr: s.addr, DSN: dsn, Release: release, N: n, Conc: conc, Window: window})
 	cmd := exec.CommandContext(ctx, self)
 	cmd.Env = append(os.Environ(), senderEnv+"="+string(spec))
 	var stderr bytes.Buffer
