@@ -86,6 +86,80 @@ type faultCase struct {
 	holds    bool          // the server holds its side open until it stops
 }
 
+// commonFaultCases are the faults that come to the same with DATA and
+// with BDAT. big and bigger are the sizes of TestSendRawFaults.
+func commonFaultCases(big, bigger int) []faultCase {
+	return []faultCase{{
+
+		name:  "421 at greeting",
+		opts:  smtptest.Options{Fault: on(1, 0, smtptest.Greeting, smtptest.Fault{Reply: "421 4.3.2 too busy", Close: true})},
+		want:  []want{{mailer.Deferred, 421, "421 4.3.2 too busy"}, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "421 after MAIL",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "421 after RCPT",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "421 after the end of the message",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Dot, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
+		want:  []want{sent, {mailer.Deferred, 421, "421 4.3.0 going down"}, sent, sent},
+		conns: 2,
+	}, {
+		name:  "closed while idle, with a 421",
+		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond},
+		idle:  2500 * time.Millisecond,
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "closed while idle, without a word",
+		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond, SilentIdle: true},
+		idle:  2500 * time.Millisecond,
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "421 at the third message's MAIL",
+		opts:  smtptest.Options{Fault: on(1, 3, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "closed in the middle of a message too big to have gone whole",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
+		size:  big,
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "write timeout in the middle of a message",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{StopReading: true})},
+		size:  bigger,
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+		slow:  true,
+		holds: true,
+	}, {
+		name:  "two messages per connection, then 421",
+		opts:  smtptest.Options{MaxPerConn: 2},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
+		name:  "452 too many recipients",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "452 4.5.3 too many recipients"})},
+		want:  []want{sent, {mailer.Deferred, 452, "452 4.5.3 too many recipients"}, sent, sent},
+		conns: 1,
+	}, {
+		name:  "every answer slower than the timeout",
+		opts:  smtptest.Options{Fault: func(a smtptest.At) *smtptest.Fault { return &smtptest.Fault{Delay: 3 * faultTimeout} }},
+		want:  []want{{mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "not attempted"}, {mailer.Deferred, 0, "not attempted"}},
+		conns: 2,
+		slow:  true,
+	}}
+}
+
 // Every fault a real SMTP server produces, each striking a kept-open
 // connection (or the first one, for faults of the connection's start):
 // nothing panics, a message the server cannot have accepted is sent at
@@ -101,24 +175,9 @@ func TestSendRawFaults(t *testing.T) {
 	// fresh connection's receive buffer starts with.
 	big, bigger := 4<<20, 8<<20
 	cases := []faultCase{{
-		name:  "421 at greeting",
-		opts:  smtptest.Options{Fault: on(1, 0, smtptest.Greeting, smtptest.Fault{Reply: "421 4.3.2 too busy", Close: true})},
-		want:  []want{{mailer.Deferred, 421, "421 4.3.2 too busy"}, sent, sent, sent},
-		conns: 2,
-	}, {
 		name:  "421 after EHLO",
 		opts:  smtptest.Options{Fault: on(1, 0, smtptest.EHLO, smtptest.Fault{Reply: "421 4.3.2 shutting down", Close: true})},
 		want:  []want{{mailer.Deferred, 421, "421 4.3.2 shutting down"}, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "421 after MAIL",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "421 after RCPT",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
 		name:  "421 after DATA",
@@ -126,26 +185,9 @@ func TestSendRawFaults(t *testing.T) {
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
-		name:  "421 after the final dot",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Dot, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, {mailer.Deferred, 421, "421 4.3.0 going down"}, sent, sent},
-		conns: 2,
-	}, {
 		name:  "421 after the final dot, connection kept",
 		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Dot, smtptest.Fault{Reply: "421 4.3.0 going down"})},
 		want:  []want{sent, {mailer.Deferred, 421, "421 4.3.0 going down"}, sent, sent},
-		conns: 2,
-	}, {
-		name:  "closed while idle, with a 421",
-		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond},
-		idle:  2500 * time.Millisecond,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "closed while idle, without a word",
-		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond, SilentIdle: true},
-		idle:  2500 * time.Millisecond,
-		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
 		name:  "closed while idle for less than the idle check",
@@ -164,21 +206,10 @@ func TestSendRawFaults(t *testing.T) {
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
-		name:  "421 at a MAIL that came with the final dot",
-		opts:  smtptest.Options{Fault: on(1, 3, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
 		name:  "550 at a RCPT that came with the final dot",
 		opts:  smtptest.Options{Fault: on(1, 3, smtptest.RCPT, smtptest.Fault{Reply: "550 5.1.1 no such user"})},
 		want:  []want{sent, sent, {mailer.Bounced, 550, "550 5.1.1 no such user"}, sent},
 		conns: 1,
-	}, {
-		name:  "closed in the middle of DATA",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
-		size:  big,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
 	}, {
 		name:  "closed in the middle of a message small enough to have been sent whole",
 		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
@@ -204,14 +235,6 @@ func TestSendRawFaults(t *testing.T) {
 		conns: 2,
 		slow:  true,
 	}, {
-		name:  "write timeout during DATA",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{StopReading: true})},
-		size:  bigger,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-		slow:  true,
-		holds: true,
-	}, {
 		name:  "write timeout during DATA on every connection",
 		opts:  smtptest.Options{Fault: always(smtptest.Body, smtptest.Fault{StopReading: true})},
 		size:  bigger,
@@ -220,16 +243,6 @@ func TestSendRawFaults(t *testing.T) {
 		conns: 4,
 		slow:  true,
 		holds: true,
-	}, {
-		name:  "two messages per connection, then 421",
-		opts:  smtptest.Options{MaxPerConn: 2},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "452 too many recipients",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "452 4.5.3 too many recipients"})},
-		want:  []want{sent, {mailer.Deferred, 452, "452 4.5.3 too many recipients"}, sent, sent},
-		conns: 1,
 	}, {
 		name:  "STARTTLS offered but refused",
 		opts:  smtptest.Options{StartTLS: true},
@@ -254,12 +267,6 @@ func TestSendRawFaults(t *testing.T) {
 		conns: 2,
 		slow:  true,
 	}, {
-		name:  "every answer slower than the timeout",
-		opts:  smtptest.Options{Fault: func(a smtptest.At) *smtptest.Fault { return &smtptest.Fault{Delay: 3 * faultTimeout} }},
-		want:  []want{{mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "not attempted"}, {mailer.Deferred, 0, "not attempted"}},
-		conns: 2,
-		slow:  true,
-	}, {
 		name:  "no pipelining, 421 after RCPT",
 		opts:  smtptest.Options{NoPipelining: true, Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
 		want:  []want{sent, sent, sent, sent},
@@ -271,7 +278,7 @@ func TestSendRawFaults(t *testing.T) {
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}}
-	for _, tc := range cases {
+	for _, tc := range append(cases, commonFaultCases(big, bigger)...) {
 		t.Run(tc.name, tc.run)
 	}
 }
@@ -288,26 +295,6 @@ func TestSendChunkedFaults(t *testing.T) {
 	chunking := func(o smtptest.Options) smtptest.Options { o.Chunking = true; return o }
 	perhaps := func(reply string) want { return want{mailer.Deferred, 0, reply + "; it may have been delivered"} }
 	cases := []faultCase{{
-		name:  "421 at greeting",
-		opts:  smtptest.Options{Fault: on(1, 0, smtptest.Greeting, smtptest.Fault{Reply: "421 4.3.2 too busy", Close: true})},
-		want:  []want{{mailer.Deferred, 421, "421 4.3.2 too busy"}, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "421 after MAIL",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "421 after RCPT",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "421 after BDAT LAST",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Dot, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, {mailer.Deferred, 421, "421 4.3.0 going down"}, sent, sent},
-		conns: 2,
-	}, {
 		// The server says it is leaving and goes on: what it then accepts
 		// is not sent again.
 		name:  "421 after BDAT LAST, connection kept",
@@ -315,28 +302,11 @@ func TestSendChunkedFaults(t *testing.T) {
 		want:  []want{sent, {mailer.Deferred, 421, "421 4.3.0 going down"}, sent, sent},
 		conns: 1,
 	}, {
-		name:  "closed while idle, with a 421",
-		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond},
-		idle:  2500 * time.Millisecond,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "closed while idle, without a word",
-		opts:  smtptest.Options{IdleTimeout: 300 * time.Millisecond, SilentIdle: true},
-		idle:  2500 * time.Millisecond,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
 		name:     "closed at MAIL without a word",
 		opts:     smtptest.Options{Fault: on(1, 2, smtptest.MAIL, smtptest.Fault{Close: true})},
 		want:     []want{sent, perhaps("connection closed by server before it answered MAIL"), maybe, maybe},
 		conns:    1,
 		connsMax: 2,
-	}, {
-		name:  "421 at the third message's MAIL",
-		opts:  smtptest.Options{Fault: on(1, 3, smtptest.MAIL, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
 	}, {
 		// Without the RSET before each message, the fourth message's RCPT
 		// and content would join the third's transaction, still open.
@@ -344,12 +314,6 @@ func TestSendChunkedFaults(t *testing.T) {
 		opts:  smtptest.Options{Fault: on(1, 3, smtptest.RCPT, smtptest.Fault{Reply: "550 5.1.1 no such user"})},
 		want:  []want{sent, sent, {mailer.Bounced, 550, "550 5.1.1 no such user"}, sent},
 		conns: 1,
-	}, {
-		name:  "closed before a chunk too big to have gone whole",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
-		size:  big,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
 	}, {
 		name:     "closed before a chunk small enough to have gone whole",
 		opts:     smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
@@ -384,14 +348,6 @@ func TestSendChunkedFaults(t *testing.T) {
 		conns: 1,
 		slow:  true,
 	}, {
-		name:  "write timeout during BDAT",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{StopReading: true})},
-		size:  bigger,
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-		slow:  true,
-		holds: true,
-	}, {
 		name:  "write timeout during BDAT on every connection",
 		opts:  smtptest.Options{Fault: always(smtptest.Body, smtptest.Fault{StopReading: true})},
 		size:  bigger,
@@ -401,29 +357,13 @@ func TestSendChunkedFaults(t *testing.T) {
 		slow:  true,
 		holds: true,
 	}, {
-		name:  "two messages per connection, then 421",
-		opts:  smtptest.Options{MaxPerConn: 2},
-		want:  []want{sent, sent, sent, sent},
-		conns: 2,
-	}, {
-		name:  "452 too many recipients",
-		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "452 4.5.3 too many recipients"})},
-		want:  []want{sent, {mailer.Deferred, 452, "452 4.5.3 too many recipients"}, sent, sent},
-		conns: 1,
-	}, {
-		name:  "every answer slower than the timeout",
-		opts:  smtptest.Options{Fault: func(a smtptest.At) *smtptest.Fault { return &smtptest.Fault{Delay: 3 * faultTimeout} }},
-		want:  []want{{mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "timeout"}, {mailer.Deferred, 0, "not attempted"}, {mailer.Deferred, 0, "not attempted"}},
-		conns: 2,
-		slow:  true,
-	}, {
 		// Without PIPELINING, messages go with DATA, one at a time.
 		name:  "chunking without pipelining, 421 after RCPT",
 		opts:  smtptest.Options{NoPipelining: true, Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 going down", Close: true})},
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}}
-	for _, tc := range cases {
+	for _, tc := range append(cases, commonFaultCases(big, bigger)...) {
 		tc.opts = chunking(tc.opts)
 		tc.query = "&window=16"
 		t.Run(tc.name, tc.run)

@@ -396,8 +396,14 @@ func (se *session) data() error {
 			}
 		}
 	}
-	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: []byte(body.String()), Mail: se.mail,
-		Followed: se.r.Buffered() > 0}
+	return se.end([]byte(body.String()), false)
+}
+
+// end ends the transaction with the message's content, whole: a Fault at
+// Dot strikes, or the message is accepted and answered.
+func (se *session) end(data []byte, chunked bool) error {
+	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: data, Mail: se.mail,
+		Followed: se.r.Buffered() > 0, Chunked: chunked}
 	se.mail, se.from, se.to = "", "", nil
 	if f := se.fault(Dot); f != nil {
 		if err := se.apply(f); err != nil || f.Reply != "" {
@@ -447,21 +453,9 @@ func (se *session) bdat(arg string) error {
 	if !last {
 		return se.write("250 2.0.0 chunk received")
 	}
-	m := Message{Conn: se.conn, From: se.from, To: se.to, Data: []byte(se.chunk.String()), Mail: se.mail,
-		Followed: se.r.Buffered() > 0, Chunked: true}
-	se.mail, se.from, se.to = "", "", nil
+	data := []byte(se.chunk.String())
 	se.chunk.Reset()
-	if ft := se.fault(Dot); ft != nil {
-		if err := se.apply(ft); err != nil || ft.Reply != "" {
-			return err
-		}
-	}
-	se.sent++
-	n := se.s.accept(m)
-	if se.s.opts.DotReply != nil {
-		return se.write(se.s.opts.DotReply(n))
-	}
-	return se.write("250 2.0.0 queued")
+	return se.end(data, true)
 }
 
 // answer sends reply unless a Fault at step replaces it. ok reports that
