@@ -165,11 +165,23 @@ func (c *Conn) sendChunked(ctx context.Context, n int, msg func(i int) (Raw, err
 			settle(f, Result{Status: Unsent, Reply: "not attempted: " + context.DeadlineExceeded.Error()})
 			continue
 		}
-		if err := c.pool.limiter.Wait(ctx); err != nil {
-			settle(f, Result{Status: Unsent, Reply: "not attempted: " + err.Error()})
-			continue
+		if len(win) > 0 && !c.pool.limiter.Now() {
+			// The rate makes this message wait: the answers on the wire
+			// are read first, or the server, seeing nothing more, could
+			// take the connection for idle with them unread.
+			for len(win) > 0 {
+				read()
+			}
+			if down != "" {
+				settle(f, Result{Status: Deferred, Reply: "not attempted: " + down})
+				continue
+			}
 		}
 		if len(win) == 0 {
+			if err := c.pool.limiter.Wait(ctx); err != nil {
+				settle(f, Result{Status: Unsent, Reply: "not attempted: " + err.Error()})
+				continue
+			}
 			if err := c.ready(ctx); err != nil {
 				r := dialResult(c.pool.Target, err)
 				settle(f, r)
@@ -282,7 +294,9 @@ func (c *Conn) answer() answer {
 			if leaving == nil {
 				leaving, leavingAt = err, i
 			}
-		case err != nil && i > 0 && refusal == nil:
+		case err != nil && i > 0 && refusal == nil && leaving == nil:
+			// After a 421 the server refuses the rest as a consequence
+			// (a BDAT with no recipient): the 421 is the verdict.
 			refusal = err
 		case err == nil:
 			reply = msg

@@ -196,3 +196,24 @@ func TestChunkedBuildFailureFailsOneMessage(t *testing.T) {
 		t.Errorf("%d messages accepted, want 4", srv.Count())
 	}
 }
+
+// Under a rate limit, a message that must wait for its turn does not
+// leave the answers before it unread meanwhile: they are read first, and
+// the connection, idle then, is checked before the message goes. Here
+// the server hangs up on a connection idle for a second, and the rate
+// allows a message every 2.5 s: each message leaves on its turn, on a
+// new connection, none deferred and none waiting for a second turn.
+func TestChunkedUnderARateLimitReadsAnswersBeforeWaiting(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Chunking: true, IdleTimeout: time.Second})
+	conn := pool(t, srv, "&window=16&rate=0.4").Conn()
+	defer conn.Close()
+	start := time.Now()
+	checkSent(t, conn.SendRaw(context.Background(), messages(3)))
+	// Two waits of 2.5 s; a message that lost its turn would add one.
+	if took := time.Since(start); took > 6500*time.Millisecond {
+		t.Fatalf("3 messages at 0.4 a second took %v", took)
+	}
+	if srv.Conns() != 3 || srv.Count() != 3 {
+		t.Fatalf("%d messages over %d connections, want 3 over 3", srv.Count(), srv.Conns())
+	}
+}

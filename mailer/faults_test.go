@@ -90,6 +90,12 @@ type faultCase struct {
 // with BDAT. big and bigger are the sizes of TestSendRawFaults.
 func commonFaultCases(big, bigger int) []faultCase {
 	return []faultCase{{
+		// go-smtp answers a 421 its backend returns and reads on.
+		name:  "421 after RCPT, connection kept",
+		opts:  smtptest.Options{Fault: on(1, 2, smtptest.RCPT, smtptest.Fault{Reply: "421 4.3.0 try later"})},
+		want:  []want{sent, sent, sent, sent},
+		conns: 2,
+	}, {
 
 		name:  "421 at greeting",
 		opts:  smtptest.Options{Fault: on(1, 0, smtptest.Greeting, smtptest.Fault{Reply: "421 4.3.2 too busy", Close: true})},
