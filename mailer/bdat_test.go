@@ -158,11 +158,13 @@ func TestChunkingNeedsAWindow(t *testing.T) {
 // kept; those not yet started stay unsent, to go back to the queue.
 func TestChunkedStopsStartingWhenTheContextEnds(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{Chunking: true,
-		Fault: on(1, 1, smtptest.MAIL, smtptest.Fault{Delay: 300 * time.Millisecond})})
+		Fault: on(1, 1, smtptest.MAIL, smtptest.Fault{Delay: time.Second})})
 	ts, _ := mailer.ParseTargets("smtp://" + srv.Addr() + "?tls=none&window=16")
 	conn := mailer.NewPool(ts[0], "example.org").Conn()
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// Time enough, on a busy machine, to write the first window; the
+	// server answers the first message after it.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	got := conn.SendRaw(ctx, messages(window+4))
 	for i, r := range got {
@@ -215,7 +217,7 @@ func TestChunkedUnderARateLimitReadsAnswersBeforeWaiting(t *testing.T) {
 	start := time.Now()
 	checkSent(t, conn.SendRaw(context.Background(), messages(3)))
 	// Two waits of 2.5 s; a message that lost its turn would add one.
-	if took := time.Since(start); took > 6500*time.Millisecond {
+	if took := time.Since(start); took > 7500*time.Millisecond {
 		t.Fatalf("3 messages at 0.4 a second took %v", took)
 	}
 	if srv.Conns() != 3 || srv.Count() != 3 {

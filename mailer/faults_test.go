@@ -136,7 +136,7 @@ func commonFaultCases(big, bigger int) []faultCase {
 	}, {
 		name:  "closed in the middle of a message too big to have gone whole",
 		opts:  smtptest.Options{Fault: on(1, 2, smtptest.Body, smtptest.Fault{Close: true})},
-		size:  big,
+		size:  bigger,
 		want:  []want{sent, sent, sent, sent},
 		conns: 2,
 	}, {
@@ -176,9 +176,11 @@ func commonFaultCases(big, bigger int) []faultCase {
 // With DATA, as a server that does not offer CHUNKING is sent to.
 func TestSendRawFaults(t *testing.T) {
 	// Messages big enough that a connection cannot have carried them
-	// whole before the server hung up, or stopped reading: more than the
-	// 4 MiB a loopback socket's send buffer grows to, plus the 128 KiB a
-	// fresh connection's receive buffer starts with.
+	// whole before the server hung up, or stopped reading: bigger is
+	// well over the 4 MiB a loopback socket's send buffer grows to plus
+	// the 128 KiB a fresh connection's receive buffer starts with. big is
+	// about that much, and went whole now and then with BDAT; the cases
+	// shared with BDAT use bigger.
 	big, bigger := 4<<20, 8<<20
 	cases := []faultCase{{
 		name:  "421 after EHLO",
@@ -329,7 +331,7 @@ func TestSendChunkedFaults(t *testing.T) {
 	}, {
 		name:  "closed before the chunk on every connection",
 		opts:  smtptest.Options{Fault: always(smtptest.Body, smtptest.Fault{Close: true})},
-		size:  big,
+		size:  bigger,
 		every: true,
 		want:  []want{{mailer.Deferred, 0, "connection closed by server during BDAT"}, {mailer.Deferred, 0, "connection closed by server during BDAT"}, {mailer.Deferred, 0, "not attempted: connection closed by server during BDAT"}, {mailer.Deferred, 0, "not attempted"}},
 		conns: 4,
